@@ -1,0 +1,244 @@
+// Child process of planStack: sets Pulumi's mocks and the stack's config, loads the real program,
+// waits until every registration has settled, and sends back what was registered. One process per
+// plan, because the Pulumi runtime's state is global to a process.
+import * as pulumi from "@pulumi/pulumi";
+import type { Plan, PlannedResource, PlanRequest } from "./plan";
+import {
+  fallbackAccount,
+  mockCall,
+  mockResource,
+  providerPlacement,
+  type ProviderPlacement,
+} from "./mock-cloud";
+
+// Internal modules of @pulumi/pulumi: the mock monitor (to learn each registration's parent, which
+// MockResourceArgs leaves out) and the RPC queue (to know when the program has settled).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: any };
+const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+const rpc = require("@pulumi/pulumi/runtime/rpc") as { specialSigKey: string; specialSecretSig: string };
+
+interface RegistrationArgs extends pulumi.runtime.MockResourceArgs {
+  parent?: string;
+}
+
+const resources: PlannedResource[] = [];
+const providers = new Map<string, ProviderPlacement>();
+let pending = 0;
+let firstError: Error | undefined;
+let resourcesAtError = 0;
+let signalError: () => void = () => {};
+/** Resolves when the program fails, so waiting for an output that will never resolve can stop. */
+const failed = new Promise<void>((resolve) => (signalError = resolve));
+
+function recordError(err: unknown): void {
+  if (firstError) return;
+  firstError = err instanceof Error ? err : new Error(String(err));
+  resourcesAtError = resources.length;
+  signalError();
+}
+
+process.on("unhandledRejection", recordError);
+process.on("uncaughtException", recordError);
+
+// Pass the registration's parent through to newResource, so the URN and parent can be recorded.
+for (const method of ["registerResource", "readResource"] as const) {
+  const original = MockMonitor.prototype[method];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  MockMonitor.prototype[method] = function (this: any, req: any, callback: unknown) {
+    const parent: string = req.getParent();
+    const mocks = this.mocks as pulumi.runtime.Mocks;
+    const view = Object.create(this, {
+      mocks: {
+        value: {
+          call: mocks.call,
+          newResource: (a: pulumi.runtime.MockResourceArgs) =>
+            mocks.newResource({ ...a, parent } as RegistrationArgs),
+        },
+      },
+    });
+    return original.call(view, req, callback);
+  };
+}
+
+function urnOf(args: RegistrationArgs): string {
+  let type = args.type;
+  if (args.parent) {
+    const parentType = args.parent.split("::")[2].split("$").pop();
+    type = `${parentType}$${type}`;
+  }
+  return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${type}::${args.name}`;
+}
+
+/** "urn::id" provider reference → the provider's URN. */
+function providerUrn(ref: string | undefined): string | undefined {
+  if (!ref) return undefined;
+  const at = ref.lastIndexOf("::");
+  return at > 0 ? ref.slice(0, at) : ref;
+}
+
+function placementFor(providerRef: string | undefined, defaultRegion: string | undefined): ProviderPlacement {
+  const urn = providerUrn(providerRef);
+  const known = urn ? providers.get(urn) : undefined;
+  if (known) return known;
+  // No explicit provider: the default provider takes the stack's aws:region.
+  return { region: defaultRegion };
+}
+
+/** JSON-safe copy: secrets unwrapped (local mode), assets/archives as {path}, resources as URNs. */
+function plain(value: unknown, seen = new WeakSet<object>()): unknown {
+  if (value === null || typeof value !== "object") {
+    return typeof value === "function" || typeof value === "symbol" ? undefined : value;
+  }
+  if (seen.has(value)) return "[circular]";
+  seen.add(value);
+  const obj = value as Record<string, unknown>;
+  if (obj[rpc.specialSigKey] === rpc.specialSecretSig) return plain(obj.value, seen);
+  // The SDK's type guards would narrow `value` to never below; ask them as plain predicates.
+  const is = (guard: (x: unknown) => boolean) => guard(value);
+  if (is(pulumi.asset.Archive.isInstance) || is(pulumi.asset.Asset.isInstance)) {
+    const kind = value.constructor.name;
+    const out: Record<string, unknown> = { kind };
+    for (const k of ["path", "text", "uri"]) {
+      const v = (value as unknown as Record<string, unknown>)[k];
+      if (typeof v === "string") out[k] = v;
+    }
+    return out;
+  }
+  if (is(pulumi.Resource.isInstance)) return { kind: "ResourceReference" };
+  if (Array.isArray(value)) return value.map((v) => plain(v, seen));
+  if (Buffer.isBuffer(value)) return value.toString("base64");
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    const p = plain(v, seen);
+    if (p !== undefined) out[k] = p;
+  }
+  return out;
+}
+
+// Components carry no provider of their own: place each where all its custom descendants are.
+function placeComponents(): void {
+  const children = new Map<string, PlannedResource[]>();
+  for (const r of resources) if (r.parent) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
+  const placements = (urn: string): string[] =>
+    (children.get(urn) ?? []).flatMap((c) =>
+      c.custom ? [`${c.provider?.account ?? ""}|${c.provider?.region ?? ""}`] : placements(c.urn),
+    );
+  for (const r of resources) {
+    if (r.custom) continue;
+    const distinct = [...new Set(placements(r.urn))];
+    if (distinct.length === 1) {
+      const [account, region] = distinct[0].split("|");
+      r.provider = { urn: "(from its children)", account: account || undefined, region: region || undefined };
+    } else {
+      r.provider = undefined;
+    }
+  }
+}
+
+async function settle(): Promise<void> {
+  // Registrations can trigger further registrations (apply callbacks): wait until a round of RPCs
+  // drains with nothing in flight and no new resource.
+  for (;;) {
+    const before = resources.length;
+    await settings.waitForRPCs();
+    await new Promise((r) => setTimeout(r, 20));
+    if (pending === 0 && resources.length === before) return;
+  }
+}
+
+async function resolveOutputs(exported: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(exported)) {
+    if (key === "__esModule") continue;
+    const resolved = new Promise((resolve) =>
+      (pulumi.output(value) as pulumi.Output<unknown>).apply(resolve),
+    );
+    const value_ = await Promise.race([resolved, failed.then(() => undefined)]);
+    if (firstError) break;
+    out[key] = plain(value_);
+  }
+  return out;
+}
+
+async function run(req: PlanRequest): Promise<Plan> {
+  const defaultRegion = req.config["aws:region"];
+  const mocks: pulumi.runtime.Mocks = {
+    newResource(args: RegistrationArgs) {
+      pending++;
+      try {
+        const urn = urnOf(args);
+        const isProvider = args.type.startsWith("pulumi:providers:");
+        const inputs = (plain(args.inputs) ?? {}) as Record<string, unknown>;
+        const where = isProvider ? providerPlacement(inputs) : placementFor(args.provider, defaultRegion);
+        if (isProvider) providers.set(urn, where);
+        const result = mockResource(args.type, args.name, args.inputs ?? {}, where, urn);
+        const puid = providerUrn(args.provider);
+        resources.push({
+          type: args.type,
+          name: args.name,
+          urn,
+          parent: args.parent || undefined,
+          custom: args.custom ?? true,
+          // A provider is placed where it points, so grouping by placement needs no special case.
+          provider: {
+            urn: isProvider ? urn : (puid ?? "default"),
+            account: where.account,
+            region: where.region,
+          },
+          inputs,
+          outputs: (plain(result.state) ?? {}) as Record<string, unknown>,
+        });
+        return result;
+      } finally {
+        pending--;
+      }
+    },
+    call(args: pulumi.runtime.MockCallArgs) {
+      const where = placementFor(args.provider, defaultRegion);
+      try {
+        return mockCall(
+          args.token,
+          args.inputs ?? {},
+          { ...where, account: where.account ?? fallbackAccount },
+          req.mocks,
+        );
+      } catch (err) {
+        // The SDK reports a failed invoke with the error's gRPC `details` only; keep the message.
+        recordError(err);
+        throw Object.assign(new Error((err as Error).message), { details: (err as Error).message });
+      }
+    },
+  };
+
+  await pulumi.runtime.setMocks(mocks, req.project, req.stack, false);
+  pulumi.runtime.setAllConfig(req.config, req.secretKeys);
+
+  let outputs: Record<string, unknown> = {};
+  try {
+    const exported = require(req.program) as Record<string, unknown>;
+    await settle();
+    if (!firstError) outputs = await resolveOutputs(exported);
+    await settle();
+  } catch (err) {
+    // A synchronous throw (config validation): count what had been constructed before it, which
+    // reaches the mock engine only once the queued registrations drain.
+    await settle().catch(() => undefined);
+    recordError(err);
+    resourcesAtError = resources.length;
+  }
+  placeComponents();
+  const plan: Plan = { stack: req.stack, project: req.project, config: req.config, resources, outputs };
+  if (firstError) plan.error = { message: firstError.message, resourcesBefore: resourcesAtError };
+  return plan;
+}
+
+process.once("message", (req: PlanRequest) => {
+  run(req).then(
+    (plan) => process.send?.({ plan }, undefined, {}, () => process.exit(0)),
+    (err: Error) => {
+      process.stderr.write(`plan runner failed: ${err.stack ?? err.message}\n`);
+      process.exit(1);
+    },
+  );
+});
