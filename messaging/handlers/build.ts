@@ -1,0 +1,60 @@
+// Bundles a handler for Lambda (and for the local runner, which loads the same file).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { buildSync } from "esbuild";
+import type { HandlerName } from "../contract";
+
+const HANDLERS: readonly HandlerName[] = ["publish", "consume-queue", "consume-topic"];
+const built = new Map<HandlerName, string>();
+
+function repoRoot(): string {
+  // From source (ts-node) or from a compiled copy: the root is where the handler sources are.
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (
+      fs.existsSync(path.join(dir, "package.json")) &&
+      fs.existsSync(path.join(dir, "messaging", "handlers", "publish.ts"))
+    ) {
+      return dir;
+    }
+    if (path.dirname(dir) === dir)
+      throw new Error(`cannot find messaging/handlers sources above ${__dirname}`);
+  }
+}
+
+/**
+ * Builds `messaging/handlers/<name>.ts` into `.build/handlers/<name>/index.js` and returns that
+ * directory (handler string `index.handler`). Synchronous so a Pulumi program can call it while
+ * declaring resources; memoised per process. The AWS SDK v3 stays external because the Lambda
+ * runtime provides it; everything else (payload library, Powertools) is bundled.
+ */
+export function handlerBundle(name: HandlerName): string {
+  if (!HANDLERS.includes(name)) {
+    throw new Error(`handler name must be one of ${HANDLERS.join(", ")}, got ${JSON.stringify(name)}`);
+  }
+  const cached = built.get(name);
+  if (cached) return cached;
+  const root = repoRoot();
+  const outdir = path.join(root, ".build", "handlers", name);
+  const result = buildSync({
+    entryPoints: [path.join(root, "messaging", "handlers", `${name}.ts`)],
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "cjs",
+    minify: true,
+    external: ["@aws-sdk/*"],
+    legalComments: "none",
+    write: false,
+    logLevel: "silent",
+    outfile: path.join(outdir, "index.js"),
+  });
+  fs.mkdirSync(outdir, { recursive: true });
+  for (const file of result.outputFiles) {
+    // Write then rename: other processes (tests, the local runner) may be loading the same file.
+    const tmp = `${file.path}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, file.contents);
+    fs.renameSync(tmp, file.path);
+  }
+  built.set(name, outdir);
+  return outdir;
+}

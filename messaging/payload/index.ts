@@ -1,0 +1,68 @@
+/**
+ * Large-payload messaging over SNS and SQS, wire-compatible with AWS's Java and Python extended
+ * clients (see docs/payload.md). No Pulumi import: usable from Lambda code and any Node application.
+ *
+ * - Pointer codec: {@link formatPointer}, {@link parsePointer}.
+ * - Writers: {@link publishToSns}, {@link sendToSqs} (offload over the threshold, then publish).
+ * - Readers: {@link resolveSqsMessage} (ReceiveMessage), {@link resolveSqsRecord} (SQS → Lambda),
+ *   {@link resolveSnsRecord} (SNS → Lambda), with `acceptEnvelope` for SNS → SQS without raw delivery.
+ * - Store: {@link uploadPayload}, {@link copyPayload}, {@link openPayload} for direct use.
+ */
+export {
+  formatPointer,
+  parsePointer,
+  POINTER_CLASS,
+  LEGACY_POINTER_CLASS,
+  type PayloadPointer,
+} from "./pointer";
+export {
+  MARKER_ATTRIBUTE,
+  LEGACY_MARKER_ATTRIBUTE,
+  MARKER_ATTRIBUTE_NAMES,
+  MAX_USER_ATTRIBUTES,
+  attributesSize,
+  attributesToJson,
+  validateUserAttributes,
+  type MessageAttribute,
+  type MessageAttributes,
+  type LambdaSqsAttribute,
+  type SnsJsonAttribute,
+} from "./attributes";
+export { PayloadError, type PayloadErrorCode } from "./errors";
+export {
+  uploadPayload,
+  copyPayload,
+  openPayload,
+  assertBucketAllowed,
+  validateKeyPrefix,
+  PayloadStream,
+  type PayloadBody,
+  type S3Source,
+  type StoreOptions,
+  type StoredPayload,
+} from "./store";
+export {
+  publishToSns,
+  sendToSqs,
+  DEFAULT_THRESHOLD,
+  MAX_THRESHOLD,
+  type WriterOptions,
+  type PayloadInput,
+  type SnsPublishInput,
+  type SqsSendInput,
+  type WriteResult,
+} from "./writer";
+export {
+  resolveSqsMessage,
+  resolveSqsRecord,
+  resolveSnsRecord,
+  resolveMessage,
+  digestPayload,
+  DEFAULT_MAX_TEXT_BYTES,
+  type ReaderOptions,
+  type ResolvedMessage,
+  type ReceivedMessage,
+  type SqsLambdaRecord,
+  type SnsLambdaRecord,
+  type PayloadDigest,
+} from "./reader";

@@ -1,0 +1,252 @@
+// Readers: turn a received message (from any delivery path) into its payload. Parsing and the bucket
+// allow-list happen synchronously, before any S3 request; the bytes are fetched only when asked.
+import { isUtf8 } from "node:buffer";
+import type { Message as SqsMessage } from "@aws-sdk/client-sqs";
+import type { S3Client } from "@aws-sdk/client-s3";
+import {
+  fromLambdaSqsAttributes,
+  fromSnsJsonAttributes,
+  splitMarker,
+  type LambdaSqsAttribute,
+  type MessageAttributes,
+  type SnsJsonAttribute,
+} from "./attributes";
+import { PayloadError } from "./errors";
+import { parsePointer, type PayloadPointer } from "./pointer";
+import { assertBucketAllowed, inlinePayloadStream, openPayload, type PayloadStream } from "./store";
+
+/** How received messages are resolved. */
+export interface ReaderOptions {
+  /** Client for the payload bucket: give it the bucket's Region, or `followRegionRedirects: true`. */
+  s3: S3Client;
+  /** Buckets a pointer may name. Anything else is refused before any S3 call. */
+  allowedBuckets: readonly string[];
+  /** Also accept an SNS JSON envelope as the SQS body (a subscription with raw delivery off). */
+  acceptEnvelope?: boolean;
+}
+
+/** Default ceiling of `text()`, so a caller cannot pull a 2 GiB payload into a string by accident. */
+export const DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
+
+/** A received message, parsed. Its payload is read on demand. */
+export interface ResolvedMessage {
+  /** The delivering service's message id (SQS or SNS), when the input carried one. */
+  messageId?: string;
+  offloaded: boolean;
+  /** The S3 object, when offloaded. */
+  pointer: PayloadPointer | null;
+  /** Payload bytes: the marker's value when offloaded, the body's UTF-8 length when inline. */
+  size: number;
+  /** User attributes, the marker removed. */
+  attributes: MessageAttributes;
+  /**
+   * Opens the payload as a stream. It errors instead of ending if the bytes do not match the stored
+   * checksum or the marker's size. Each call opens a new read. Never deletes the object: other
+   * subscribers of the same topic read it too.
+   */
+  stream(): Promise<PayloadStream>;
+  /**
+   * Reads the payload into a UTF-8 string, verified.
+   * @throws PayloadError (TooLarge) before any S3 call when `size` exceeds `maxBytes`.
+   */
+  text(maxBytes?: number): Promise<string>;
+}
+
+/** The body and attributes of a message, whatever shape its transport delivered them in. */
+export interface ReceivedMessage {
+  messageId?: string;
+  body: string;
+  attributes: MessageAttributes;
+}
+
+function resolved(message: ReceivedMessage, options: ReaderOptions): ResolvedMessage {
+  if (typeof message.body !== "string") {
+    throw new PayloadError(
+      "InvalidBody",
+      `message ${message.messageId ?? ""} has no string body`.replace("  ", " "),
+    );
+  }
+  let { body, attributes } = message;
+  if (options.acceptEnvelope) ({ body, attributes } = unwrapEnvelope(body, attributes));
+  const { markerSize, user } = splitMarker(attributes);
+  if (markerSize === undefined) {
+    const bytes = Buffer.from(body, "utf8");
+    return {
+      messageId: message.messageId,
+      offloaded: false,
+      pointer: null,
+      size: bytes.length,
+      attributes: user,
+      stream: async () => inlinePayloadStream(bytes),
+      text: async () => body,
+    };
+  }
+  const pointer = parsePointer(body);
+  assertBucketAllowed(pointer.s3BucketName, options.allowedBuckets);
+  const stream = () =>
+    openPayload(pointer, {
+      s3: options.s3,
+      allowedBuckets: options.allowedBuckets,
+      expectedSize: markerSize,
+    });
+  return {
+    messageId: message.messageId,
+    offloaded: true,
+    pointer,
+    size: markerSize,
+    attributes: user,
+    stream,
+    text: async (maxBytes = DEFAULT_MAX_TEXT_BYTES) => {
+      if (markerSize > maxBytes) {
+        throw new PayloadError(
+          "TooLarge",
+          `payload is ${markerSize} bytes, over the ${maxBytes}-byte limit for text(); use stream()`,
+        );
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of await stream()) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString("utf8");
+    },
+  };
+}
+
+/**
+ * The SNS JSON envelope (raw delivery off): the payload or pointer is `Message`, and the attributes
+ * are inside it. Bodies that are not an envelope pass through unchanged.
+ */
+function unwrapEnvelope(
+  body: string,
+  attributes: MessageAttributes,
+): { body: string; attributes: MessageAttributes } {
+  if (!body.trimStart().startsWith("{")) return { body, attributes };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { body, attributes };
+  }
+  const envelope = parsed as {
+    Type?: unknown;
+    Message?: unknown;
+    TopicArn?: unknown;
+    MessageAttributes?: unknown;
+  };
+  if (envelope.Type !== "Notification" || typeof envelope.TopicArn !== "string") return { body, attributes };
+  if (typeof envelope.Message !== "string") {
+    throw new PayloadError("MalformedEnvelope", "SNS envelope has no string Message");
+  }
+  return {
+    body: envelope.Message,
+    attributes: fromSnsJsonAttributes(
+      envelope.MessageAttributes as Record<string, SnsJsonAttribute> | undefined,
+    ),
+  };
+}
+
+/**
+ * Resolves a message from SQS ReceiveMessage. Receive with `MessageAttributeNames` including
+ * `MARKER_ATTRIBUTE_NAMES` (or "All"): SQS omits attributes nobody asked for.
+ */
+export function resolveSqsMessage(message: SqsMessage, options: ReaderOptions): ResolvedMessage {
+  const attributes: MessageAttributes = {};
+  for (const [name, a] of Object.entries(message.MessageAttributes ?? {})) {
+    attributes[name] = {
+      DataType: a.DataType ?? "String",
+      StringValue: a.StringValue,
+      BinaryValue: a.BinaryValue,
+    };
+  }
+  return resolved({ messageId: message.MessageId, body: message.Body as string, attributes }, options);
+}
+
+/** An SQS → Lambda (event source mapping) record, as far as the reader needs it. */
+export interface SqsLambdaRecord {
+  messageId: string;
+  body: string;
+  messageAttributes?: Record<string, LambdaSqsAttribute>;
+}
+
+/** Resolves one record of an SQS → Lambda event. */
+export function resolveSqsRecord(record: SqsLambdaRecord, options: ReaderOptions): ResolvedMessage {
+  if (typeof record !== "object" || record === null || typeof record.body !== "string") {
+    throw new PayloadError("InvalidBody", "SQS record must have a string body");
+  }
+  return resolved(
+    {
+      messageId: record.messageId,
+      body: record.body,
+      attributes: fromLambdaSqsAttributes(record.messageAttributes),
+    },
+    options,
+  );
+}
+
+/** An SNS → Lambda record, as far as the reader needs it. */
+export interface SnsLambdaRecord {
+  Sns: { MessageId?: string; Message: string; MessageAttributes?: Record<string, SnsJsonAttribute> };
+}
+
+/** Resolves one record of an SNS → Lambda event. */
+export function resolveSnsRecord(record: SnsLambdaRecord, options: ReaderOptions): ResolvedMessage {
+  if (typeof record?.Sns !== "object" || record.Sns === null || typeof record.Sns.Message !== "string") {
+    throw new PayloadError("InvalidBody", "SNS record must have Sns.Message (a string)");
+  }
+  return resolved(
+    {
+      messageId: record.Sns.MessageId,
+      body: record.Sns.Message,
+      attributes: fromSnsJsonAttributes(record.Sns.MessageAttributes),
+    },
+    options,
+  );
+}
+
+/** Resolves a message already normalised to body + SDK-shaped attributes. */
+export function resolveMessage(message: ReceivedMessage, options: ReaderOptions): ResolvedMessage {
+  return resolved(message, options);
+}
+
+/** What a consumer learns by reading a payload to its end. */
+export interface PayloadDigest {
+  /** Hex SHA-256 of the bytes read. */
+  sha256: string;
+  size: number;
+  /** True when a stored checksum was checked (false for objects written by Java/Python clients). */
+  verified: boolean;
+  /** The first `previewBytes` bytes as text, when they are UTF-8 text. */
+  preview?: string;
+}
+
+/**
+ * Reads a payload to its end without keeping it, verifying it, and returns its digest and a text
+ * preview. Memory stays bounded by the stream's buffers whatever the size.
+ */
+export async function digestPayload(message: ResolvedMessage, previewBytes = 0): Promise<PayloadDigest> {
+  const stream = await message.stream();
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  for await (const chunk of stream) {
+    if (headBytes < previewBytes) {
+      const part = (chunk as Buffer).subarray(0, previewBytes - headBytes);
+      head.push(Buffer.from(part));
+      headBytes += part.length;
+    }
+  }
+  const preview = textPreview(Buffer.concat(head, headBytes));
+  return {
+    sha256: stream.sha256,
+    size: stream.bytes,
+    verified: stream.verified,
+    ...(preview !== undefined ? { preview } : {}),
+  };
+}
+
+/** The bytes as text if they are UTF-8 (a character cut at the end is dropped) with no NUL byte. */
+function textPreview(bytes: Buffer): string | undefined {
+  if (bytes.length === 0 || bytes.includes(0)) return undefined;
+  for (let cut = 0; cut <= 3 && cut < bytes.length; cut++) {
+    const candidate = bytes.subarray(0, bytes.length - cut);
+    if (isUtf8(candidate)) return candidate.toString("utf8");
+  }
+  return undefined;
+}

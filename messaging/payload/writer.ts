@@ -1,0 +1,253 @@
+// Writers: decide inline or offloaded by the extended clients' size rule, upload first, then publish
+// the body or the pointer with the marker attribute.
+import { isUtf8 } from "node:buffer";
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  attributesSize,
+  markerAttribute,
+  validateUserAttributes,
+  type MessageAttributes,
+} from "./attributes";
+import { PayloadError } from "./errors";
+import { formatPointer, type PayloadPointer } from "./pointer";
+import {
+  copyPayload,
+  uploadPayload,
+  validateStoreOptions,
+  type PayloadBody,
+  type S3Source,
+  type StoreOptions,
+  type StoredPayload,
+} from "./store";
+
+/** The SNS message limit, and this library's default threshold for both transports. */
+export const DEFAULT_THRESHOLD = 262_144;
+/** The most SQS accepts (since August 2025), and SNS with a raised topic limit. */
+export const MAX_THRESHOLD = 1_048_576;
+
+/** Options shared by both writers: where payloads go, and when they are offloaded. */
+export interface WriterOptions extends StoreOptions {
+  /** Offload when body + attributes are strictly larger than this (default 262,144; max 1,048,576). */
+  threshold?: number;
+  /** Offload every payload whatever its size. */
+  alwaysThroughS3?: boolean;
+  /** Write the legacy marker `SQSLargePayloadSize` instead of `ExtendedPayloadSize`. */
+  legacyMarker?: boolean;
+}
+
+/** What to send: exactly one of `body` or `source`. */
+export interface PayloadInput {
+  /** Text, bytes or a stream of unknown length. Bytes that are not UTF-8 are always offloaded. */
+  body?: PayloadBody;
+  /** An object already in S3: always offloaded, copied server-side. */
+  source?: S3Source;
+  /** User attributes (at most 9; the marker names are reserved). */
+  attributes?: MessageAttributes;
+}
+
+export interface SnsPublishInput extends PayloadInput {
+  topicArn: string;
+  subject?: string;
+  /** FIFO topics. */
+  messageGroupId?: string;
+  messageDeduplicationId?: string;
+}
+
+export interface SqsSendInput extends PayloadInput {
+  queueUrl: string;
+  delaySeconds?: number;
+  /** FIFO queues. */
+  messageGroupId?: string;
+  messageDeduplicationId?: string;
+}
+
+export interface WriteResult {
+  /** The SNS or SQS message id. */
+  messageId: string;
+  offloaded: boolean;
+  /** Set when offloaded. */
+  pointer?: PayloadPointer;
+  /** UTF-8 bytes of the payload (the value of the marker when offloaded). */
+  size: number;
+  /** Hex SHA-256 of the payload; undefined only for a copied source without a checksum tag. */
+  sha256?: string;
+}
+
+interface PreparedMessage {
+  body: string;
+  attributes: MessageAttributes;
+  offloaded: boolean;
+  pointer?: PayloadPointer;
+  size: number;
+  sha256?: string;
+}
+
+function validateWriterOptions(options: WriterOptions): number {
+  validateStoreOptions(options);
+  const threshold = options.threshold ?? DEFAULT_THRESHOLD;
+  if (!Number.isInteger(threshold) || threshold < 0 || threshold > MAX_THRESHOLD) {
+    throw new PayloadError(
+      "InvalidOption",
+      `threshold must be an integer from 0 to ${MAX_THRESHOLD}, got ${threshold}`,
+    );
+  }
+  return threshold;
+}
+
+/**
+ * Pulls at most `limit + 1` bytes from a stream to decide inline vs offload without holding more
+ * than that in memory. Returns the bytes read and, if the stream goes on, the rest.
+ */
+async function peek(
+  stream: Readable,
+  limit: number,
+): Promise<{ head: Buffer[]; headBytes: number; rest?: AsyncIterable<Uint8Array | string> }> {
+  const iterator = stream[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  while (headBytes <= limit) {
+    const next = await iterator.next();
+    if (next.done) return { head, headBytes };
+    const chunk = typeof next.value === "string" ? Buffer.from(next.value, "utf8") : Buffer.from(next.value);
+    head.push(chunk);
+    headBytes += chunk.length;
+  }
+  // Same iterator, not a second for-await: that would destroy the stream.
+  const rest = { [Symbol.asyncIterator]: () => iterator };
+  return {
+    head,
+    headBytes,
+    rest: (async function* () {
+      yield* head;
+      yield* rest;
+    })(),
+  };
+}
+
+async function prepare(input: PayloadInput, options: WriterOptions): Promise<PreparedMessage> {
+  const threshold = validateWriterOptions(options);
+  validateUserAttributes(input.attributes);
+  const attributes = input.attributes ?? {};
+  const given = [input.body !== undefined && "body", input.source !== undefined && "source"].filter(Boolean);
+  if (given.length !== 1) {
+    throw new PayloadError(
+      "InvalidBody",
+      `exactly one of body or source is required, got ${given.length ? given.join(" and ") : "neither"}`,
+    );
+  }
+  const offload = (stored: StoredPayload): PreparedMessage => ({
+    body: formatPointer(stored.pointer),
+    attributes: { ...attributes, ...markerAttribute(stored.size, options.legacyMarker) },
+    offloaded: true,
+    pointer: stored.pointer,
+    size: stored.size,
+    sha256: stored.sha256,
+  });
+  if (input.source !== undefined) {
+    const { bucket, key } = input.source;
+    if (typeof bucket !== "string" || !bucket || typeof key !== "string" || !key) {
+      throw new PayloadError(
+        "InvalidBody",
+        `source must be {bucket, key} with non-empty strings, got ${JSON.stringify(input.source)}`,
+      );
+    }
+    return offload(await copyPayload(input.source, options));
+  }
+  const body = input.body as PayloadBody;
+  // Room left for the body once attributes are counted; the threshold itself still fits inline.
+  const bodyLimit = threshold - attributesSize(attributes);
+  let bytes: Buffer;
+  if (typeof body === "string") {
+    bytes = Buffer.from(body, "utf8");
+  } else if (body instanceof Uint8Array) {
+    bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  } else if (body instanceof Readable) {
+    if (options.alwaysThroughS3) return offload(await uploadPayload(body, options));
+    const { head, headBytes, rest } = await peek(body, Math.max(bodyLimit, 0));
+    if (rest) return offload(await uploadPayload(rest, options));
+    bytes = Buffer.concat(head, headBytes);
+  } else {
+    throw new PayloadError(
+      "InvalidBody",
+      `body must be a string, a Buffer/Uint8Array or a Readable, got ${typeof body}`,
+    );
+  }
+  // SNS and SQS bodies are text: bytes that are not UTF-8 can only travel through S3.
+  if (options.alwaysThroughS3 || bytes.length > bodyLimit || !isUtf8(bytes)) {
+    return offload(await uploadPayload(bytes, options));
+  }
+  if (bytes.length === 0)
+    throw new PayloadError("InvalidBody", "body is empty: SNS and SQS refuse empty messages");
+  return {
+    body: bytes.toString("utf8"),
+    attributes,
+    offloaded: false,
+    size: bytes.length,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+  };
+}
+
+function result(prepared: PreparedMessage, messageId: string | undefined): WriteResult {
+  if (!messageId) throw new Error("the publish response carried no MessageId");
+  const { offloaded, pointer, size, sha256 } = prepared;
+  return { messageId, offloaded, ...(pointer ? { pointer } : {}), size, sha256 };
+}
+
+/**
+ * Publishes a payload to an SNS topic, offloading it to S3 first when it is over the threshold.
+ * The upload completes before the publish starts; if the publish fails the error is thrown and no
+ * message exists (the orphaned object is expired by the bucket's lifecycle rule).
+ */
+export async function publishToSns(
+  sns: SNSClient,
+  input: SnsPublishInput,
+  options: WriterOptions,
+): Promise<WriteResult> {
+  if (typeof input.topicArn !== "string" || !input.topicArn.startsWith("arn:")) {
+    throw new PayloadError(
+      "InvalidOption",
+      `topicArn must be an SNS topic ARN, got ${JSON.stringify(input.topicArn)}`,
+    );
+  }
+  const prepared = await prepare(input, options);
+  const out = await sns.send(
+    new PublishCommand({
+      TopicArn: input.topicArn,
+      Message: prepared.body,
+      MessageAttributes: prepared.attributes,
+      Subject: input.subject,
+      MessageGroupId: input.messageGroupId,
+      MessageDeduplicationId: input.messageDeduplicationId,
+    }),
+  );
+  return result(prepared, out.MessageId);
+}
+
+/** Sends a payload to an SQS queue, offloading it to S3 first when it is over the threshold. */
+export async function sendToSqs(
+  sqs: SQSClient,
+  input: SqsSendInput,
+  options: WriterOptions,
+): Promise<WriteResult> {
+  if (typeof input.queueUrl !== "string" || !/^https?:\/\//.test(input.queueUrl)) {
+    throw new PayloadError(
+      "InvalidOption",
+      `queueUrl must be an SQS queue URL, got ${JSON.stringify(input.queueUrl)}`,
+    );
+  }
+  const prepared = await prepare(input, options);
+  const out = await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: input.queueUrl,
+      MessageBody: prepared.body,
+      MessageAttributes: prepared.attributes,
+      DelaySeconds: input.delaySeconds,
+      MessageGroupId: input.messageGroupId,
+      MessageDeduplicationId: input.messageDeduplicationId,
+    }),
+  );
+  return result(prepared, out.MessageId);
+}
