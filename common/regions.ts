@@ -1,0 +1,58 @@
+// Commercial-partition Regions (partition "aws"). ARNs built from the topology use the "aws"
+// partition, so China and GovCloud Regions are refused rather than producing wrong ARNs.
+export const KNOWN_REGIONS: readonly string[] = [
+  "us-east-1",
+  "us-east-2",
+  "us-west-1",
+  "us-west-2",
+  "af-south-1",
+  "ap-east-1",
+  "ap-east-2",
+  "ap-south-1",
+  "ap-south-2",
+  "ap-southeast-1",
+  "ap-southeast-2",
+  "ap-southeast-3",
+  "ap-southeast-4",
+  "ap-southeast-5",
+  "ap-southeast-6",
+  "ap-southeast-7",
+  "ap-northeast-1",
+  "ap-northeast-2",
+  "ap-northeast-3",
+  "ca-central-1",
+  "ca-west-1",
+  "eu-central-1",
+  "eu-central-2",
+  "eu-west-1",
+  "eu-west-2",
+  "eu-west-3",
+  "eu-south-1",
+  "eu-south-2",
+  "eu-north-1",
+  "il-central-1",
+  "me-south-1",
+  "me-central-1",
+  "mx-central-1",
+  "sa-east-1",
+];
+
+export function isKnownRegion(region: unknown): region is string {
+  return typeof region === "string" && KNOWN_REGIONS.includes(region);
+}
+
+/** Short, stable code for a Region (us-east-1 → use1, ap-southeast-2 → apse2), for names. */
+export function regionCode(region: string): string {
+  const [area, direction, index] = region.split("-");
+  const dir = direction
+    .replace("northeast", "ne")
+    .replace("northwest", "nw")
+    .replace("southeast", "se")
+    .replace("southwest", "sw")
+    .replace("central", "c")
+    .replace("north", "n")
+    .replace("south", "s")
+    .replace("east", "e")
+    .replace("west", "w");
+  return `${area}${dir}${index}`;
+}

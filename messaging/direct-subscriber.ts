@@ -1,0 +1,93 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { HandlerFunction } from "./handler-function";
+import { publisherNames, subscriberNames } from "./naming";
+import { subscriberRolePolicy } from "./policies";
+import { createDeliveryDlq, createDownstream, subscriberEnvironment } from "./subscriber-common";
+import { EcsNetwork, MessagingTopology, SubscriberTopology } from "./topology";
+
+export interface DirectSubscriberArgs {
+  topology: MessagingTopology;
+  /** The topology entry of this subscriber (delivery "lambda"). */
+  subscriber: SubscriberTopology;
+  /** Required with downstream "ecs": where the task runs. */
+  ecsNetwork?: EcsNetwork;
+  /** This subscriber's account in the TOPIC's Region: a subscription made in any other Region fails. */
+  topicRegionProvider: aws.Provider;
+}
+
+/**
+ * Account C: a function subscribed straight to the topic. SNS invokes it asynchronously; failed
+ * invocations go, after the configured retries, to an on-failure destination (an SQS DLQ).
+ */
+export class DirectSubscriber extends pulumi.ComponentResource {
+  readonly function: aws.lambda.Function;
+  readonly deadLetterQueue: aws.sqs.Queue;
+  readonly subscription: aws.sns.TopicSubscription;
+
+  constructor(name: string, args: DirectSubscriberArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("fieldnotes:messaging:DirectSubscriber", name, {}, opts);
+    const { topology, subscriber: sub } = args;
+    if (sub.delivery !== "lambda")
+      throw new Error(`DirectSubscriber ${sub.name}: delivery must be "lambda", not "${sub.delivery}"`);
+    const pub = publisherNames(topology);
+    const names = subscriberNames(topology, sub);
+    const child = { parent: this };
+
+    this.deadLetterQueue = new aws.sqs.Queue(
+      `${name}-dlq`,
+      { name: names.dlq, sqsManagedSseEnabled: true, messageRetentionSeconds: 1_209_600 },
+      child,
+    );
+    const downstream = createDownstream(this, name, topology, sub, names);
+    const handler = new HandlerFunction(
+      `${name}-consumer`,
+      {
+        handler: "consume-topic",
+        functionName: names.function,
+        roleName: names.role,
+        logGroupName: names.logGroup,
+        policy: subscriberRolePolicy(pub, names, { kms: topology.offload.kms, downstream: sub.downstream }),
+        environment: subscriberEnvironment(pub, sub, downstream, args.ecsNetwork),
+        timeoutSeconds: sub.timeoutSeconds,
+        memoryMb: sub.memoryMb,
+        logRetentionDays: topology.logRetentionDays,
+      },
+      child,
+    );
+    this.function = handler.function;
+    new aws.lambda.FunctionEventInvokeConfig(
+      `${name}-invoke-config`,
+      {
+        functionName: this.function.name,
+        maximumRetryAttempts: sub.retryAttempts,
+        destinationConfig: { onFailure: { destination: this.deadLetterQueue.arn } },
+      },
+      child,
+    );
+    // sourceArn: only this topic may invoke, not any SNS topic of any account.
+    const permission = new aws.lambda.Permission(
+      `${name}-topic-invokes`,
+      {
+        action: "lambda:InvokeFunction",
+        function: this.function.name,
+        principal: "sns.amazonaws.com",
+        sourceArn: pub.topicArn,
+      },
+      child,
+    );
+
+    const deliveryDlq = createDeliveryDlq(this, name, pub, names, args.topicRegionProvider);
+    this.subscription = new aws.sns.TopicSubscription(
+      `${name}-subscription`,
+      {
+        topic: pub.topicArn,
+        protocol: "lambda",
+        endpoint: this.function.arn,
+        redrivePolicy: deliveryDlq.queue.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn })),
+      },
+      { parent: this, provider: args.topicRegionProvider, dependsOn: [permission, deliveryDlq.policy] },
+    );
+    this.registerOutputs({ functionName: this.function.name });
+  }
+}

@@ -1,0 +1,83 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { HandlerName } from "./contract";
+import { handlerBundle } from "./handlers/build";
+import { PolicyDocument, serviceTrustPolicy } from "./policies";
+
+export interface HandlerFunctionArgs {
+  /** Which bundle of messaging/handlers/ the function runs. */
+  handler: HandlerName;
+  /** Physical names, derived from the topology (naming.ts). */
+  functionName: string;
+  roleName: string;
+  logGroupName: string;
+  /** The role's only permissions. */
+  policy: pulumi.Input<PolicyDocument>;
+  /** Exactly the variables of messaging/contract.ts the handler reads. */
+  environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  timeoutSeconds: number;
+  memoryMb: number;
+  logRetentionDays: number;
+}
+
+/** Names Lambda rejects in a function's environment (DESIGN §8). */
+export const RESERVED_ENV =
+  /^(AWS_REGION|AWS_DEFAULT_REGION|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_LAMBDA_.*|_HANDLER|_X_AMZN_TRACE_ID|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$/;
+
+/**
+ * One Lambda function running a handler bundle, with its own least-privilege role and a log
+ * group created up front (with retention) so the role needs no logs:CreateLogGroup.
+ */
+export class HandlerFunction extends pulumi.ComponentResource {
+  readonly function: aws.lambda.Function;
+  readonly role: aws.iam.Role;
+  readonly logGroup: aws.cloudwatch.LogGroup;
+
+  constructor(name: string, args: HandlerFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("fieldnotes:messaging:HandlerFunction", name, {}, opts);
+    this.logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: args.logGroupName, retentionInDays: args.logRetentionDays },
+      { parent: this },
+    );
+    this.role = new aws.iam.Role(
+      `${name}-role`,
+      { name: args.roleName, assumeRolePolicy: JSON.stringify(serviceTrustPolicy("lambda.amazonaws.com")) },
+      { parent: this },
+    );
+    const rolePolicy = new aws.iam.RolePolicy(
+      `${name}-policy`,
+      { role: this.role.name, policy: pulumi.output(args.policy).apply((p) => JSON.stringify(p)) },
+      { parent: this },
+    );
+    this.function = new aws.lambda.Function(
+      name,
+      {
+        name: args.functionName,
+        role: this.role.arn,
+        runtime: "nodejs22.x",
+        handler: "index.handler",
+        code: new pulumi.asset.FileArchive(handlerBundle(args.handler)),
+        architectures: ["arm64"],
+        timeout: args.timeoutSeconds,
+        memorySize: args.memoryMb,
+        environment: { variables: pulumi.output(args.environment).apply(checkEnvironment) },
+        loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
+      },
+      // The policy must exist before the first invocation can use it.
+      { parent: this, dependsOn: [rolePolicy, this.logGroup] },
+    );
+    this.registerOutputs({ functionArn: this.function.arn, roleArn: this.role.arn });
+  }
+}
+
+/** Lambda refuses reserved variable names only at deploy time; refuse them here, under mocks too. */
+export function checkEnvironment(env: Record<string, string>): Record<string, string> {
+  for (const key of Object.keys(env)) {
+    if (RESERVED_ENV.test(key))
+      throw new Error(
+        `Lambda environment variable ${key} is reserved by Lambda and would be rejected at deploy`,
+      );
+  }
+  return env;
+}

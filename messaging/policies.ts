@@ -1,0 +1,397 @@
+import { PayloadIam, PayloadLayout } from "./contract";
+import { PublisherNames, SubscriberNames } from "./naming";
+
+// Pure policy builders: data in, policy documents out. The components serialise exactly these,
+// and the tests simulate the documents the program registers (not copies of these functions).
+//
+// Cross-account statements name the ACCOUNT as principal and narrow it with aws:PrincipalArn:
+// AWS rejects a resource policy naming a role that does not exist yet ("Invalid principal"), and
+// that would force one deploy order on stacks owned by different accounts.
+
+export interface PolicyStatement {
+  Sid: string;
+  Effect: "Allow" | "Deny";
+  Principal?: "*" | { AWS?: string | string[]; Service?: string | string[] };
+  Action: string | string[];
+  Resource?: string | string[];
+  Condition?: Record<string, Record<string, string | string[] | boolean>>;
+}
+
+export interface PolicyDocument {
+  Version: "2012-10-17";
+  Statement: PolicyStatement[];
+}
+
+const doc = (...statements: (PolicyStatement | undefined | false)[]): PolicyDocument => ({
+  Version: "2012-10-17",
+  Statement: statements.filter((s): s is PolicyStatement => Boolean(s)),
+});
+
+const accountRoot = (account: string) => `arn:aws:iam::${account}:root`;
+const unique = <T>(items: T[]) => [...new Set(items)];
+
+/** A principal allowed to produce: a whole account, or one IAM principal (narrowed by aws:PrincipalArn). */
+export interface Producer {
+  account: string;
+  principalArn?: string;
+}
+
+export function parseProducers(producers: string[]): Producer[] {
+  return producers.map((p) =>
+    /^\d{12}$/.test(p) ? { account: p } : { account: p.split(":")[4], principalArn: p },
+  );
+}
+
+/** Requests without TLS are refused on every action of the resource. */
+function denyInsecureTransport(action: string, resources: string | string[]): PolicyStatement {
+  return {
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: action,
+    Resource: resources,
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  };
+}
+
+function producerStatements(
+  sid: string,
+  action: string | string[],
+  resource: string,
+  producers: Producer[],
+): PolicyStatement[] {
+  const whole = producers.filter((p) => !p.principalArn);
+  const narrowed = producers.filter((p) => p.principalArn);
+  const statements: PolicyStatement[] = [];
+  if (whole.length > 0) {
+    statements.push({
+      Sid: `${sid}Accounts`,
+      Effect: "Allow",
+      Principal: { AWS: unique(whole.map((p) => accountRoot(p.account))) },
+      Action: action,
+      Resource: resource,
+    });
+  }
+  if (narrowed.length > 0) {
+    statements.push({
+      Sid: `${sid}Principals`,
+      Effect: "Allow",
+      Principal: { AWS: unique(narrowed.map((p) => accountRoot(p.account))) },
+      Action: action,
+      Resource: resource,
+      Condition: { ArnEquals: { "aws:PrincipalArn": narrowed.map((p) => p.principalArn as string) } },
+    });
+  }
+  return statements;
+}
+
+/**
+ * Topic policy: each listed subscriber account may subscribe only its own endpoint with its own
+ * protocol (sqs or lambda); only the publisher role may publish.
+ */
+export function topicPolicy(pub: PublisherNames, subscribers: SubscriberNames[]): PolicyDocument {
+  return doc(
+    ...subscribers.map((sub, i): PolicyStatement => ({
+      Sid: `SubscriberMaySubscribe${i}`,
+      Effect: "Allow",
+      Principal: { AWS: accountRoot(sub.account) },
+      Action: "sns:Subscribe",
+      Resource: pub.topicArn,
+      Condition: { StringEquals: { "sns:Protocol": sub.protocol, "sns:Endpoint": sub.endpointArn } },
+    })),
+    {
+      Sid: "PublisherRoleMayPublish",
+      Effect: "Allow",
+      Principal: { AWS: accountRoot(pub.account) },
+      Action: "sns:Publish",
+      Resource: pub.topicArn,
+      Condition: { ArnEquals: { "aws:PrincipalArn": pub.roleArn } },
+    },
+    {
+      // Same-account identities could otherwise publish with an identity policy alone.
+      Sid: "OnlyPublisherRolePublishes",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "sns:Publish",
+      Resource: pub.topicArn,
+      Condition: { ArnNotEquals: { "aws:PrincipalArn": pub.roleArn } },
+    },
+  );
+}
+
+/** Queue policy: only SNS may send, and only for the one topic (no confused deputy). */
+export function snsDeliveryQueuePolicy(queueArn: string, topicArn: string): PolicyDocument {
+  return doc(
+    {
+      Sid: "TopicMaySend",
+      Effect: "Allow",
+      Principal: { Service: "sns.amazonaws.com" },
+      Action: "sqs:SendMessage",
+      Resource: queueArn,
+      Condition: { ArnEquals: { "aws:SourceArn": topicArn } },
+    },
+    denyInsecureTransport("sqs:*", queueArn),
+  );
+}
+
+/** The EventBridge rule's DLQ: only EventBridge may send, and only for that rule. */
+export function ruleDlqPolicy(queueArn: string, ruleArn: string): PolicyDocument {
+  return doc(
+    {
+      Sid: "RuleMaySendFailedEvents",
+      Effect: "Allow",
+      Principal: { Service: "events.amazonaws.com" },
+      Action: "sqs:SendMessage",
+      Resource: queueArn,
+      Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
+    },
+    denyInsecureTransport("sqs:*", queueArn),
+  );
+}
+
+/** Bus policy: the producers, and nobody else from outside the account, may put events. */
+export function eventBusPolicy(busArn: string, producers: Producer[]): PolicyDocument {
+  return doc(...producerStatements("ProducersMayPutEvents", "events:PutEvents", busArn, producers));
+}
+
+/**
+ * Payload bucket policy: TLS only; subscriber roles may read objects under payloads/ and nothing
+ * else; only the publisher role may write payloads/; producers may stage sources under incoming/.
+ */
+export function payloadBucketPolicy(
+  pub: PublisherNames,
+  readers: SubscriberNames[],
+  producers: Producer[],
+): PolicyDocument {
+  const payloads = `${pub.bucketArn}/${PayloadLayout.payloadPrefix}*`;
+  return doc(
+    denyInsecureTransport("s3:*", [pub.bucketArn, `${pub.bucketArn}/*`]),
+    readers.length > 0 && {
+      Sid: "SubscriberRolesReadPayloads",
+      Effect: "Allow",
+      Principal: { AWS: unique(readers.map((r) => accountRoot(r.account))) },
+      Action: [...PayloadIam.readerObjectActions],
+      Resource: payloads,
+      Condition: { ArnEquals: { "aws:PrincipalArn": readers.map((r) => r.roleArn) } },
+    },
+    {
+      Sid: "OnlyPublisherRoleWritesPayloads",
+      Effect: "Deny",
+      Principal: "*",
+      Action: [...PayloadIam.writerObjectActions],
+      Resource: payloads,
+      Condition: { ArnNotEquals: { "aws:PrincipalArn": pub.roleArn } },
+    },
+    ...producerStatements(
+      "ProducersStageSources",
+      "s3:PutObject",
+      `${pub.bucketArn}/${PayloadLayout.incomingPrefix}*`,
+      producers,
+    ),
+  );
+}
+
+/** Key policy of the topic's customer managed key: the account administers it; the publisher role uses it through SNS. */
+export function topicKeyPolicy(pub: PublisherNames): PolicyDocument {
+  return doc(
+    {
+      Sid: "AccountAdministersKey",
+      Effect: "Allow",
+      Principal: { AWS: accountRoot(pub.account) },
+      Action: "kms:*",
+      Resource: "*",
+    },
+    {
+      Sid: "PublisherRoleEncryptsThroughSns",
+      Effect: "Allow",
+      Principal: { AWS: accountRoot(pub.account) },
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: "*",
+      Condition: {
+        ArnEquals: { "aws:PrincipalArn": pub.roleArn },
+        StringEquals: { "kms:ViaService": `sns.${pub.region}.amazonaws.com` },
+      },
+    },
+  );
+}
+
+/** Key policy of the payload bucket's key (SSE-KMS): subscriber roles decrypt through S3 only. */
+export function payloadKeyPolicy(pub: PublisherNames, readers: SubscriberNames[]): PolicyDocument {
+  const viaS3 = { "kms:ViaService": `s3.${pub.region}.amazonaws.com` };
+  return doc(
+    {
+      Sid: "AccountAdministersKey",
+      Effect: "Allow",
+      Principal: { AWS: accountRoot(pub.account) },
+      Action: "kms:*",
+      Resource: "*",
+    },
+    {
+      Sid: "PublisherRoleWritesThroughS3",
+      Effect: "Allow",
+      Principal: { AWS: accountRoot(pub.account) },
+      Action: [...PayloadIam.writerKmsActions],
+      Resource: "*",
+      Condition: { ArnEquals: { "aws:PrincipalArn": pub.roleArn }, StringEquals: viaS3 },
+    },
+    readers.length > 0 && {
+      Sid: "SubscriberRolesDecryptThroughS3",
+      Effect: "Allow",
+      Principal: { AWS: unique(readers.map((r) => accountRoot(r.account))) },
+      Action: [...PayloadIam.readerKmsActions],
+      Resource: "*",
+      Condition: { ArnEquals: { "aws:PrincipalArn": readers.map((r) => r.roleArn) }, StringEquals: viaS3 },
+    },
+  );
+}
+
+function logStatement(account: string, region: string, logGroup: string): PolicyStatement {
+  return {
+    Sid: "WriteOwnLogs",
+    Effect: "Allow",
+    Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+    Resource: `arn:aws:logs:${region}:${account}:log-group:${logGroup}:*`,
+  };
+}
+
+/** The publisher function: write payloads, copy staged sources, publish, report failures, log. */
+export function publisherRolePolicy(
+  pub: PublisherNames,
+  opts: { topicKeyArn: string; payloadKeyArn?: string; extraSources: string[] },
+): PolicyDocument {
+  const sources = [`${pub.bucket}/${PayloadLayout.incomingPrefix}`, ...opts.extraSources];
+  return doc(
+    {
+      Sid: "WritePayloads",
+      Effect: "Allow",
+      Action: [...PayloadIam.writerObjectActions],
+      Resource: `${pub.bucketArn}/${PayloadLayout.payloadPrefix}*`,
+    },
+    {
+      Sid: "CopyFromAllowedSources",
+      Effect: "Allow",
+      Action: [...PayloadIam.copySourceActions],
+      Resource: sources.map((s) => `arn:aws:s3:::${s}*`),
+    },
+    {
+      Sid: "PublishPointers",
+      Effect: "Allow",
+      Action: "sns:Publish",
+      Resource: pub.topicArn,
+    },
+    {
+      // Publishing to an SSE-KMS topic needs the data key operations on the topic's key.
+      Sid: "UseTopicKeyThroughSns",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: opts.topicKeyArn,
+      Condition: { StringEquals: { "kms:ViaService": `sns.${pub.region}.amazonaws.com` } },
+    },
+    opts.payloadKeyArn !== undefined && {
+      Sid: "UsePayloadKeyThroughS3",
+      Effect: "Allow",
+      Action: [...PayloadIam.writerKmsActions],
+      Resource: opts.payloadKeyArn,
+      Condition: { StringEquals: { "kms:ViaService": `s3.${pub.region}.amazonaws.com` } },
+    },
+    {
+      Sid: "ReportFailedInvocations",
+      Effect: "Allow",
+      Action: "sqs:SendMessage",
+      Resource: pub.failureQueueArn,
+    },
+    logStatement(pub.account, pub.region, pub.logGroup),
+  );
+}
+
+/** A subscriber function: read payloads (only), consume its queue or report failures, start its downstream, log. */
+export function subscriberRolePolicy(
+  pub: PublisherNames,
+  sub: SubscriberNames,
+  opts: { kms: boolean; downstream: "stepfunctions" | "ecs" | "none" },
+): PolicyDocument {
+  return doc(
+    {
+      Sid: "ReadPayloads",
+      Effect: "Allow",
+      Action: [...PayloadIam.readerObjectActions],
+      Resource: `${pub.bucketArn}/${PayloadLayout.payloadPrefix}*`,
+    },
+    opts.kms && {
+      // The key ID is random; the key is pinned by its account, S3 as the caller and this bucket.
+      Sid: "DecryptPayloadsThroughS3",
+      Effect: "Allow",
+      Action: [...PayloadIam.readerKmsActions],
+      Resource: `arn:aws:kms:${pub.region}:${pub.account}:key/*`,
+      Condition: {
+        StringEquals: { "kms:ViaService": `s3.${pub.region}.amazonaws.com` },
+        StringLike: {
+          "kms:EncryptionContext:aws:s3:arn": [
+            pub.bucketArn,
+            `${pub.bucketArn}/${PayloadLayout.payloadPrefix}*`,
+          ],
+        },
+      },
+    },
+    sub.protocol === "sqs"
+      ? {
+          Sid: "ConsumeQueue",
+          Effect: "Allow",
+          Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+          Resource: sub.queueArn,
+        }
+      : {
+          Sid: "ReportFailedInvocations",
+          Effect: "Allow",
+          Action: "sqs:SendMessage",
+          Resource: sub.dlqArn,
+        },
+    opts.downstream === "stepfunctions" && {
+      Sid: "StartApplication",
+      Effect: "Allow",
+      Action: "states:StartExecution",
+      Resource: sub.stateMachineArn,
+    },
+    opts.downstream === "ecs" && {
+      Sid: "RunApplicationTask",
+      Effect: "Allow",
+      Action: "ecs:RunTask",
+      Resource: `arn:aws:ecs:${sub.region}:${sub.account}:task-definition/${sub.taskFamily}:*`,
+      Condition: { ArnEquals: { "ecs:cluster": sub.clusterArn } },
+    },
+    opts.downstream === "ecs" && {
+      Sid: "PassOnlyTaskRoles",
+      Effect: "Allow",
+      Action: "iam:PassRole",
+      Resource: [sub.taskRoleArn, sub.taskExecutionRoleArn],
+      Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+    },
+    logStatement(sub.account, sub.region, sub.logGroup),
+  );
+}
+
+/** The Fargate task execution role: write the task's logs, and pull from a private ECR repository if the image is one. */
+export function taskExecutionRolePolicy(sub: SubscriberNames, image: string): PolicyDocument {
+  const ecr = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([^:@]+)/.exec(image);
+  return doc(
+    logStatement(sub.account, sub.region, sub.taskLogGroup),
+    ecr !== null && { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    ecr !== null && {
+      Sid: "PullTaskImage",
+      Effect: "Allow",
+      Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+      Resource: `arn:aws:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`,
+    },
+  );
+}
+
+/** Trust policy for a service role; aws:SourceAccount keeps other accounts' resources from using it. */
+export function serviceTrustPolicy(service: string, account?: string): PolicyDocument {
+  return doc({
+    Sid: "ServiceAssumesRole",
+    Effect: "Allow",
+    Principal: { Service: service },
+    Action: "sts:AssumeRole",
+    ...(account ? { Condition: { StringEquals: { "aws:SourceAccount": account } } } : {}),
+  } as PolicyStatement);
+}

@@ -1,0 +1,304 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { PayloadLayout, PublisherEnv } from "./contract";
+import { HandlerFunction } from "./handler-function";
+import { PublisherNames, publisherNames, SubscriberNames, subscriberNames } from "./naming";
+import {
+  eventBusPolicy,
+  parseProducers,
+  payloadBucketPolicy,
+  payloadKeyPolicy,
+  publisherRolePolicy,
+  ruleDlqPolicy,
+  topicKeyPolicy,
+  topicPolicy,
+} from "./policies";
+import { MessagingTopology } from "./topology";
+
+export interface PublisherArgs {
+  /** The whole system: the publisher's policies name every subscriber of it. */
+  topology: MessagingTopology;
+}
+
+/**
+ * Account A: the encrypted SNS topic, the payload bucket, the EventBridge bus and rule, and the
+ * publisher function that offloads payloads to S3 and publishes pointers.
+ */
+export class Publisher extends pulumi.ComponentResource {
+  readonly topic: aws.sns.Topic;
+  readonly bucket: aws.s3.Bucket;
+  readonly bus: aws.cloudwatch.EventBus;
+  readonly rule: aws.cloudwatch.EventRule;
+  readonly function: aws.lambda.Function;
+  readonly failureQueue: aws.sqs.Queue;
+
+  constructor(name: string, args: PublisherArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("fieldnotes:messaging:Publisher", name, {}, opts);
+    const { topology } = args;
+    const names = publisherNames(topology);
+    const subscribers = topology.subscribers.map((s) => subscriberNames(topology, s));
+    const producers = parseProducers(topology.publisher.producers);
+    const child = { parent: this };
+
+    // A customer managed key rather than alias/aws/sns: the AWS managed key's policy cannot be
+    // edited, so no other service or account could ever be allowed to use the topic, and its use
+    // cannot be narrowed to the publisher role. SNS decrypts before delivery, so subscribers need
+    // no grant on this key.
+    const topicKey = new aws.kms.Key(
+      `${name}-topic-key`,
+      {
+        description: `SNS topic ${names.topic} (fieldnotes)`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 7,
+        policy: JSON.stringify(topicKeyPolicy(names)),
+      },
+      child,
+    );
+    new aws.kms.Alias(
+      `${name}-topic-key-alias`,
+      { name: names.topicKeyAlias, targetKeyId: topicKey.keyId },
+      child,
+    );
+    this.topic = new aws.sns.Topic(
+      `${name}-topic`,
+      { name: names.topic, kmsMasterKeyId: topicKey.arn },
+      child,
+    );
+    new aws.sns.TopicPolicy(
+      `${name}-topic-policy`,
+      { arn: this.topic.arn, policy: JSON.stringify(topicPolicy(names, subscribers)) },
+      child,
+    );
+
+    const payloadKey = topology.offload.kms ? this.payloadKey(name, names, subscribers) : undefined;
+    this.bucket = this.payloadBucket(
+      name,
+      names,
+      subscribers,
+      producers,
+      topology.offload.retentionDays,
+      payloadKey,
+    );
+
+    this.bus = new aws.cloudwatch.EventBus(`${name}-bus`, { name: names.bus }, child);
+    new aws.cloudwatch.EventBusPolicy(
+      `${name}-bus-policy`,
+      { eventBusName: this.bus.name, policy: JSON.stringify(eventBusPolicy(names.busArn, producers)) },
+      child,
+    );
+
+    // Failed events (EventBridge could not invoke) and failed invocations (the function threw
+    // after its retries) both land here, so no event is dropped silently.
+    this.failureQueue = new aws.sqs.Queue(
+      `${name}-failures`,
+      { name: names.failureQueue, sqsManagedSseEnabled: true, messageRetentionSeconds: 1_209_600 },
+      child,
+    );
+    new aws.sqs.QueuePolicy(
+      `${name}-failures-policy`,
+      {
+        queueUrl: this.failureQueue.url,
+        policy: JSON.stringify(ruleDlqPolicy(names.failureQueueArn, names.ruleArn)),
+      },
+      child,
+    );
+
+    const handler = new HandlerFunction(
+      `${name}-function`,
+      {
+        handler: "publish",
+        functionName: names.function,
+        roleName: names.role,
+        logGroupName: names.logGroup,
+        policy: pulumi.all([topicKey.arn, payloadKey?.arn]).apply(([topicKeyArn, payloadKeyArn]) =>
+          publisherRolePolicy(names, {
+            topicKeyArn,
+            payloadKeyArn,
+            extraSources: topology.publisher.extraSources,
+          }),
+        ),
+        environment: publisherEnvironment(topology, names, {
+          topicArn: this.topic.arn,
+          bucket: this.bucket.bucket,
+          payloadKeyArn: payloadKey?.arn,
+        }),
+        timeoutSeconds: topology.publisher.timeoutSeconds,
+        memoryMb: topology.publisher.memoryMb,
+        logRetentionDays: topology.logRetentionDays,
+      },
+      child,
+    );
+    this.function = handler.function;
+    new aws.lambda.FunctionEventInvokeConfig(
+      `${name}-invoke-config`,
+      {
+        functionName: this.function.name,
+        maximumRetryAttempts: 2,
+        destinationConfig: { onFailure: { destination: this.failureQueue.arn } },
+      },
+      child,
+    );
+
+    this.rule = new aws.cloudwatch.EventRule(
+      `${name}-rule`,
+      {
+        name: names.rule,
+        eventBusName: this.bus.name,
+        eventPattern: JSON.stringify({ "detail-type": [topology.publisher.detailType] }),
+      },
+      child,
+    );
+    const permission = new aws.lambda.Permission(
+      `${name}-rule-invokes`,
+      {
+        action: "lambda:InvokeFunction",
+        function: this.function.name,
+        principal: "events.amazonaws.com",
+        sourceArn: this.rule.arn,
+      },
+      child,
+    );
+    new aws.cloudwatch.EventTarget(
+      `${name}-rule-target`,
+      {
+        rule: this.rule.name,
+        eventBusName: this.bus.name,
+        arn: this.function.arn,
+        retryPolicy: { maximumRetryAttempts: 8, maximumEventAgeInSeconds: 3600 },
+        deadLetterConfig: { arn: this.failureQueue.arn },
+      },
+      { parent: this, dependsOn: [permission] },
+    );
+
+    this.registerOutputs({
+      topicArn: this.topic.arn,
+      bucketName: this.bucket.bucket,
+      busName: this.bus.name,
+      functionName: this.function.name,
+    });
+  }
+
+  private payloadKey(name: string, names: PublisherNames, subscribers: SubscriberNames[]): aws.kms.Key {
+    const key = new aws.kms.Key(
+      `${name}-payload-key`,
+      {
+        description: `Payload bucket ${names.bucket} (fieldnotes)`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 7,
+        policy: JSON.stringify(payloadKeyPolicy(names, subscribers)),
+      },
+      { parent: this },
+    );
+    new aws.kms.Alias(
+      `${name}-payload-key-alias`,
+      { name: names.payloadKeyAlias, targetKeyId: key.keyId },
+      { parent: this },
+    );
+    return key;
+  }
+
+  private payloadBucket(
+    name: string,
+    names: PublisherNames,
+    subscribers: SubscriberNames[],
+    producers: ReturnType<typeof parseProducers>,
+    retentionDays: number,
+    key: aws.kms.Key | undefined,
+  ): aws.s3.Bucket {
+    const child = { parent: this };
+    const bucket = new aws.s3.Bucket(`${name}-payloads`, { bucket: names.bucket }, child);
+    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+      `${name}-payloads-public-access`,
+      {
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
+      child,
+    );
+    // ACLs off: objects belong to the bucket owner whoever writes them (producers in other accounts).
+    new aws.s3.BucketOwnershipControls(
+      `${name}-payloads-ownership`,
+      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      child,
+    );
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-payloads-encryption`,
+      {
+        bucket: bucket.id,
+        rules: [
+          key
+            ? {
+                applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn },
+                bucketKeyEnabled: true,
+              }
+            : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+        ],
+      },
+      child,
+    );
+    // Fan-out: several subscribers read one object, so none deletes it; lifecycle does.
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}-payloads-lifecycle`,
+      { bucket: bucket.id, rules: lifecycleRules(retentionDays) },
+      child,
+    );
+    new aws.s3.BucketPolicy(
+      `${name}-payloads-policy`,
+      { bucket: bucket.id, policy: JSON.stringify(payloadBucketPolicy(names, subscribers, producers)) },
+      { parent: this, dependsOn: [publicAccess] },
+    );
+    return bucket;
+  }
+}
+
+/** Pure: the lifecycle rules of the payload bucket. */
+export function lifecycleRules(retentionDays: number) {
+  return [
+    {
+      id: "expire-payloads",
+      status: "Enabled",
+      filter: { prefix: PayloadLayout.payloadPrefix },
+      expiration: { days: retentionDays },
+      abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+    },
+    {
+      id: "expire-incoming",
+      status: "Enabled",
+      filter: { prefix: PayloadLayout.incomingPrefix },
+      expiration: { days: retentionDays },
+      abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+    },
+  ];
+}
+
+/**
+ * Pure: the publisher function's environment, keyed by the contract's names. The topic and bucket
+ * are passed as the resources' outputs so the function is created after them.
+ */
+export function publisherEnvironment(
+  topology: MessagingTopology,
+  names: PublisherNames,
+  refs: {
+    topicArn: pulumi.Input<string>;
+    bucket: pulumi.Input<string>;
+    payloadKeyArn?: pulumi.Input<string>;
+  },
+): Record<string, pulumi.Input<string>> {
+  const { payloadKeyArn } = refs;
+  const env: Record<string, pulumi.Input<string>> = {
+    [PublisherEnv.topicArn]: refs.topicArn,
+    [PublisherEnv.payloadBucket]: refs.bucket,
+    [PublisherEnv.keyPrefix]: PayloadLayout.payloadPrefix,
+    [PublisherEnv.threshold]: String(topology.offload.thresholdBytes),
+    [PublisherEnv.alwaysThroughS3]: String(topology.offload.alwaysThroughS3),
+    [PublisherEnv.sourceAllowList]: [
+      `${names.bucket}/${PayloadLayout.incomingPrefix}`,
+      ...topology.publisher.extraSources,
+    ].join(","),
+  };
+  if (payloadKeyArn !== undefined) env[PublisherEnv.kmsKeyId] = payloadKeyArn;
+  return env;
+}

@@ -1,0 +1,124 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { HandlerFunction } from "./handler-function";
+import { publisherNames, subscriberNames } from "./naming";
+import { snsDeliveryQueuePolicy, subscriberRolePolicy } from "./policies";
+import { createDeliveryDlq, createDownstream, subscriberEnvironment } from "./subscriber-common";
+import { EcsNetwork, MessagingTopology, SubscriberTopology } from "./topology";
+
+/** AWS guidance: a queue's visibility timeout of at least six times the consumer function's timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+export interface QueueSubscriberArgs {
+  topology: MessagingTopology;
+  /** The topology entry of this subscriber (delivery "sqs"). */
+  subscriber: SubscriberTopology;
+  /** Required with downstream "ecs": where the task runs. */
+  ecsNetwork?: EcsNetwork;
+  /** This subscriber's account in the TOPIC's Region: a subscription made in any other Region fails. */
+  topicRegionProvider: aws.Provider;
+}
+
+/**
+ * Account B: an encrypted SQS queue with a DLQ, subscribed to the topic with raw delivery, and a
+ * consumer function fed by an event source mapping with partial batch responses.
+ */
+export class QueueSubscriber extends pulumi.ComponentResource {
+  readonly queue: aws.sqs.Queue;
+  readonly deadLetterQueue: aws.sqs.Queue;
+  readonly subscription: aws.sns.TopicSubscription;
+  readonly function: aws.lambda.Function;
+
+  constructor(name: string, args: QueueSubscriberArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("fieldnotes:messaging:QueueSubscriber", name, {}, opts);
+    const { topology, subscriber: sub } = args;
+    if (sub.delivery !== "sqs")
+      throw new Error(`QueueSubscriber ${sub.name}: delivery must be "sqs", not "${sub.delivery}"`);
+    const pub = publisherNames(topology);
+    const names = subscriberNames(topology, sub);
+    const child = { parent: this };
+
+    // SSE-SQS, never alias/aws/sqs: SNS cannot use the AWS managed SQS key, so a queue encrypted
+    // with it silently never receives from the topic.
+    this.deadLetterQueue = new aws.sqs.Queue(
+      `${name}-dlq`,
+      {
+        name: names.dlq,
+        sqsManagedSseEnabled: true,
+        messageRetentionSeconds: 1_209_600,
+        redriveAllowPolicy: JSON.stringify({
+          redrivePermission: "byQueue",
+          sourceQueueArns: [names.queueArn],
+        }),
+      },
+      child,
+    );
+    this.queue = new aws.sqs.Queue(
+      `${name}-queue`,
+      {
+        name: names.queue,
+        sqsManagedSseEnabled: true,
+        visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_FACTOR * sub.timeoutSeconds,
+        redrivePolicy: this.deadLetterQueue.arn.apply((arn) =>
+          JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: sub.maxReceiveCount }),
+        ),
+      },
+      child,
+    );
+    const queuePolicy = new aws.sqs.QueuePolicy(
+      `${name}-queue-policy`,
+      {
+        queueUrl: this.queue.url,
+        policy: JSON.stringify(snsDeliveryQueuePolicy(names.queueArn, pub.topicArn)),
+      },
+      child,
+    );
+
+    const deliveryDlq = createDeliveryDlq(this, name, pub, names, args.topicRegionProvider);
+    // Created by B's account in the topic's Region: a cross-account subscription made by the
+    // topic owner would wait for a confirmation nobody sends. Raw delivery: the Java SQS
+    // extended client resolves pointers only in raw messages.
+    this.subscription = new aws.sns.TopicSubscription(
+      `${name}-subscription`,
+      {
+        topic: pub.topicArn,
+        protocol: "sqs",
+        endpoint: this.queue.arn,
+        rawMessageDelivery: true,
+        redrivePolicy: deliveryDlq.queue.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn })),
+      },
+      { parent: this, provider: args.topicRegionProvider, dependsOn: [queuePolicy, deliveryDlq.policy] },
+    );
+
+    const downstream = createDownstream(this, name, topology, sub, names);
+    const handler = new HandlerFunction(
+      `${name}-consumer`,
+      {
+        handler: "consume-queue",
+        functionName: names.function,
+        roleName: names.role,
+        logGroupName: names.logGroup,
+        policy: subscriberRolePolicy(pub, names, { kms: topology.offload.kms, downstream: sub.downstream }),
+        environment: subscriberEnvironment(pub, sub, downstream, args.ecsNetwork),
+        timeoutSeconds: sub.timeoutSeconds,
+        memoryMb: sub.memoryMb,
+        logRetentionDays: topology.logRetentionDays,
+      },
+      child,
+    );
+    this.function = handler.function;
+    // Partial batch responses: one bad record is retried (then dead-lettered) alone.
+    new aws.lambda.EventSourceMapping(
+      `${name}-mapping`,
+      {
+        eventSourceArn: this.queue.arn,
+        functionName: this.function.name,
+        batchSize: sub.batchSize,
+        maximumBatchingWindowInSeconds: sub.batchWindowSeconds,
+        functionResponseTypes: ["ReportBatchItemFailures"],
+      },
+      child,
+    );
+    this.registerOutputs({ queueUrl: this.queue.url, functionName: this.function.name });
+  }
+}

@@ -1,0 +1,102 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { SubscriberEnv } from "./contract";
+import { APP_CONTAINER, EcsTaskApp } from "./ecs-task-app";
+import { PublisherNames, SubscriberNames } from "./naming";
+import { snsDeliveryQueuePolicy } from "./policies";
+import { StateMachineApp } from "./state-machine-app";
+import { EcsNetwork, MessagingTopology, SubscriberTopology } from "./topology";
+
+// What both subscriber components share: the downstream application, the function environment,
+// and the subscription's own DLQ in the topic's Region.
+
+export interface DownstreamRefs {
+  stateMachineArn?: pulumi.Output<string>;
+  clusterArn?: pulumi.Output<string>;
+  taskDefinitionArn?: pulumi.Output<string>;
+}
+
+/** Creates the subscriber's downstream application (Application B or C), if any, as a child of `parent`. */
+export function createDownstream(
+  parent: pulumi.Resource,
+  name: string,
+  topology: MessagingTopology,
+  sub: SubscriberTopology,
+  names: SubscriberNames,
+): DownstreamRefs {
+  if (sub.downstream === "stepfunctions") {
+    const app = new StateMachineApp(`${name}-app`, { names }, { parent });
+    return { stateMachineArn: app.stateMachine.arn };
+  }
+  if (sub.downstream === "ecs") {
+    const app = new EcsTaskApp(
+      `${name}-app`,
+      {
+        names,
+        image: sub.taskImage,
+        cpu: sub.taskCpu,
+        memoryMb: sub.taskMemoryMb,
+        logRetentionDays: topology.logRetentionDays,
+      },
+      { parent },
+    );
+    return { clusterArn: app.cluster.arn, taskDefinitionArn: app.taskDefinition.arn };
+  }
+  return {};
+}
+
+/** Pure: a subscriber function's environment — exactly the contract's variables for its downstream. */
+export function subscriberEnvironment(
+  pub: PublisherNames,
+  sub: SubscriberTopology,
+  downstream: DownstreamRefs,
+  network: EcsNetwork | undefined,
+): Record<string, pulumi.Input<string>> {
+  const env: Record<string, pulumi.Input<string>> = {
+    [SubscriberEnv.subscriberName]: sub.name,
+    [SubscriberEnv.bucketAllowList]: pub.bucket,
+    // The bucket lives in the publisher's Region; a client in this Region would get a 301.
+    [SubscriberEnv.bucketRegion]: pub.region,
+    [SubscriberEnv.downstream]: sub.downstream,
+    [SubscriberEnv.previewBytes]: String(sub.previewBytes),
+  };
+  if (sub.downstream === "stepfunctions" && downstream.stateMachineArn) {
+    env[SubscriberEnv.stateMachineArn] = downstream.stateMachineArn;
+  }
+  if (sub.downstream === "ecs" && downstream.clusterArn && downstream.taskDefinitionArn && network) {
+    env[SubscriberEnv.ecsClusterArn] = downstream.clusterArn;
+    env[SubscriberEnv.ecsTaskDefinitionArn] = downstream.taskDefinitionArn;
+    env[SubscriberEnv.ecsContainerName] = APP_CONTAINER;
+    env[SubscriberEnv.ecsSubnetIds] = network.subnetIds.join(",");
+    env[SubscriberEnv.ecsSecurityGroupIds] = network.securityGroupIds.join(",");
+  }
+  return env;
+}
+
+/**
+ * The subscription's DLQ, for messages SNS could not deliver at all. SNS requires it in the
+ * subscription's account and Region — the topic's Region — not beside the subscriber.
+ */
+export function createDeliveryDlq(
+  parent: pulumi.Resource,
+  name: string,
+  pub: PublisherNames,
+  names: SubscriberNames,
+  topicRegionProvider: aws.Provider,
+): { queue: aws.sqs.Queue; policy: aws.sqs.QueuePolicy } {
+  const opts = { parent, provider: topicRegionProvider };
+  const queue = new aws.sqs.Queue(
+    `${name}-delivery-dlq`,
+    { name: names.deliveryDlq, sqsManagedSseEnabled: true, messageRetentionSeconds: 1_209_600 },
+    opts,
+  );
+  const policy = new aws.sqs.QueuePolicy(
+    `${name}-delivery-dlq-policy`,
+    {
+      queueUrl: queue.url,
+      policy: JSON.stringify(snsDeliveryQueuePolicy(names.deliveryDlqArn, pub.topicArn)),
+    },
+    opts,
+  );
+  return { queue, policy };
+}
