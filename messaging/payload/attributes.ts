@@ -140,6 +140,12 @@ export function splitMarker(attributes: MessageAttributes): { markerSize?: numbe
         `marker attribute ${name} must be a decimal byte count, got ${JSON.stringify(value.StringValue)}`,
       );
     }
+    if (markerSize !== undefined && markerSize !== Number(text)) {
+      throw new PayloadError(
+        "InvalidMarker",
+        `both marker attributes are present and disagree (${markerSize} and ${text})`,
+      );
+    }
     markerSize = Number(text);
   }
   return { markerSize, user };

@@ -4,6 +4,7 @@ import { isUtf8 } from "node:buffer";
 import type { Message as SqsMessage } from "@aws-sdk/client-sqs";
 import type { S3Client } from "@aws-sdk/client-s3";
 import {
+  MAX_USER_ATTRIBUTES,
   fromLambdaSqsAttributes,
   fromSnsJsonAttributes,
   splitMarker,
@@ -80,6 +81,12 @@ function resolved(message: ReceivedMessage, options: ReaderOptions): ResolvedMes
       stream: async () => inlinePayloadStream(bytes),
       text: async () => body,
     };
+  }
+  if (Object.keys(user).length > MAX_USER_ATTRIBUTES) {
+    throw new PayloadError(
+      "InvalidAttribute",
+      `offloaded message carries ${Object.keys(user).length} user attributes; at most ${MAX_USER_ATTRIBUTES} fit beside the marker`,
+    );
   }
   const pointer = parsePointer(body);
   assertBucketAllowed(pointer.s3BucketName, options.allowedBuckets);

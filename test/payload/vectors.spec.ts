@@ -1,0 +1,276 @@
+import * as assert from "node:assert/strict";
+import {
+  attributesSize,
+  formatPointer,
+  parsePointer,
+  resolveSnsRecord,
+  resolveSqsMessage,
+  resolveSqsRecord,
+  validateKeyPrefix,
+  validateUserAttributes,
+  PayloadError,
+  type ReaderOptions,
+} from "../../messaging/payload";
+import { S3Client } from "@aws-sdk/client-s3";
+
+// The vectors of PAYLOAD-FORMAT.md, byte for byte.
+const V1 =
+  '["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"my-bucket","s3Key":"0b7c7a3e-1f5e-4d2a-9a43-3e2b5b8f9c11"}]';
+const V2 =
+  '["software.amazon.payloadoffloading.PayloadS3Pointer", {"s3BucketName": "my-bucket", "s3Key": "0b7c7a3e-1f5e-4d2a-9a43-3e2b5b8f9c11"}]';
+const V3 =
+  '["com.amazon.sqs.javamessaging.MessageS3Pointer",{"s3BucketName":"my-bucket","s3Key":"0b7c7a3e-1f5e-4d2a-9a43-3e2b5b8f9c11"}]';
+const V4 =
+  '["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"my-bucket","s3Key":"tenant-a/payloads/0b7c7a3e-1f5e-4d2a-9a43-3e2b5b8f9c11"}]';
+const V5 = '{"s3BucketName":"my-bucket","s3Key":"k"}';
+const ENVELOPE =
+  '{"Type":"Notification","MessageId":"22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324","TopicArn":"arn:aws:sns:us-east-1:123456789012:my-topic","Message":"[\\"software.amazon.payloadoffloading.PayloadS3Pointer\\",{\\"s3BucketName\\":\\"my-bucket\\",\\"s3Key\\":\\"0b7c7a3e-1f5e-4d2a-9a43-3e2b5b8f9c11\\"}]","Timestamp":"2026-01-01T00:00:00.000Z","SignatureVersion":"1","Signature":"EXAMPLE","SigningCertURL":"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-EXAMPLE.pem","UnsubscribeURL":"https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=EXAMPLE","MessageAttributes":{"ExtendedPayloadSize":{"Type":"Number","Value":"300000"}}}';
+const KEY = "0b7c7a3e-1f5e-4d2a-9a43-3e2b5b8f9c11";
+const pointer = { s3BucketName: "my-bucket", s3Key: KEY };
+
+// Parsing never touches S3; a client with no reachable endpoint proves it.
+const readerOptions: ReaderOptions = {
+  s3: new S3Client({
+    region: "us-east-1",
+    endpoint: "http://127.0.0.1:9",
+    credentials: { accessKeyId: "x", secretAccessKey: "x" },
+  }),
+  allowedBuckets: ["my-bucket"],
+};
+
+function rejects(fn: () => unknown, code: string, pattern: RegExp) {
+  assert.throws(fn, (e: unknown) => e instanceof PayloadError && e.code === code && pattern.test(e.message));
+}
+
+describe("pointer codec (PAYLOAD-FORMAT vectors)", () => {
+  it("writes V1 byte for byte, 130 bytes", () => {
+    assert.equal(formatPointer(pointer), V1);
+    assert.equal(Buffer.byteLength(V1), 130);
+  });
+
+  it("writes V4 with a key prefix, 148 bytes", () => {
+    const v4 = formatPointer({ s3BucketName: "my-bucket", s3Key: `tenant-a/payloads/${KEY}` });
+    assert.equal(v4, V4);
+    assert.equal(Buffer.byteLength(v4), 148);
+  });
+
+  it("reads V1 to V4 (Python spacing, legacy class, prefixed key)", () => {
+    assert.equal(Buffer.byteLength(V2), 134);
+    assert.equal(Buffer.byteLength(V3), 125);
+    assert.deepEqual(parsePointer(V1), pointer);
+    assert.deepEqual(parsePointer(V2), pointer);
+    assert.deepEqual(parsePointer(V3), pointer);
+    assert.deepEqual(parsePointer(V4), { s3BucketName: "my-bucket", s3Key: `tenant-a/payloads/${KEY}` });
+  });
+
+  it("reads keys in either order and ignores extra fields", () => {
+    const text = JSON.stringify([
+      "software.amazon.payloadoffloading.PayloadS3Pointer",
+      { extra: 1, s3Key: KEY, s3BucketName: "my-bucket" },
+    ]);
+    assert.deepEqual(parsePointer(text), pointer);
+  });
+
+  it("refuses V5 (no array wrapper), saying so", () => {
+    rejects(() => parsePointer(V5), "MalformedPointer", /no wrapper/);
+  });
+
+  it("refuses other malformed pointers with the rule they break", () => {
+    rejects(() => parsePointer("not json"), "MalformedPointer", /not JSON/);
+    rejects(
+      () => parsePointer('["x.Other",{"s3BucketName":"b","s3Key":"k"}]'),
+      "MalformedPointer",
+      /class name "x.Other"/,
+    );
+    rejects(
+      () => parsePointer('["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3Key":"k"}]'),
+      "MalformedPointer",
+      /missing s3BucketName/,
+    );
+    rejects(
+      () =>
+        parsePointer('["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"b","s3Key":7}]'),
+      "MalformedPointer",
+      /s3Key must be a non-empty string, got 7/,
+    );
+    rejects(
+      () => parsePointer('["software.amazon.payloadoffloading.PayloadS3Pointer"]'),
+      "MalformedPointer",
+      /2 elements/,
+    );
+    rejects(() => formatPointer({ s3BucketName: "", s3Key: "k" }), "InvalidPointer", /s3BucketName/);
+  });
+});
+
+describe("size rule vectors", () => {
+  const traceId = { traceId: { DataType: "String", StringValue: "abc" } };
+  it("counts the traceId attribute as 16 bytes", () => {
+    assert.equal(attributesSize(traceId), 16);
+    assert.equal(attributesSize({ b: { DataType: "Binary", BinaryValue: new Uint8Array(5) } }), 1 + 6 + 5);
+  });
+  it('"é".repeat(131072) is 262,144 UTF-8 bytes', () => {
+    assert.equal(Buffer.byteLength("é".repeat(131072)), 262_144);
+  });
+});
+
+describe("key prefix rules", () => {
+  it("accepts the allowed characters", () => {
+    for (const ok of ["", "orders/", "tenant-a/payloads/", "a.b_c-d/", "x".repeat(988)])
+      validateKeyPrefix(ok);
+  });
+  it("refuses bad prefixes, naming the prefix and the rule", () => {
+    rejects(() => validateKeyPrefix("/abs"), "InvalidOption", /"\/abs" must not start with/);
+    rejects(() => validateKeyPrefix(".hidden/"), "InvalidOption", /must not start with/);
+    rejects(() => validateKeyPrefix("a/../b/"), "InvalidOption", /must not contain "\.\."/);
+    rejects(() => validateKeyPrefix("sp ace/"), "InvalidOption", /may only contain/);
+    rejects(() => validateKeyPrefix("x".repeat(989)), "InvalidOption", /989 characters, at most 988/);
+  });
+});
+
+describe("user attribute rules", () => {
+  it("refuses the reserved marker names", () => {
+    for (const name of ["ExtendedPayloadSize", "SQSLargePayloadSize"]) {
+      rejects(
+        () => validateUserAttributes({ [name]: { DataType: "Number", StringValue: "1" } }),
+        "InvalidAttribute",
+        new RegExp(`"${name}" is reserved`),
+      );
+    }
+  });
+  it("allows 9 user attributes and refuses 10", () => {
+    const attrs = (n: number) =>
+      Object.fromEntries(
+        Array.from({ length: n }, (_, i) => [`a${i}`, { DataType: "String", StringValue: "v" }]),
+      );
+    validateUserAttributes(attrs(9));
+    rejects(() => validateUserAttributes(attrs(10)), "InvalidAttribute", /at most 9 user attributes.*got 10/);
+  });
+  it("refuses bad data types and missing values", () => {
+    rejects(
+      () => validateUserAttributes({ a: { DataType: "Text", StringValue: "v" } }),
+      "InvalidAttribute",
+      /"a" DataType "Text"/,
+    );
+    rejects(
+      () => validateUserAttributes({ a: { DataType: "Number", StringValue: "x1" } }),
+      "InvalidAttribute",
+      /not a number/,
+    );
+    rejects(
+      () => validateUserAttributes({ a: { DataType: "Binary" } }),
+      "InvalidAttribute",
+      /needs a BinaryValue/,
+    );
+  });
+});
+
+describe("readers parse every delivery shape without touching S3", () => {
+  it("SQS ReceiveMessage with either marker name", () => {
+    for (const marker of ["ExtendedPayloadSize", "SQSLargePayloadSize"]) {
+      const r = resolveSqsMessage(
+        {
+          MessageId: "m1",
+          Body: V1,
+          MessageAttributes: {
+            [marker]: { DataType: "Number", StringValue: "300000" },
+            k: { DataType: "String", StringValue: "v" },
+          },
+        },
+        readerOptions,
+      );
+      assert.equal(r.offloaded, true);
+      assert.deepEqual(r.pointer, pointer);
+      assert.equal(r.size, 300000);
+      assert.deepEqual(Object.keys(r.attributes), ["k"]);
+    }
+  });
+
+  it("SQS → Lambda record and SNS → Lambda record", () => {
+    const sqs = resolveSqsRecord(
+      {
+        messageId: "m",
+        body: V3,
+        messageAttributes: { SQSLargePayloadSize: { dataType: "Number", stringValue: "5" } },
+      },
+      readerOptions,
+    );
+    assert.deepEqual([sqs.offloaded, sqs.size, sqs.pointer], [true, 5, pointer]);
+    const sns = resolveSnsRecord(
+      {
+        Sns: {
+          MessageId: "n",
+          Message: V2,
+          MessageAttributes: {
+            ExtendedPayloadSize: { Type: "Number", Value: "7" },
+            bin: { Type: "Binary", Value: "AAE=" },
+          },
+        },
+      },
+      readerOptions,
+    );
+    assert.deepEqual([sns.offloaded, sns.size, sns.messageId], [true, 7, "n"]);
+    assert.deepEqual(Buffer.from(sns.attributes.bin.BinaryValue!), Buffer.from([0, 1]));
+  });
+
+  it("the SNS envelope resolves when the option is on, and is an inline body when off", () => {
+    const on = resolveSqsMessage(
+      { MessageId: "e", Body: ENVELOPE },
+      { ...readerOptions, acceptEnvelope: true },
+    );
+    assert.deepEqual([on.offloaded, on.size, on.pointer], [true, 300000, pointer]);
+    const off = resolveSqsMessage({ MessageId: "e", Body: ENVELOPE }, readerOptions);
+    assert.equal(off.offloaded, false);
+  });
+
+  it("a message without a marker is inline even if its body looks like a pointer", async () => {
+    const r = resolveSqsMessage({ MessageId: "i", Body: V1 }, readerOptions);
+    assert.equal(r.offloaded, false);
+    assert.equal(await r.text(), V1);
+  });
+
+  it("refuses a bucket outside the allow-list at parse time", () => {
+    const body = formatPointer({ s3BucketName: "someone-elses", s3Key: "k" });
+    rejects(
+      () =>
+        resolveSqsMessage(
+          {
+            Body: body,
+            MessageAttributes: { ExtendedPayloadSize: { DataType: "Number", StringValue: "1" } },
+          },
+          readerOptions,
+        ),
+      "BucketNotAllowed",
+      /"someone-elses", which is not in the allow-list \[my-bucket\]/,
+    );
+  });
+
+  it("refuses a bad marker value and a marker with 10 user attributes", () => {
+    rejects(
+      () =>
+        resolveSqsMessage(
+          {
+            Body: V1,
+            MessageAttributes: { ExtendedPayloadSize: { DataType: "Number", StringValue: "12kb" } },
+          },
+          readerOptions,
+        ),
+      "InvalidMarker",
+      /ExtendedPayloadSize must be a decimal byte count, got "12kb"/,
+    );
+    const many = Object.fromEntries(
+      Array.from({ length: 10 }, (_, i) => [`a${i}`, { DataType: "String", StringValue: "v" }]),
+    );
+    rejects(
+      () =>
+        resolveSqsMessage(
+          {
+            Body: V1,
+            MessageAttributes: { ...many, ExtendedPayloadSize: { DataType: "Number", StringValue: "1" } },
+          },
+          readerOptions,
+        ),
+      "InvalidAttribute",
+      /10 user attributes/,
+    );
+  });
+});
