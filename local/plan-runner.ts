@@ -85,32 +85,33 @@ function placementFor(providerRef: string | undefined, defaultRegion: string | u
   return { region: defaultRegion };
 }
 
-/** JSON-safe copy: secrets unwrapped (local mode), assets/archives as {path}, resources as URNs. */
-function plain(value: unknown, seen = new WeakSet<object>()): unknown {
+/** JSON-safe copy: secrets unwrapped (local mode), assets/archives as {kind, path}, resources marked. */
+async function plain(value: unknown, ancestors: object[] = []): Promise<unknown> {
   if (value === null || typeof value !== "object") {
     return typeof value === "function" || typeof value === "symbol" ? undefined : value;
   }
-  if (seen.has(value)) return "[circular]";
-  seen.add(value);
+  if (ancestors.includes(value)) return "[circular]";
+  const inner = [...ancestors, value];
   const obj = value as Record<string, unknown>;
-  if (obj[rpc.specialSigKey] === rpc.specialSecretSig) return plain(obj.value, seen);
+  if (obj[rpc.specialSigKey] === rpc.specialSecretSig) return plain(obj.value, inner);
+  if (value instanceof Promise) return plain(await value, inner);
   // The SDK's type guards would narrow `value` to never below; ask them as plain predicates.
   const is = (guard: (x: unknown) => boolean) => guard(value);
   if (is(pulumi.asset.Archive.isInstance) || is(pulumi.asset.Asset.isInstance)) {
-    const kind = value.constructor.name;
-    const out: Record<string, unknown> = { kind };
+    const out: Record<string, unknown> = { kind: value.constructor.name };
     for (const k of ["path", "text", "uri"]) {
-      const v = (value as unknown as Record<string, unknown>)[k];
+      // The SDK keeps an asset's path/text/uri as a promise.
+      const v = await (value as unknown as Record<string, unknown>)[k];
       if (typeof v === "string") out[k] = v;
     }
     return out;
   }
   if (is(pulumi.Resource.isInstance)) return { kind: "ResourceReference" };
-  if (Array.isArray(value)) return value.map((v) => plain(v, seen));
+  if (Array.isArray(value)) return Promise.all(value.map((v) => plain(v, inner)));
   if (Buffer.isBuffer(value)) return value.toString("base64");
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) {
-    const p = plain(v, seen);
+    const p = await plain(v, inner);
     if (p !== undefined) out[k] = p;
   }
   return out;
@@ -156,7 +157,7 @@ async function resolveOutputs(exported: Record<string, unknown>): Promise<Record
     );
     const value_ = await Promise.race([resolved, failed.then(() => undefined)]);
     if (firstError) break;
-    out[key] = plain(value_);
+    out[key] = await plain(value_);
   }
   return out;
 }
@@ -164,12 +165,12 @@ async function resolveOutputs(exported: Record<string, unknown>): Promise<Record
 async function run(req: PlanRequest): Promise<Plan> {
   const defaultRegion = req.config["aws:region"];
   const mocks: pulumi.runtime.Mocks = {
-    newResource(args: RegistrationArgs) {
+    async newResource(args: RegistrationArgs) {
       pending++;
       try {
         const urn = urnOf(args);
         const isProvider = args.type.startsWith("pulumi:providers:");
-        const inputs = (plain(args.inputs) ?? {}) as Record<string, unknown>;
+        const inputs = ((await plain(args.inputs)) ?? {}) as Record<string, unknown>;
         const where = isProvider ? providerPlacement(inputs) : placementFor(args.provider, defaultRegion);
         if (isProvider) providers.set(urn, where);
         const result = mockResource(args.type, args.name, args.inputs ?? {}, where, urn);
@@ -187,7 +188,7 @@ async function run(req: PlanRequest): Promise<Plan> {
             region: where.region,
           },
           inputs,
-          outputs: (plain(result.state) ?? {}) as Record<string, unknown>,
+          outputs: ((await plain(result.state)) ?? {}) as Record<string, unknown>,
         });
         return result;
       } finally {
