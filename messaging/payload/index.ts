@@ -54,6 +54,7 @@ export {
 } from "./writer";
 export {
   resolveSqsMessage,
+  receiveFromSqs,
   resolveSqsRecord,
   resolveSnsRecord,
   resolveMessage,
@@ -62,6 +63,7 @@ export {
   type ReaderOptions,
   type ResolvedMessage,
   type ReceivedMessage,
+  type ReceivedPayload,
   type SqsLambdaRecord,
   type SnsLambdaRecord,
   type PayloadDigest,

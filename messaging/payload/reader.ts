@@ -1,10 +1,16 @@
 // Readers: turn a received message (from any delivery path) into its payload. Parsing and the bucket
 // allow-list happen synchronously, before any S3 request; the bytes are fetched only when asked.
 import { isUtf8 } from "node:buffer";
-import type { Message as SqsMessage } from "@aws-sdk/client-sqs";
+import {
+  ReceiveMessageCommand,
+  type Message as SqsMessage,
+  type ReceiveMessageCommandInput,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import type { S3Client } from "@aws-sdk/client-s3";
 import {
   MAX_USER_ATTRIBUTES,
+  MARKER_ATTRIBUTE_NAMES,
   fromLambdaSqsAttributes,
   fromSnsJsonAttributes,
   splitMarker,
@@ -164,6 +170,38 @@ export function resolveSqsMessage(message: SqsMessage, options: ReaderOptions): 
     };
   }
   return resolved({ messageId: message.MessageId, body: message.Body as string, attributes }, options);
+}
+
+/** A received SQS message with its payload resolved, and the handle to delete it with. */
+export interface ReceivedPayload {
+  message: ResolvedMessage;
+  receiptHandle: string;
+}
+
+/**
+ * ReceiveMessage, asking for both marker names explicitly beside the caller's attribute names
+ * (default "All"), then resolves each message. A message that cannot be resolved is returned as an
+ * error in its slot and stays on the queue (not deleted), so it is retried or dead-lettered.
+ */
+export async function receiveFromSqs(
+  sqs: SQSClient,
+  input: Omit<ReceiveMessageCommandInput, "MessageAttributeNames"> & { attributeNames?: string[] },
+  options: ReaderOptions,
+): Promise<Array<ReceivedPayload | { error: Error; receiptHandle: string; messageId?: string }>> {
+  const { attributeNames = ["All"], ...receive } = input;
+  const out = await sqs.send(
+    new ReceiveMessageCommand({
+      ...receive,
+      MessageAttributeNames: [...new Set([...MARKER_ATTRIBUTE_NAMES, ...attributeNames])],
+    }),
+  );
+  return (out.Messages ?? []).map((m) => {
+    try {
+      return { message: resolveSqsMessage(m, options), receiptHandle: m.ReceiptHandle as string };
+    } catch (error) {
+      return { error: error as Error, receiptHandle: m.ReceiptHandle as string, messageId: m.MessageId };
+    }
+  });
 }
 
 /** An SQS → Lambda (event source mapping) record, as far as the reader needs it. */

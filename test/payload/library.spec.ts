@@ -1,0 +1,422 @@
+import * as assert from "node:assert/strict";
+import {
+  GetObjectTaggingCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { PayloadLayout } from "../../messaging/contract";
+import {
+  MARKER_ATTRIBUTE_NAMES,
+  PayloadError,
+  formatPointer,
+  publishToSns,
+  receiveFromSqs,
+  resolveSqsMessage,
+  sendToSqs,
+  type ReaderOptions,
+  type ResolvedMessage,
+  type WriterOptions,
+} from "../../messaging/payload";
+import {
+  emulatorClientConfig,
+  startCountingProxy,
+  startFauxqs,
+  startS3rver,
+  type RunningEmulator,
+  type RunningS3rver,
+} from "../support/emulators";
+import { drain, payloadStream, sha256 } from "./helpers";
+
+const BUCKET = "payloads-a";
+const OTHER = "incoming-a";
+
+describe("payload library against fauxqs (SNS/SQS) and s3rver (S3)", function () {
+  let fauxqs: RunningEmulator;
+  let s3rver: RunningS3rver;
+  let proxy: Awaited<ReturnType<typeof startCountingProxy>>;
+  let s3: S3Client;
+  let sns: SNSClient;
+  let sqs: SQSClient;
+  let topicArn: string;
+  let queueUrl: string;
+  let writer: WriterOptions;
+  let reader: ReaderOptions;
+  const receiveInputs: Record<string, unknown>[] = [];
+
+  before(async () => {
+    [fauxqs, s3rver] = await Promise.all([startFauxqs(), startS3rver({ buckets: [BUCKET, OTHER] })]);
+    proxy = await startCountingProxy(s3rver.endpoint);
+    s3 = new S3Client(emulatorClientConfig(proxy.endpoint));
+    sns = new SNSClient(emulatorClientConfig(fauxqs.endpoint));
+    sqs = new SQSClient(emulatorClientConfig(fauxqs.endpoint));
+    // Record what the reader asks SQS for: fauxqs returns every attribute whatever was asked, unlike SQS.
+    sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "ReceiveMessageCommand")
+          receiveInputs.push({ ...(args.input as object) });
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    topicArn = (await sns.send(new CreateTopicCommand({ Name: "lib-topic" }))).TopicArn!;
+    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "lib-queue" }))).QueueUrl!;
+    const queueArn = (
+      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))
+    ).Attributes!.QueueArn;
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: "sqs",
+        Endpoint: queueArn,
+        Attributes: { RawMessageDelivery: "true" },
+      }),
+    );
+    writer = { s3, bucket: BUCKET, keyPrefix: PayloadLayout.payloadPrefix };
+    reader = { s3, allowedBuckets: [BUCKET] };
+  });
+
+  after(async () => {
+    s3?.destroy();
+    await proxy?.stop();
+    await Promise.all([fauxqs?.stop(), s3rver?.stop()]);
+  });
+
+  async function receiveOne(): Promise<ResolvedMessage> {
+    const got = await receiveFromSqs(
+      sqs,
+      { QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 },
+      reader,
+    );
+    assert.equal(got.length, 1, "exactly one message delivered");
+    const only = got[0];
+    if ("error" in only) throw only.error;
+    return only.message;
+  }
+
+  it("publishes 1 KiB inline with no S3 request, and it resolves to the same text", async () => {
+    const before = proxy.requests.length;
+    const body = "x".repeat(1024);
+    const out = await publishToSns(
+      sns,
+      { topicArn, body, attributes: { traceId: { DataType: "String", StringValue: "abc" } } },
+      writer,
+    );
+    assert.equal(out.offloaded, false);
+    assert.equal(out.pointer, undefined);
+    const message = await receiveOne();
+    assert.equal(await message.text(), body);
+    assert.deepEqual(message.attributes.traceId, {
+      DataType: "String",
+      StringValue: "abc",
+      BinaryValue: undefined,
+    });
+    assert.equal(proxy.requests.length, before, "no S3 request for an inline message");
+  });
+
+  it("asks ReceiveMessage for both marker names", () => {
+    const names = receiveInputs.at(-1)?.MessageAttributeNames as string[];
+    for (const marker of MARKER_ATTRIBUTE_NAMES) assert.ok(names.includes(marker), `asks for ${marker}`);
+  });
+
+  it("offloads 262,145 bytes with the marker, a checksum tag, and resolves them intact", async () => {
+    const body = Buffer.alloc(262_145, "a");
+    const out = await publishToSns(sns, { topicArn, body }, writer);
+    assert.equal(out.offloaded, true);
+    assert.match(out.pointer!.s3Key, /^payloads\/[0-9a-f-]{36}$/);
+    const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: out.pointer!.s3Key }));
+    assert.deepEqual(tags.TagSet, [{ Key: PayloadLayout.sha256Tag, Value: sha256(body) }]);
+    const message = await receiveOne();
+    assert.deepEqual([message.offloaded, message.size, message.pointer], [true, 262_145, out.pointer]);
+    const stream = await message.stream();
+    const read = await drain(stream);
+    assert.deepEqual(read, { bytes: 262_145, sha256: sha256(body) });
+    assert.equal(stream.verified, true);
+  });
+
+  it("keeps the size boundary: 262,128 + 16-byte attribute inline, 262,129 offloaded, é×131072 inline", async () => {
+    const traceId = { traceId: { DataType: "String", StringValue: "abc" } };
+    const before = proxy.requests.length;
+    const atLimit = await publishToSns(
+      sns,
+      { topicArn, body: "a".repeat(262_128), attributes: traceId },
+      writer,
+    );
+    const accented = await publishToSns(sns, { topicArn, body: "é".repeat(131072) }, writer);
+    assert.equal(proxy.requests.length, before, "inline messages make no S3 request");
+    const over = await publishToSns(
+      sns,
+      { topicArn, body: "a".repeat(262_129), attributes: traceId },
+      writer,
+    );
+    assert.deepEqual([atLimit.offloaded, accented.offloaded, over.offloaded], [false, false, true]);
+    const got = await receiveFromSqs(
+      sqs,
+      { QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 },
+      reader,
+    );
+    assert.equal(got.length, 3, "SNS accepted both inline messages at its 256 KiB limit");
+  });
+
+  it("offloads every payload with alwaysThroughS3, and writes the legacy marker when asked", async () => {
+    const out = await sendToSqs(
+      sqs,
+      { queueUrl, body: "tiny" },
+      { ...writer, alwaysThroughS3: true, legacyMarker: true },
+    );
+    assert.equal(out.offloaded, true);
+    const got = await sqs.send(
+      new (await import("@aws-sdk/client-sqs")).ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MessageAttributeNames: ["All"],
+        WaitTimeSeconds: 1,
+      }),
+    );
+    const m = got.Messages![0];
+    assert.deepEqual(m.MessageAttributes?.SQSLargePayloadSize, { DataType: "Number", StringValue: "4" });
+    assert.equal(m.MessageAttributes?.ExtendedPayloadSize, undefined);
+    assert.equal(m.Body, formatPointer(out.pointer!));
+    assert.equal(await resolveSqsMessage(m, reader).text(), "tiny");
+  });
+
+  it("streams a Readable of unknown length in bounded parts and verifies it on read", async () => {
+    const size = 20 * 1024 * 1024 + 3;
+    const source = payloadStream(size);
+    const before = proxy.requests.length;
+    const out = await sendToSqs(
+      sqs,
+      { queueUrl, body: source },
+      { ...writer, partSizeBytes: 5 * 1024 * 1024 },
+    );
+    const calls = proxy.requests
+      .slice(before)
+      .map((r) => `${r.method} ${r.url.replace(/\?.*uploadId.*/, "?upload")}`);
+    assert.equal(
+      calls.filter((c) => c.startsWith("PUT") && c.endsWith("?upload")).length,
+      5,
+      "five parts of ≤ 5 MiB",
+    );
+    assert.deepEqual([out.offloaded, out.size, out.sha256], [true, size, source.sha256()]);
+    const message = await receiveOne();
+    assert.deepEqual(await drain(await message.stream()), { bytes: size, sha256: source.sha256() });
+  });
+
+  it("refuses a pointer outside the allow-list before any S3 call", async () => {
+    const before = proxy.requests.length;
+    assert.throws(
+      () =>
+        resolveSqsMessage(
+          {
+            Body: formatPointer({ s3BucketName: OTHER, s3Key: "secret" }),
+            MessageAttributes: { ExtendedPayloadSize: { DataType: "Number", StringValue: "6" } },
+          },
+          reader,
+        ),
+      (e: unknown) => e instanceof PayloadError && e.code === "BucketNotAllowed",
+    );
+    assert.equal(proxy.requests.length, before);
+  });
+
+  it("fails the read of a tampered object (checksum), a short one (size) and a missing one", async () => {
+    const out = await sendToSqs(
+      sqs,
+      { queueUrl, body: "original payload" },
+      { ...writer, alwaysThroughS3: true },
+    );
+    await receiveOne();
+    const marker = (n: number) => ({ ExtendedPayloadSize: { DataType: "Number", StringValue: String(n) } });
+    await s3.send(
+      new PutObjectTaggingCommand({
+        Bucket: BUCKET,
+        Key: out.pointer!.s3Key,
+        Tagging: { TagSet: [{ Key: PayloadLayout.sha256Tag, Value: sha256("other") }] },
+      }),
+    );
+    const tampered = resolveSqsMessage(
+      { Body: formatPointer(out.pointer!), MessageAttributes: marker(out.size) },
+      reader,
+    );
+    await assert.rejects(
+      tampered.text(),
+      (e: unknown) =>
+        e instanceof PayloadError && e.code === "ChecksumMismatch" && /does not match/.test(e.message),
+    );
+    const short = resolveSqsMessage(
+      { Body: formatPointer(out.pointer!), MessageAttributes: marker(out.size + 1) },
+      reader,
+    );
+    await assert.rejects(
+      short.text(),
+      (e: unknown) => e instanceof PayloadError && e.code === "SizeMismatch",
+    );
+    const missing = resolveSqsMessage(
+      { Body: formatPointer({ s3BucketName: BUCKET, s3Key: "payloads/nope" }), MessageAttributes: marker(1) },
+      reader,
+    );
+    await assert.rejects(missing.text(), (e: unknown) => (e as Error).name === "NoSuchKey");
+  });
+
+  it("reads an object without a checksum tag (Java/Python writers) unverified", async () => {
+    await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: "payloads/from-java", Body: "hello from java" }),
+    );
+    const m = resolveSqsMessage(
+      {
+        Body: formatPointer({ s3BucketName: BUCKET, s3Key: "payloads/from-java" }),
+        MessageAttributes: { SQSLargePayloadSize: { DataType: "Number", StringValue: "15" } },
+      },
+      reader,
+    );
+    const stream = await m.stream();
+    assert.deepEqual(await drain(stream), { bytes: 15, sha256: sha256("hello from java") });
+    assert.equal(stream.verified, false);
+  });
+
+  it("copies an S3 source server-side: no GetObject of its bytes, checksum tag carried over", async () => {
+    const bytes = Buffer.alloc(300_000, "s");
+    await s3.send(new PutObjectCommand({ Bucket: OTHER, Key: "incoming/big", Body: bytes }));
+    await s3.send(
+      new PutObjectTaggingCommand({
+        Bucket: OTHER,
+        Key: "incoming/big",
+        Tagging: { TagSet: [{ Key: PayloadLayout.sha256Tag, Value: sha256(bytes) }] },
+      }),
+    );
+    const before = proxy.requests.length;
+    const out = await sendToSqs(sqs, { queueUrl, source: { bucket: OTHER, key: "incoming/big" } }, writer);
+    const calls = proxy.requests.slice(before);
+    assert.ok(
+      !calls.some((r) => r.method === "GET" && r.url === `/${OTHER}/incoming/big`),
+      "the source's bytes were not fetched",
+    );
+    assert.ok(
+      calls.some((r) => r.method === "PUT" && r.url.startsWith(`/${BUCKET}/payloads/`)),
+      "a server-side copy was made",
+    );
+    assert.deepEqual([out.size, out.sha256], [300_000, sha256(bytes)]);
+    const message = await receiveOne();
+    const stream = await message.stream();
+    assert.deepEqual(await drain(stream), { bytes: 300_000, sha256: sha256(bytes) });
+    assert.equal(stream.verified, true);
+  });
+
+  it("sends SSE-KMS and canned-ACL headers when configured", async () => {
+    const seen: Record<string, unknown>[] = [];
+    const client = new S3Client(emulatorClientConfig(proxy.endpoint));
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "PutObjectCommand") seen.push({ ...(args.input as object) });
+        // s3rver has no KMS: stop here, the request is what is under test.
+        if (context.commandName === "PutObjectCommand") throw new Error("stop before sending");
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    await assert.rejects(
+      sendToSqs(
+        sqs,
+        { queueUrl, body: "k" },
+        {
+          ...writer,
+          s3: client,
+          alwaysThroughS3: true,
+          kmsKeyId: "alias/payloads",
+          acl: "bucket-owner-full-control",
+        },
+      ),
+      /stop before sending/,
+    );
+    assert.deepEqual(
+      [seen[0].ServerSideEncryption, seen[0].SSEKMSKeyId, seen[0].ACL],
+      ["aws:kms", "alias/payloads", "bucket-owner-full-control"],
+    );
+    client.destroy();
+  });
+
+  it("refuses bad writer input before any S3 call, naming the field", async () => {
+    const before = proxy.requests.length;
+    const ten = Object.fromEntries(
+      Array.from({ length: 10 }, (_, i) => [`a${i}`, { DataType: "String", StringValue: "v" }]),
+    );
+    await assert.rejects(
+      publishToSns(sns, { topicArn, body: "x", attributes: ten }, writer),
+      /at most 9 user attributes/,
+    );
+    await assert.rejects(
+      publishToSns(
+        sns,
+        {
+          topicArn,
+          body: "x",
+          attributes: { ExtendedPayloadSize: { DataType: "Number", StringValue: "1" } },
+        },
+        writer,
+      ),
+      /"ExtendedPayloadSize" is reserved/,
+    );
+    await assert.rejects(
+      publishToSns(sns, { topicArn, body: "x" }, { ...writer, keyPrefix: "../up" }),
+      /keyPrefix "..\/up"/,
+    );
+    await assert.rejects(
+      publishToSns(sns, { topicArn, body: "x" }, { ...writer, threshold: 2_000_000 }),
+      /threshold must be an integer from 0 to 1048576, got 2000000/,
+    );
+    await assert.rejects(publishToSns(sns, { topicArn }, writer), /exactly one of body or source/);
+    await assert.rejects(publishToSns(sns, { topicArn, body: "" }, writer), /body is empty/);
+    assert.equal(proxy.requests.length, before);
+  });
+
+  it("a failed publish returns the error and leaves no message", async () => {
+    const missingTopic = topicArn.replace(/lib-topic$/, "no-such-topic");
+    await assert.rejects(
+      publishToSns(sns, { topicArn: missingTopic, body: Buffer.alloc(300_000, 1) }, writer),
+    );
+    const got = await receiveFromSqs(sqs, { QueueUrl: queueUrl, WaitTimeSeconds: 0 }, reader);
+    assert.equal(got.length, 0);
+  });
+});
+
+describe("payload library when S3 goes down", function () {
+  it("S3 stopped during a streaming upload: the publish fails and no SNS message exists", async () => {
+    const fauxqs = await startFauxqs();
+    const s3rver = await startS3rver({ buckets: [BUCKET] });
+    const s3 = new S3Client({ ...emulatorClientConfig(s3rver.endpoint), maxAttempts: 2 });
+    const sns = new SNSClient(emulatorClientConfig(fauxqs.endpoint));
+    const sqs = new SQSClient(emulatorClientConfig(fauxqs.endpoint));
+    try {
+      const topicArn = (await sns.send(new CreateTopicCommand({ Name: "fault-topic" }))).TopicArn!;
+      const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "fault-queue" }))).QueueUrl!;
+      const queueArn = (
+        await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))
+      ).Attributes!.QueueArn;
+      await sns.send(
+        new SubscribeCommand({
+          TopicArn: topicArn,
+          Protocol: "sqs",
+          Endpoint: queueArn,
+          Attributes: { RawMessageDelivery: "true" },
+        }),
+      );
+      let stopping: Promise<void> | undefined;
+      const source = payloadStream(48 * 1024 * 1024, (n) => {
+        if (n >= 12 * 1024 * 1024) stopping ??= s3rver.stop();
+      });
+      await assert.rejects(
+        publishToSns(sns, { topicArn, body: source }, { s3, bucket: BUCKET, partSizeBytes: 5 * 1024 * 1024 }),
+      );
+      await stopping;
+      const got = await receiveFromSqs(
+        sqs,
+        { QueueUrl: queueUrl, WaitTimeSeconds: 1 },
+        { s3, allowedBuckets: [BUCKET] },
+      );
+      assert.equal(got.length, 0, "no message was published");
+    } finally {
+      s3.destroy();
+      await Promise.all([fauxqs.stop(), s3rver.stop()]);
+    }
+  });
+});
