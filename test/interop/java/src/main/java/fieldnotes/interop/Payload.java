@@ -10,14 +10,14 @@ import java.util.HexFormat;
  * (test/interop/python/interop_payload.py and test/interop/support/payload.ts implement the same
  * generator): each side can then check what arrived against an expectation it computed itself.
  *
- * <p>The text mixes 1-, 2-, 3- and 4-byte UTF-8 characters (the last a surrogate pair in Java and
- * JavaScript strings) and the characters that JSON, XML and the SNS query protocol must escape, so a
- * client that counts characters instead of bytes, or that mangles escaping, changes the digest.
+ * <p>The text mixes 1-, 2- and 3-byte UTF-8 characters and the characters that JSON, XML and the SNS
+ * query protocol must escape, so a client that counts characters instead of bytes, or that mangles
+ * escaping, changes the digest. No 4-byte characters: SQS accepts them, but fauxqs 1.9.2 refuses
+ * them in a message body (it allows only the BMP), which would fail every inline SQS case.
  */
 final class Payload {
   static final String ASCII =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,;:-_/\"\\<>&'{}[]\n\t";
-  private static final byte[] FOUR = "\uD834\uDD1E".getBytes(StandardCharsets.UTF_8);
   private static final byte[] THREE = "\u20AC".getBytes(StandardCharsets.UTF_8);
   private static final byte[] TWO = "\u00E9".getBytes(StandardCharsets.UTF_8);
 
@@ -40,9 +40,7 @@ final class Payload {
       int remaining = size - at;
       long kind = r % 16;
       byte[] chunk = null;
-      if (kind == 0 && remaining >= 4) {
-        chunk = FOUR;
-      } else if (kind == 1 && remaining >= 3) {
+      if (kind == 1 && remaining >= 3) {
         chunk = THREE;
       } else if (kind == 2 && remaining >= 2) {
         chunk = TWO;
