@@ -1,0 +1,100 @@
+// The SageMaker Studio domain in IAM Identity Center (SSO) mode, one user profile per researcher,
+// and the assignment of each group to the domain's Identity Center application (without it, users
+// are refused at login: "check if user is assigned to Studio Domain").
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { AttachedImage } from "./image";
+
+export interface StudioDomainArgs {
+  domainName: string;
+  executionRoleArn: pulumi.Input<string>;
+  vpcId: pulumi.Input<string>;
+  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  appNetworkAccessType: "PublicInternetOnly" | "VpcOnly";
+  /** "Delete" lets `pulumi destroy` remove the home EFS; "Retain" keeps researchers' files. */
+  homeEfsRetention: "Retain" | "Delete";
+  /** The JupyterLab image attached to every user's spaces. */
+  jupyterLabImage: AttachedImage;
+  /** The Studio Classic image, attached to KernelGateway apps when given. */
+  classicImage?: AttachedImage;
+  /** Studio profile name → Identity Center user name; the user must exist first (`dependsOn`). */
+  profiles: { profileName: string; userName: string; dependsOn: pulumi.Resource }[];
+  /** Group display name → Identity Store group ID, each assigned to the domain's application. */
+  groupIds: Record<string, pulumi.Input<string>>;
+}
+
+export class StudioDomain extends pulumi.ComponentResource {
+  public readonly domainId: pulumi.Output<string>;
+  public readonly url: pulumi.Output<string>;
+  public readonly singleSignOnApplicationArn: pulumi.Output<string>;
+  public readonly profileNames: string[];
+
+  constructor(name: string, args: StudioDomainArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("fieldnotes:research:StudioDomain", name, {}, opts);
+
+    const domain = new aws.sagemaker.Domain(
+      `${name}-domain`,
+      {
+        domainName: args.domainName,
+        // Users are Identity Center users; the domain must live in the Identity Center Region.
+        authMode: "SSO",
+        vpcId: args.vpcId,
+        subnetIds: args.subnetIds,
+        appNetworkAccessType: args.appNetworkAccessType,
+        retentionPolicy: { homeEfsFileSystem: args.homeEfsRetention },
+        defaultUserSettings: defaultUserSettings(args),
+      },
+      { parent: this },
+    );
+
+    this.profileNames = args.profiles.map((p) => p.profileName);
+    for (const profile of args.profiles) {
+      new aws.sagemaker.UserProfile(
+        `${name}-profile-${profile.profileName}`,
+        {
+          domainId: domain.id,
+          userProfileName: profile.profileName,
+          // SSO domains match the profile to the Identity Center user by user name.
+          singleSignOnUserIdentifier: "UserName",
+          singleSignOnUserValue: profile.userName,
+        },
+        { parent: this, dependsOn: [profile.dependsOn] },
+      );
+    }
+
+    for (const [group, groupId] of Object.entries(args.groupIds)) {
+      new aws.ssoadmin.ApplicationAssignment(
+        `${name}-access-${group}`,
+        { applicationArn: domain.singleSignOnApplicationArn, principalId: groupId, principalType: "GROUP" },
+        { parent: this },
+      );
+    }
+
+    this.domainId = domain.id;
+    this.url = domain.url;
+    this.singleSignOnApplicationArn = domain.singleSignOnApplicationArn;
+    this.registerOutputs({ domainId: this.domainId, url: this.url });
+  }
+}
+
+/**
+ * Pure: the domain's default user settings. The images are attached by name with no version
+ * number, so a new ImageVersion reaches spaces at their next restart without updating the domain;
+ * a domain update fails while apps run (stop them first, see docs/research.md).
+ */
+export function defaultUserSettings(
+  args: Pick<StudioDomainArgs, "executionRoleArn" | "jupyterLabImage" | "classicImage">,
+): aws.types.input.sagemaker.DomainDefaultUserSettings {
+  const attach = (image: AttachedImage) => ({
+    imageName: image.imageName,
+    appImageConfigName: image.appImageConfigName,
+  });
+  return {
+    executionRole: args.executionRoleArn,
+    // The current Studio web portal with JupyterLab spaces; Classic is closed to new onboarding.
+    studioWebPortal: "ENABLED",
+    defaultLandingUri: "studio::",
+    jupyterLabAppSettings: { customImages: [attach(args.jupyterLabImage)] },
+    kernelGatewayAppSettings: args.classicImage ? { customImages: [attach(args.classicImage)] } : undefined,
+  };
+}
