@@ -1,0 +1,151 @@
+// Handler test support: loading the real bundles with an environment, a recording stand-in for the
+// downstream services (no emulator exists for Step Functions or ECS), and the Lambda event shapes
+// built from what the emulators delivered.
+import * as http from "node:http";
+import * as path from "node:path";
+import type { AddressInfo } from "node:net";
+import type { Message } from "@aws-sdk/client-sqs";
+import type { SNSEventRecord, SQSRecord } from "aws-lambda";
+import type { HandlerName } from "../../messaging/contract";
+import { handlerBundle } from "../../messaging/handlers/build";
+
+/**
+ * Loads the bundle Lambda would run (not the TypeScript source) with `env` applied first, since the
+ * handlers read their config and create their clients at load. A fresh copy per call.
+ */
+export function loadHandler<T>(name: HandlerName, env: Record<string, string>): T {
+  Object.assign(process.env, env);
+  const file = path.join(handlerBundle(name), "index.js");
+  delete require.cache[require.resolve(file)];
+  return (require(file) as { handler: T }).handler;
+}
+
+/** Sets env for a suite and restores it after. */
+export function withEnv(): { set(env: Record<string, string>): void; restore(): void } {
+  const saved = new Map<string, string | undefined>();
+  return {
+    set(env) {
+      for (const [k, v] of Object.entries(env)) {
+        if (!saved.has(k)) saved.set(k, process.env[k]);
+        process.env[k] = v;
+      }
+    },
+    restore() {
+      for (const [k, v] of saved) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    },
+  };
+}
+
+export interface DownstreamCall {
+  service: "stepfunctions" | "ecs";
+  input: Record<string, unknown>;
+}
+
+/**
+ * Answers Step Functions StartExecution (JSON 1.0) and ECS RunTask (JSON 1.1) on 127.0.0.1 and
+ * records each call. Like Step Functions, a second StartExecution with a used name fails with
+ * ExecutionAlreadyExists.
+ */
+export async function startDownstreamRecorder() {
+  const calls: DownstreamCall[] = [];
+  const names = new Set<string>();
+  const server = http.createServer((req, res) => {
+    let text = "";
+    req.setEncoding("utf8");
+    req.on("data", (c: string) => (text += c));
+    req.on("end", () => {
+      const target = String(req.headers["x-amz-target"] ?? "");
+      const input = JSON.parse(text || "{}") as Record<string, unknown>;
+      const reply = (status: number, body: unknown, json = "1.0") => {
+        res.writeHead(status, { "content-type": `application/x-amz-json-${json}` });
+        res.end(JSON.stringify(body));
+      };
+      if (target === "AWSStepFunctions.StartExecution") {
+        calls.push({ service: "stepfunctions", input });
+        const name = String(input.name);
+        if (names.has(name))
+          return reply(400, {
+            __type: "ExecutionAlreadyExists",
+            message: `Execution Already Exists: '${name}'`,
+          });
+        names.add(name);
+        return reply(200, {
+          executionArn: `${String(input.stateMachineArn).replace(":stateMachine:", ":execution:")}:${name}`,
+          startDate: Date.now() / 1000,
+        });
+      }
+      if (target === "AmazonEC2ContainerServiceV20141113.RunTask") {
+        calls.push({ service: "ecs", input });
+        return reply(
+          200,
+          { tasks: [{ taskArn: `arn:aws:ecs:us-east-1:000000000000:task/c/${calls.length}` }], failures: [] },
+          "1.1",
+        );
+      }
+      reply(400, { __type: "UnknownOperationException", message: target }, "1.1");
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    calls,
+    stop: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** The record an SQS event source mapping hands Lambda for a received message. */
+export function sqsRecord(m: Message, queueArn: string): SQSRecord {
+  const messageAttributes: SQSRecord["messageAttributes"] = {};
+  for (const [name, a] of Object.entries(m.MessageAttributes ?? {})) {
+    messageAttributes[name] = {
+      dataType: a.DataType as "String",
+      ...(a.StringValue !== undefined ? { stringValue: a.StringValue } : {}),
+      ...(a.BinaryValue !== undefined ? { binaryValue: Buffer.from(a.BinaryValue).toString("base64") } : {}),
+      stringListValues: [],
+      binaryListValues: [],
+    };
+  }
+  return {
+    messageId: m.MessageId!,
+    receiptHandle: m.ReceiptHandle!,
+    body: m.Body!,
+    attributes: {
+      ApproximateReceiveCount: "1",
+      SentTimestamp: String(Date.now()),
+      SenderId: "000000000000",
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes,
+    md5OfBody: m.MD5OfBody ?? "",
+    eventSource: "aws:sqs",
+    eventSourceARN: queueArn,
+    awsRegion: "us-east-1",
+  };
+}
+
+/** The record SNS hands a subscribed Lambda, built from the JSON envelope SNS delivered to SQS. */
+export function snsRecord(envelopeText: string, subscriptionArn: string): SNSEventRecord {
+  const e = JSON.parse(envelopeText);
+  return {
+    EventVersion: "1.0",
+    EventSubscriptionArn: subscriptionArn,
+    EventSource: "aws:sns",
+    Sns: {
+      SignatureVersion: e.SignatureVersion ?? "1",
+      Timestamp: e.Timestamp,
+      Signature: e.Signature ?? "",
+      SigningCertUrl: e.SigningCertURL ?? "",
+      MessageId: e.MessageId,
+      Message: e.Message,
+      MessageAttributes: e.MessageAttributes ?? {},
+      Type: e.Type,
+      UnsubscribeUrl: e.UnsubscribeURL ?? "",
+      TopicArn: e.TopicArn,
+      Subject: e.Subject ?? "",
+    },
+  };
+}
