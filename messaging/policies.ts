@@ -318,20 +318,13 @@ export function subscriberRolePolicy(
       Resource: `${pub.bucketArn}/${PayloadLayout.payloadPrefix}*`,
     },
     opts.kms && {
-      // The key ID is random; the key is pinned by its account, S3 as the caller and this bucket.
+      // The key ID is random, so the grant names the account's keys used through S3 in A's Region;
+      // only the payload key's own policy names this role, so that is the one key it can use.
       Sid: "DecryptPayloadsThroughS3",
       Effect: "Allow",
       Action: [...PayloadIam.readerKmsActions],
       Resource: `arn:aws:kms:${pub.region}:${pub.account}:key/*`,
-      Condition: {
-        StringEquals: { "kms:ViaService": `s3.${pub.region}.amazonaws.com` },
-        StringLike: {
-          "kms:EncryptionContext:aws:s3:arn": [
-            pub.bucketArn,
-            `${pub.bucketArn}/${PayloadLayout.payloadPrefix}*`,
-          ],
-        },
-      },
+      Condition: { StringEquals: { "kms:ViaService": `s3.${pub.region}.amazonaws.com` } },
     },
     sub.protocol === "sqs"
       ? {

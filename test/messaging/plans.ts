@@ -61,3 +61,18 @@ export const ACCOUNT_A = "111111111111";
 export const ACCOUNT_B = "222222222222";
 export const ACCOUNT_C = "333333333333";
 export const SANDBOX = "123456789012";
+
+/** Config override: the project topology with one change applied (e.g. offload.kms = true). */
+export async function topologyOverride(
+  change: (topology: Record<string, any>) => void,
+): Promise<Record<string, string>> {
+  const base = (await planOf("a-use1")).config["fieldnotes:topology"];
+  const topology = JSON.parse(base);
+  change(topology);
+  return { "fieldnotes:topology": JSON.stringify(topology) };
+}
+
+export const withKms = () =>
+  topologyOverride((t) => {
+    t.offload.kms = true;
+  });

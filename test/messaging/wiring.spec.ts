@@ -43,9 +43,7 @@ describe("wiring: what the program registers", function () {
         ["a-use1", "b-usw2", "c-use1", "dev"].map((s) => () => planOf(s)),
       )
     ).map(assertNoError);
-    const topology = JSON.parse(a.config["fieldnotes:topology"]);
-    topology.offload.kms = true;
-    kms = assertNoError(await planOf("dev", { "fieldnotes:topology": JSON.stringify(topology) }));
+    kms = assertNoError(await planOf("a-use1", await withKms()));
     topicArn = resource(a, "aws:sns/topic:Topic", "publisher-topic").outputs.arn as string;
     bucket = resource(a, "aws:s3/bucket:Bucket", "publisher-payloads").outputs.bucket as string;
   });
