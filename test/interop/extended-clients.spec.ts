@@ -10,6 +10,8 @@ import {
   MARKER_ATTRIBUTE_NAMES,
   PayloadError,
   digestPayload,
+  formatPointer,
+  parsePointer,
   publishToSns,
   resolveSqsMessage,
   sendToSqs,
@@ -110,11 +112,20 @@ describe("wire compatibility with AWS's Java and Python extended clients", funct
           assert.deepEqual(digestFields(sent), expected, "the client sent the shared payload");
           // The event source mapping always receives every attribute.
           const messages = await receiveRaw(world.sqs, queue.url, 1, ["All"]);
-          assert.equal(
-            MARKER_ATTRIBUTE in (messages[0].MessageAttributes ?? {}),
-            offloaded,
-            "marker present iff offloaded",
-          );
+          const marker = messages[0].MessageAttributes?.[MARKER_ATTRIBUTE];
+          assert.equal(marker !== undefined, offloaded, "marker present iff offloaded");
+          if (offloaded) {
+            assert.deepEqual(
+              marker,
+              { DataType: "Number", StringValue: String(size) },
+              "marker = UTF-8 byte length",
+            );
+            const body = messages[0].Body!;
+            // The Java writer's bytes are the canonical form this project writes too; Python adds spaces.
+            if (client === "Java")
+              assert.equal(formatPointer(parsePointer(body)), body, "Java pointer bytes = ours");
+            assert.equal(parsePointer(body).s3BucketName, world.bucket);
+          }
           const run = await invokeConsumeQueue(sqsLambdaEvent(messages, queue.arn), {
             awsEnv: world.env,
             allowedBuckets: [world.bucket],

@@ -32,7 +32,7 @@ started=$SECONDS
 # Java: rebuild only when the pom or a source file is newer than the jar.
 if [ -n "$force" ] || [ ! -f "$jar" ] || [ -n "$(find "$java_dir/pom.xml" "$java_dir/src" -newer "$jar" -print -quit)" ]; then
   echo "interop setup: building test/interop/java (Maven)"
-  mvn_args=(-B -q --no-transfer-progress -f "$java_dir/pom.xml")
+  mvn_args=(-B -q --no-transfer-progress -Dstyle.color=never -f "$java_dir/pom.xml")
   [ -n "${INTEROP_M2:-}" ] && mvn_args+=("-Dmaven.repo.local=$INTEROP_M2")
   # clean: a stale jar in target/lib (an older SDK) would otherwise stay on the classpath.
   mvn "${mvn_args[@]}" clean package
