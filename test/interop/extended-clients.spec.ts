@@ -63,6 +63,32 @@ describe("wire compatibility with AWS's Java and Python extended clients", funct
     );
   }
 
+  /**
+   * Runs the consume-queue bundle on these messages as one SQS → Lambda batch and checks, from the
+   * handler's own "payload delivered" log, that it read exactly the expected bytes.
+   */
+  async function assertHandlerDelivered(
+    messages: Message[],
+    queueArn: string,
+    expected: Digest,
+    offloaded: boolean,
+  ) {
+    const run = await invokeConsumeQueue(sqsLambdaEvent(messages, queueArn), {
+      awsEnv: world.env,
+      allowedBuckets: [world.bucket],
+    });
+    const logs = JSON.stringify(run.logs, null, 1);
+    assert.deepEqual(run.response, { batchItemFailures: [] }, `handler logs:\n${logs}`);
+    const log: HandlerLog | undefined = run.logs.find((l) => l.message === "payload delivered");
+    assert.ok(log, `the handler logged "payload delivered":\n${logs}`);
+    assert.deepEqual({ sha256: log.sha256, size: log.size }, expected);
+    assert.equal(
+      log.pointer !== null && log.pointer !== undefined,
+      offloaded,
+      "resolved through S3 iff offloaded",
+    );
+  }
+
   describe("1. this project's SNS publisher → SNS → SQS (raw) → AWS's SQS clients", function () {
     PAYLOAD_SIZES.forEach(({ label, size, offloaded }, i) => {
       for (const client of ["Java", "Python"] as const) {
@@ -85,10 +111,6 @@ describe("wire compatibility with AWS's Java and Python extended clients", funct
   });
 
   describe("2. AWS's SNS clients → SNS → SQS (raw) → this project's consume-queue handler (bundled)", function () {
-    function delivered(logs: HandlerLog[]): HandlerLog | undefined {
-      return logs.find((l) => l.message === "payload delivered");
-    }
-
     PAYLOAD_SIZES.forEach(({ label, size, offloaded }, i) => {
       for (const client of ["Java", "Python"] as const) {
         it(`resolves a ${label} payload the ${client} SNS client published`, async function () {
@@ -126,19 +148,7 @@ describe("wire compatibility with AWS's Java and Python extended clients", funct
               assert.equal(formatPointer(parsePointer(body)), body, "Java pointer bytes = ours");
             assert.equal(parsePointer(body).s3BucketName, world.bucket);
           }
-          const run = await invokeConsumeQueue(sqsLambdaEvent(messages, queue.arn), {
-            awsEnv: world.env,
-            allowedBuckets: [world.bucket],
-          });
-          assert.deepEqual(
-            run.response,
-            { batchItemFailures: [] },
-            `handler logs:\n${JSON.stringify(run.logs, null, 1)}`,
-          );
-          const log = delivered(run.logs);
-          assert.ok(log, `the handler logged "payload delivered":\n${JSON.stringify(run.logs, null, 1)}`);
-          assert.deepEqual({ sha256: log.sha256, size: log.size }, expected);
-          assert.equal(log.pointer !== null && log.pointer !== undefined, offloaded);
+          await assertHandlerDelivered(messages, queue.arn, expected, offloaded);
         });
       }
     });
@@ -176,6 +186,25 @@ describe("wire compatibility with AWS's Java and Python extended clients", funct
         assert.equal(resolved.offloaded, offloaded);
         assert.deepEqual(digestFields(await digestPayload(resolved)), expected);
       });
+    });
+
+    it("the consume-queue handler resolves the legacy marker in the SQS → Lambda record shape (300 KiB)", async function () {
+      const size = 300 * 1024;
+      const queue = await world.queue("c3-java-handler");
+      const args = [
+        "--queue-url",
+        queue.url,
+        "--bucket",
+        world.bucket,
+        "--size",
+        String(size),
+        "--seed",
+        "3100",
+      ];
+      await java(["sqs-send", ...args], world.env);
+      const messages = await receiveRaw(world.sqs, queue.url, 1, ["All"]);
+      assert.ok(messages[0].MessageAttributes?.[LEGACY_MARKER_ATTRIBUTE], "sent with SQSLargePayloadSize");
+      await assertHandlerDelivered(messages, queue.arn, digestOf(payloadText(size, 3100)), true);
     });
   });
 
