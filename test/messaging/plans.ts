@@ -63,8 +63,15 @@ export const ACCOUNT_C = "333333333333";
 export const SANDBOX = "123456789012";
 
 /** Config override: the project topology with one change applied (e.g. offload.kms = true). */
+export interface EditableTopology {
+  publisher: Record<string, unknown>;
+  subscribers: Record<string, unknown>[];
+  offload: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
 export async function topologyOverride(
-  change: (topology: Record<string, any>) => void,
+  change: (topology: EditableTopology) => void,
 ): Promise<Record<string, string>> {
   const base = (await planOf("a-use1")).config["fieldnotes:topology"];
   const topology = JSON.parse(base);

@@ -14,6 +14,7 @@ import {
   planOf,
   policyInput,
   resource,
+  withKms,
 } from "./plans";
 
 // The wiring a reviewer checks in a plan, asserted on what the program registered. The three
