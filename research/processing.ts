@@ -8,11 +8,13 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { QcThresholds } from "./config";
+import { QC_STEP_NAME, QcParameters } from "./pipeline-contract";
 import { tlsOnlyBucketPolicy } from "./policies";
 
 /** The QC script, uploaded as it is in the repository. */
+export { QC_STEP_NAME, QcParameters };
+
 export const QC_SCRIPT_PATH = path.join(__dirname, "processing", "qc_metrics.py");
-export const QC_STEP_NAME = "PegasusQC";
 
 export interface QcProcessingArgs {
   bucketName: string;
@@ -148,18 +150,6 @@ export interface QcPipelineArgs {
   maxRuntimeSeconds: number;
   qc: QcThresholds;
 }
-
-/** Pipeline parameter names: what `npm run qc` and the notebook set per execution. */
-export const QcParameters = {
-  input: "InputS3Uri",
-  output: "OutputS3Uri",
-  minGenes: "MinGenes",
-  maxGenes: "MaxGenes",
-  minUmis: "MinUmis",
-  maxUmis: "MaxUmis",
-  mitoPrefix: "MitoPrefix",
-  percentMito: "PercentMito",
-} as const;
 
 const PROCESSING = "/opt/ml/processing";
 

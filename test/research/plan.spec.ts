@@ -1,0 +1,424 @@
+import { strict as assert } from "assert";
+import { runSimulation } from "@cloud-copilot/iam-simulate";
+import { Plan, PlannedResource, planStack } from "../../local/plan";
+import { identityStoreOf } from "../../research/identity";
+
+// The research stack's plan: the real program (index.ts, Pulumi.research.yaml) under the mock
+// engine, read back the way a reviewer reads a plan.
+
+const ACCOUNT = "444444444444";
+const REGION = "us-east-1";
+const DIGEST = /@sha256:[0-9a-f]{64}$/;
+const CLASSIC_DIGEST = `sha256:${"c".repeat(64)}`;
+const PUSHED = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/prebuilt/pegasus@sha256:${"b".repeat(64)}`;
+
+type Policy = { Version?: string; Statement: Record<string, unknown>[] };
+
+function researchConfig(plan: Plan): Record<string, unknown> {
+  return JSON.parse(plan.config["fieldnotes:research"]);
+}
+
+async function planResearch(extra: Record<string, unknown> = {}): Promise<Plan> {
+  const base = (await baseConfig)["fieldnotes:research"];
+  const research = JSON.stringify({ ...JSON.parse(base), ...extra });
+  return planStack("research", { config: { "fieldnotes:research": research } });
+}
+const baseConfig = import("../../local/stack-config").then((m) => m.loadStackConfig("research").config);
+
+function ofType(plan: Plan, type: string): PlannedResource[] {
+  return plan.resources.filter((r) => r.type === type);
+}
+function one(plan: Plan, type: string): PlannedResource {
+  const found = ofType(plan, type);
+  assert.equal(
+    found.length,
+    1,
+    `expected one ${type}, found ${found.map((r) => r.name).join(", ") || "none"}`,
+  );
+  return found[0];
+}
+function ok(plan: Plan): Plan {
+  if (plan.error) throw new Error(`research stack failed under mocks: ${plan.error.message}`);
+  return plan;
+}
+
+async function simulate(
+  action: string,
+  resource: string,
+  identityPolicies: Policy[],
+  resourcePolicy?: Policy,
+  tls = true,
+) {
+  const principal = `arn:aws:iam::${ACCOUNT}:role/fieldnotes-research-studio-execution`;
+  const result = await runSimulation(
+    {
+      request: {
+        principal,
+        action,
+        resource: { resource, accountId: ACCOUNT },
+        contextVariables: {
+          "aws:SecureTransport": tls ? "true" : "false",
+          "aws:PrincipalArn": principal,
+          "aws:PrincipalAccount": ACCOUNT,
+        },
+      },
+      identityPolicies: identityPolicies.map((policy, i) => ({ name: `execution-${i}`, policy })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy,
+    },
+    {},
+  );
+  if (result.resultType !== "single")
+    throw new Error(`unexpected simulation result: ${JSON.stringify(result)}`);
+  return result.overallResult;
+}
+
+describe("research stack plan (mock engine)", function () {
+  this.timeout(120_000);
+  let plan: Plan, classic: Plan, prebuilt: Plan;
+
+  before(async () => {
+    [plan, classic, prebuilt] = await Promise.all([
+      planResearch().then(ok),
+      planResearch({
+        studioClassic: true,
+        classicBaseDigest: CLASSIC_DIGEST,
+        vpcId: "vpc-0123456789abcdef0",
+        subnetIds: ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
+      }).then(ok),
+      planResearch({ imageUri: PUSHED }).then(ok),
+    ]);
+  });
+
+  it("puts every research resource in the research account and Region", () => {
+    const aws = plan.resources.filter((r) => r.custom && r.type.startsWith("aws:"));
+    assert.ok(aws.length > 20);
+    for (const r of aws)
+      assert.deepEqual([r.name, r.provider?.account, r.provider?.region], [r.name, ACCOUNT, REGION]);
+  });
+
+  it("creates an SSO-mode domain with the web portal on and a destroyable home EFS", () => {
+    const domain = one(plan, "aws:sagemaker/domain:Domain").inputs as Record<string, any>;
+    assert.equal(domain.authMode, "SSO");
+    assert.equal(domain.defaultUserSettings.studioWebPortal, "ENABLED");
+    assert.deepEqual(domain.retentionPolicy, { homeEfsFileSystem: "Delete" });
+    assert.match(domain.vpcId, /^vpc-/, "default VPC looked up");
+    assert.equal(domain.subnetIds.length, 2);
+    const explicit = one(classic, "aws:sagemaker/domain:Domain").inputs as Record<string, any>;
+    assert.equal(explicit.vpcId, "vpc-0123456789abcdef0");
+    assert.deepEqual(explicit.subnetIds, ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]);
+  });
+
+  it("creates the users and groups from config, each user in its group", () => {
+    const config = researchConfig(plan) as {
+      users: { userName: string; email: string; group: string }[];
+      groups: string[];
+    };
+    const users = ofType(plan, "aws:identitystore/user:User");
+    assert.deepEqual(users.map((u) => u.inputs.userName).sort(), config.users.map((u) => u.userName).sort());
+    const groups = ofType(plan, "aws:identitystore/group:Group");
+    assert.deepEqual(groups.map((g) => g.inputs.displayName).sort(), [...config.groups].sort());
+    for (const user of config.users) {
+      const created = users.find((u) => u.inputs.userName === user.userName)!;
+      assert.deepEqual(created.inputs.emails, { value: user.email, primary: true, type: "work" });
+      const membership = ofType(plan, "aws:identitystore/groupMembership:GroupMembership").find(
+        (m) => m.inputs.memberId === created.outputs.userId,
+      );
+      const group = groups.find((g) => g.inputs.displayName === user.group)!;
+      assert.equal(
+        membership?.inputs.groupId,
+        group.outputs.groupId,
+        `${user.userName} belongs to ${user.group}`,
+      );
+    }
+  });
+
+  it("assigns every group to the domain's Identity Center application", () => {
+    const domain = one(plan, "aws:sagemaker/domain:Domain");
+    const assignments = ofType(plan, "aws:ssoadmin/applicationAssignment:ApplicationAssignment");
+    const groups = ofType(plan, "aws:identitystore/group:Group");
+    assert.equal(assignments.length, groups.length);
+    for (const group of groups) {
+      const a = assignments.find((x) => x.inputs.principalId === group.outputs.groupId);
+      assert.ok(a, `group ${group.inputs.displayName} is assigned`);
+      assert.equal(a.inputs.principalType, "GROUP");
+      assert.equal(a.inputs.applicationArn, domain.outputs.singleSignOnApplicationArn);
+    }
+  });
+
+  it("creates one user profile per researcher, matched by Identity Center user name", () => {
+    const domain = one(plan, "aws:sagemaker/domain:Domain");
+    const profiles = ofType(plan, "aws:sagemaker/userProfile:UserProfile");
+    const users = (researchConfig(plan).users as { userName: string }[]).map((u) => u.userName);
+    assert.deepEqual(profiles.map((p) => p.inputs.singleSignOnUserValue).sort(), [...users].sort());
+    for (const p of profiles) {
+      assert.equal(p.inputs.singleSignOnUserIdentifier, "UserName");
+      assert.equal(p.inputs.domainId, domain.outputs.id);
+      assert.match(p.inputs.userProfileName as string, /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
+    }
+  });
+
+  it("attaches the JupyterLab image to the domain with the JupyterLab contract", () => {
+    const settings = one(plan, "aws:sagemaker/domain:Domain").inputs.defaultUserSettings as Record<
+      string,
+      any
+    >;
+    const config = one(plan, "aws:sagemaker/appImageConfig:AppImageConfig").inputs as Record<string, any>;
+    const image = one(plan, "aws:sagemaker/image:Image").inputs;
+    assert.deepEqual(settings.jupyterLabAppSettings.customImages, [
+      { imageName: image.imageName, appImageConfigName: config.appImageConfigName },
+    ]);
+    assert.equal(settings.kernelGatewayAppSettings, undefined, "no Classic image unless asked");
+    assert.equal(config.kernelGatewayImageConfig, undefined);
+    const lab = config.jupyterLabImageConfig;
+    assert.deepEqual(lab.fileSystemConfig, {
+      mountPath: "/home/sagemaker-user",
+      defaultUid: 1000,
+      defaultGid: 100,
+    });
+    for (const flag of [
+      "--ServerApp.port=8888",
+      "--ServerApp.base_url=/jupyterlab/default",
+      "--ServerApp.token=",
+      "--ServerApp.ip=0.0.0.0",
+      "--ServerApp.allow_origin=*",
+    ]) {
+      assert.ok(lab.containerConfig.containerArguments.includes(flag), flag);
+    }
+    assert.equal(image.roleArn, one(plan, "aws:iam/role:Role").outputs.arn);
+  });
+
+  it("attaches the walkthrough's KernelGateway image too when Studio Classic is on", () => {
+    const settings = one(classic, "aws:sagemaker/domain:Domain").inputs.defaultUserSettings as Record<
+      string,
+      any
+    >;
+    const configs = ofType(classic, "aws:sagemaker/appImageConfig:AppImageConfig");
+    assert.equal(configs.length, 2, "one AppImageConfig holds one of the two");
+    const kg = configs.find((c) => c.inputs.kernelGatewayImageConfig)!.inputs as Record<string, any>;
+    assert.deepEqual(kg.kernelGatewayImageConfig, {
+      kernelSpecs: [{ name: "python3", displayName: "Pegasus 1.0" }],
+      fileSystemConfig: { mountPath: "/root", defaultUid: 0, defaultGid: 0 },
+    });
+    assert.equal(settings.kernelGatewayAppSettings.customImages[0].appImageConfigName, kg.appImageConfigName);
+    assert.equal(settings.jupyterLabAppSettings.customImages.length, 1, "JupyterLab stays the default");
+    const build = ofType(classic, "docker:index/image:Image").find((i) => i.name.endsWith("-classic"))!;
+    assert.equal((build.inputs.build as any).args.PEGASUS_TERRA_DIGEST, CLASSIC_DIGEST);
+    assert.match((build.inputs.build as any).dockerfile, /research\/image\/Dockerfile\.classic$/);
+  });
+
+  it("builds for linux/amd64, pushes to a scanned repository and pins the ImageVersion by digest", () => {
+    const repo = one(plan, "aws:ecr/repository:Repository").inputs as Record<string, any>;
+    assert.deepEqual(repo.imageScanningConfiguration, { scanOnPush: true });
+    assert.equal(repo.forceDelete, true);
+    const lifecycle = JSON.parse(
+      one(plan, "aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs.policy as string,
+    );
+    assert.equal(lifecycle.rules[0].selection.tagStatus, "untagged");
+    const builds = ofType(plan, "docker:index/image:Image");
+    assert.deepEqual(builds.map((b) => (b.inputs.build as any).target).sort(), ["jupyterlab", "processing"]);
+    for (const b of builds) assert.equal((b.inputs.build as any).platform, "linux/amd64");
+    const jupyterlab = builds.find((b) => (b.inputs.build as any).target === "jupyterlab")!;
+    const version = one(plan, "aws:sagemaker/imageVersion:ImageVersion");
+    assert.match(version.inputs.baseImage as string, DIGEST);
+    assert.equal(version.inputs.baseImage, jupyterlab.outputs.repoDigest, "the pushed digest, not a tag");
+  });
+
+  it("builds nothing with imageUri and uses that digest", () => {
+    assert.equal(ofType(prebuilt, "docker:index/image:Image").length, 0);
+    assert.equal(ofType(prebuilt, "aws:ecr/repository:Repository").length, 0);
+    assert.equal(one(prebuilt, "aws:sagemaker/imageVersion:ImageVersion").inputs.baseImage, PUSHED);
+    const step = JSON.parse(
+      one(prebuilt, "aws:sagemaker/pipeline:Pipeline").inputs.pipelineDefinition as string,
+    ).Steps[0];
+    assert.equal(step.Arguments.AppSpecification.ImageUri, PUSHED);
+  });
+
+  it("defines a pipeline whose one Processing step runs the uploaded script on the image with the role", () => {
+    const pipeline = one(plan, "aws:sagemaker/pipeline:Pipeline").inputs as Record<string, any>;
+    const definition = JSON.parse(pipeline.pipelineDefinition);
+    assert.equal(definition.Version, "2020-12-01");
+    assert.deepEqual(
+      definition.Parameters.slice(0, 2).map((p: any) => p.Name),
+      ["InputS3Uri", "OutputS3Uri"],
+    );
+    assert.equal(definition.Steps.length, 1);
+    const [step] = definition.Steps;
+    assert.equal(step.Type, "Processing");
+    const args = step.Arguments;
+    const role = one(plan, "aws:iam/role:Role").outputs.arn;
+    const processing = ofType(plan, "docker:index/image:Image").find(
+      (b) => (b.inputs.build as any).target === "processing",
+    )!;
+    assert.equal(args.RoleArn, role);
+    assert.equal(pipeline.roleArn, role);
+    assert.equal(args.AppSpecification.ImageUri, processing.outputs.repoDigest);
+    assert.deepEqual(args.AppSpecification.ContainerEntrypoint.slice(-1), [
+      "/opt/ml/processing/input/code/qc_metrics.py",
+    ]);
+    const script = one(plan, "aws:s3/bucketObjectv2:BucketObjectv2").inputs;
+    const code = args.ProcessingInputs.find((i: any) => i.InputName === "code").S3Input;
+    assert.equal(code.S3Uri, `s3://${script.bucket}/${script.key}`);
+    assert.equal(code.LocalPath, "/opt/ml/processing/input/code");
+    const data = args.ProcessingInputs.find((i: any) => i.InputName === "data").S3Input;
+    assert.deepEqual(data.S3Uri, { Get: "Parameters.InputS3Uri" });
+    assert.deepEqual(args.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri, {
+      Get: "Parameters.OutputS3Uri",
+    });
+    // Every QC threshold reaches the script as an explicit flag.
+    const argv = args.AppSpecification.ContainerArguments;
+    for (const flag of [
+      "--min-genes",
+      "--max-genes",
+      "--min-umis",
+      "--max-umis",
+      "--mito-prefix",
+      "--percent-mito",
+    ]) {
+      assert.ok(argv.includes(flag), flag);
+    }
+    const defaults = Object.fromEntries(definition.Parameters.map((p: any) => [p.Name, p.DefaultValue]));
+    assert.deepEqual([defaults.MitoPrefix, defaults.PercentMito, defaults.MaxUmis], ["MT-", "10", "none"]);
+  });
+
+  it("keeps the research bucket private, encrypted and TLS-only", () => {
+    const pab = one(plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs;
+    assert.deepEqual(
+      [pab.blockPublicAcls, pab.blockPublicPolicy, pab.ignorePublicAcls, pab.restrictPublicBuckets],
+      [true, true, true, true],
+    );
+    const sse = one(
+      plan,
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    ).inputs as any;
+    assert.equal(sse.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
+  });
+
+  it("exports everything the qc command and the notebook read", () => {
+    const out = plan.outputs.research as Record<string, string>;
+    for (const key of [
+      "domainId",
+      "domainUrl",
+      "imageUri",
+      "processingImageUri",
+      "pipelineName",
+      "bucket",
+      "executionRoleArn",
+      "region",
+      "outputPrefix",
+    ]) {
+      assert.ok(typeof out[key] === "string" && out[key] !== "", `output research.${key}`);
+    }
+    assert.match(out.imageUri, DIGEST);
+    assert.equal(out.domainUrl, one(plan, "aws:sagemaker/domain:Domain").outputs.url);
+    assert.ok((classic.outputs.research as Record<string, string>).classicImageUri.match(DIGEST));
+  });
+
+  it("writes users and groups into the Identity Store of the looked-up Identity Center instance", () => {
+    const stores = new Set(
+      [...ofType(plan, "aws:identitystore/user:User"), ...ofType(plan, "aws:identitystore/group:Group")].map(
+        (r) => r.inputs.identityStoreId,
+      ),
+    );
+    assert.equal(stores.size, 1);
+    assert.match(
+      [...stores][0] as string,
+      /^d-[0-9a-f]{10}$/,
+      "the store id answered by ssoadmin.getInstances",
+    );
+  });
+
+  // Under local/plan.ts a program whose apply throws exits without a plan (reported to the lead), so
+  // the "no instance" path is checked on the function the program calls with the lookup's result.
+  it("fails with a clear message when the account has no Identity Center instance", () => {
+    assert.throws(
+      () => identityStoreOf({ arns: [], identityStoreIds: [] }, ACCOUNT, REGION),
+      /No IAM Identity Center instance is enabled in account 444444444444, Region us-east-1\. Enable Identity Center/,
+    );
+    assert.equal(
+      identityStoreOf(
+        { arns: ["arn:aws:sso:::instance/ssoins-1"], identityStoreIds: ["d-1"] },
+        ACCOUNT,
+        REGION,
+      ),
+      "d-1",
+    );
+  });
+
+  describe("execution role, simulated with the policies the program emits", () => {
+    let identity: Policy[];
+    let bucketPolicy: Policy;
+    let bucket: string;
+    before(() => {
+      identity = ofType(plan, "aws:iam/rolePolicy:RolePolicy").map((p) =>
+        JSON.parse(p.inputs.policy as string),
+      );
+      assert.equal(identity.length, 2);
+      bucketPolicy = JSON.parse(one(plan, "aws:s3/bucketPolicy:BucketPolicy").inputs.policy as string);
+      bucket = one(plan, "aws:s3/bucket:Bucket").outputs.bucket as string;
+    });
+
+    it("may read and write the research bucket", async () => {
+      for (const action of ["s3:GetObject", "s3:PutObject"]) {
+        assert.equal(
+          await simulate(action, `arn:aws:s3:::${bucket}/pegasus/input/heart.h5`, identity, bucketPolicy),
+          "Allowed",
+          action,
+        );
+      }
+      assert.equal(
+        await simulate("s3:ListBucket", `arn:aws:s3:::${bucket}`, identity, bucketPolicy),
+        "Allowed",
+      );
+    });
+
+    it("may not reach the research bucket without TLS", async () => {
+      assert.equal(
+        await simulate(
+          "s3:GetObject",
+          `arn:aws:s3:::${bucket}/pegasus/input/heart.h5`,
+          identity,
+          bucketPolicy,
+          false,
+        ),
+        "ExplicitlyDenied",
+      );
+    });
+
+    it("may not read the messaging payload bucket or any other bucket", async () => {
+      const payloadBucket = `fieldnotes-payloads-${ACCOUNT}-${REGION}`;
+      for (const resource of [
+        `arn:aws:s3:::${payloadBucket}/payloads/x`,
+        "arn:aws:s3:::sagemaker-us-east-1-444444444444/x",
+        "arn:aws:s3:::other/x",
+      ]) {
+        assert.notEqual(await simulate("s3:GetObject", resource, identity), "Allowed", resource);
+        assert.notEqual(await simulate("s3:PutObject", resource, identity), "Allowed", resource);
+      }
+    });
+
+    it("may pull only the research image repository", async () => {
+      const repo = one(plan, "aws:ecr/repository:Repository").outputs.arn as string;
+      assert.equal(await simulate("ecr:BatchGetImage", repo, identity), "Allowed");
+      assert.notEqual(
+        await simulate("ecr:BatchGetImage", `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/other`, identity),
+        "Allowed",
+      );
+      assert.notEqual(await simulate("ecr:PutImage", repo, identity), "Allowed");
+    });
+
+    it("may pass only itself, and only to SageMaker", async () => {
+      const role = one(plan, "aws:iam/role:Role").outputs.arn as string;
+      assert.notEqual(
+        await simulate("iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/admin`, identity),
+        "Allowed",
+      );
+      const pass = identity.flatMap((p) => p.Statement).find((s) => s.Action === "iam:PassRole")!;
+      assert.equal(pass.Resource, role);
+      assert.deepEqual(pass.Condition, {
+        StringEquals: { "iam:PassedToService": "sagemaker.amazonaws.com" },
+      });
+    });
+  });
+});
