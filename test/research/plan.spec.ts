@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- plan inputs are untyped JSON, read field by field as a reviewer would */
 import { strict as assert } from "assert";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { Plan, PlannedResource, planStack } from "../../local/plan";
