@@ -142,6 +142,32 @@ describe("stack plans: every stack file deploys its parts with the right provide
     assert.equal(ofType(plan, "pulumi:providers:aws").length, 1);
   });
 
+  it("dev without the sandbox account deploys into three accounts, assuming the configured role per account", async () => {
+    const roles = {
+      [ACCOUNT_B]: `arn:aws:iam::${ACCOUNT_B}:role/fieldnotes-deployer`,
+      [ACCOUNT_C]: `arn:aws:iam::${ACCOUNT_C}:role/fieldnotes-deployer`,
+    };
+    const plan = assertNoError(
+      await planOf("dev", {
+        "fieldnotes:sandboxAccount": null,
+        "fieldnotes:deployRoles": JSON.stringify(roles),
+      }),
+    );
+    const assumed = Object.fromEntries(
+      ofType(plan, "pulumi:providers:aws").map((p) => {
+        const list = p.inputs.assumeRoles === undefined ? [] : providerList(p.inputs.assumeRoles);
+        return [p.name, (list as unknown as { roleArn: string }[]).map((r) => r.roleArn)];
+      }),
+    );
+    assert.deepEqual(assumed, {
+      [`aws-${ACCOUNT_A}-us-east-1`]: [],
+      [`aws-${ACCOUNT_B}-us-west-2`]: [roles[ACCOUNT_B]],
+      [`aws-${ACCOUNT_B}-us-east-1`]: [roles[ACCOUNT_B]],
+      [`aws-${ACCOUNT_C}-us-east-1`]: [roles[ACCOUNT_C]],
+    });
+    assert.deepEqual([...placements(plan, "subscriber-c")], [`${ACCOUNT_C}/us-east-1`]);
+  });
+
   it("exports the outputs of the parts a stack deploys", () => {
     const a = plans["a-use1"].outputs.messaging as { publisher: Record<string, string> };
     assert.equal(a.publisher.topicArn, `arn:aws:sns:us-east-1:${ACCOUNT_A}:fieldnotes-messages`);
