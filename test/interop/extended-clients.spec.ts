@@ -13,6 +13,7 @@ import {
   formatPointer,
   parsePointer,
   publishToSns,
+  receiveFromSqs,
   resolveSqsMessage,
   sendToSqs,
   type ReaderOptions,
@@ -51,6 +52,23 @@ describe("wire compatibility with AWS's Java and Python extended clients", funct
   async function receiveOne(queueUrl: string): Promise<Message> {
     const [message] = await receiveRaw(world.sqs, queueUrl, 1, [...MARKER_ATTRIBUTE_NAMES]);
     return message;
+  }
+
+  /** The project's receive API, retried until one message arrives; fails on a resolve error. */
+  async function receiveOneResolved(queueUrl: string, attributeNames: string[]) {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const slots = await receiveFromSqs(
+        world.sqs,
+        { QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 5, attributeNames },
+        reader,
+      );
+      const [slot] = slots;
+      if (!slot) continue;
+      if ("error" in slot) throw slot.error;
+      return slot;
+    }
+    throw new Error(`no message arrived on ${queueUrl} within 30 s`);
   }
 
   function assertArrived(record: ClientRecord | undefined, expected: Digest, offloaded: boolean) {
@@ -175,16 +193,13 @@ describe("wire compatibility with AWS's Java and Python extended clients", funct
           world.env,
         );
         assert.deepEqual(digestFields(sent), expected);
-        const message = await receiveOne(queue.url);
-        const attributeNames = Object.keys(message.MessageAttributes ?? {});
-        assert.deepEqual(
-          attributeNames,
-          offloaded ? [LEGACY_MARKER_ATTRIBUTE] : [],
-          "the Java client's default marker name",
-        );
-        const resolved = resolveSqsMessage(message, reader);
-        assert.equal(resolved.offloaded, offloaded);
-        assert.deepEqual(digestFields(await digestPayload(resolved)), expected);
+        // The project's own receive, asking for a user attribute too: once any name is requested, SQS
+        // (and fauxqs) return only those, so this resolves only if receiveFromSqs adds the legacy
+        // marker name itself.
+        const slot = await receiveOneResolved(queue.url, ["traceId"]);
+        assert.equal(slot.message.offloaded, offloaded, "offloaded iff the Java client offloaded");
+        assert.equal(slot.message.size, size);
+        assert.deepEqual(digestFields(await digestPayload(slot.message)), expected);
       });
     });
 
