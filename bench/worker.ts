@@ -1,0 +1,168 @@
+// One measured transfer, run in its own process so that its peak RSS is its own. The parent
+// (bench/payload.ts) bundles this file and passes a JSON job as argv[2]; the result is the last line
+// printed to stdout. The payload memory test runs it too (through ts-node) in "resolve" mode.
+import { randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { Upload } from "@aws-sdk/lib-storage";
+import {
+  formatPointer,
+  publishToSns,
+  receiveFromSqs,
+  resolveSqsMessage,
+  type ResolvedMessage,
+} from "../messaging/payload";
+
+export interface WorkerJob {
+  mode: "baseline-upload" | "offload" | "baseline-get" | "resolve";
+  s3Endpoint: string;
+  snsEndpoint?: string;
+  bucket: string;
+  size: number;
+  partSize: number;
+  queueSize: number;
+  /** baseline-upload / baseline-get: the object key. */
+  key?: string;
+  /** offload: the topic. */
+  topicArn?: string;
+  /** resolve: receive the pointer from this queue... */
+  queueUrl?: string;
+  /** ...or resolve this pointer directly. */
+  s3Key?: string;
+}
+
+export interface WorkerResult {
+  mode: WorkerJob["mode"];
+  bytes: number;
+  seconds: number;
+  /** RSS when the transfer started, and the highest RSS sampled during it. */
+  startRssMiB: number;
+  peakRssMiB: number;
+  /** The kernel's lifetime peak for the process (includes start-up). */
+  maxRssMiB: number;
+  key?: string;
+  sha256?: string;
+  verified?: boolean;
+}
+
+const MiB = 1024 * 1024;
+
+function client<T>(Ctor: new (c: object) => T, endpoint: string): T {
+  return new Ctor({
+    endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    forcePathStyle: true,
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+}
+
+/** `size` bytes of incompressible data with no declared length, cheap to produce. */
+function source(size: number): Readable {
+  const block = randomBytes(4 * MiB);
+  let produced = 0;
+  return new Readable({
+    highWaterMark: MiB,
+    read() {
+      if (produced >= size) return void this.push(null);
+      const n = Math.min(MiB, size - produced);
+      const at = (produced / MiB) % 3;
+      produced += n;
+      this.push(block.subarray(at * MiB, at * MiB + n));
+    },
+  });
+}
+
+async function drain(stream: AsyncIterable<Uint8Array>): Promise<number> {
+  let bytes = 0;
+  for await (const chunk of stream) bytes += chunk.length;
+  return bytes;
+}
+
+async function run(
+  job: WorkerJob,
+): Promise<Omit<WorkerResult, "seconds" | "startRssMiB" | "peakRssMiB" | "maxRssMiB" | "mode">> {
+  const s3 = client(S3Client, job.s3Endpoint);
+  switch (job.mode) {
+    case "baseline-upload": {
+      await new Upload({
+        client: s3,
+        params: { Bucket: job.bucket, Key: job.key, Body: source(job.size) },
+        partSize: job.partSize,
+        queueSize: job.queueSize,
+      }).done();
+      return { bytes: job.size, key: job.key };
+    }
+    case "offload": {
+      const sns = client(SNSClient, job.snsEndpoint!);
+      const out = await publishToSns(
+        sns,
+        { topicArn: job.topicArn!, body: source(job.size) },
+        {
+          s3,
+          bucket: job.bucket,
+          keyPrefix: "payloads/",
+          partSizeBytes: job.partSize,
+          queueSize: job.queueSize,
+        },
+      );
+      return { bytes: out.size, key: out.pointer?.s3Key, sha256: out.sha256 };
+    }
+    case "baseline-get": {
+      const out = await s3.send(new GetObjectCommand({ Bucket: job.bucket, Key: job.key }));
+      return { bytes: await drain(out.Body as Readable) };
+    }
+    case "resolve": {
+      const reader = { s3, allowedBuckets: [job.bucket] };
+      let message: ResolvedMessage;
+      if (job.queueUrl) {
+        const sqs = client(SQSClient, job.snsEndpoint!);
+        const [got] = await receiveFromSqs(sqs, { QueueUrl: job.queueUrl, WaitTimeSeconds: 5 }, reader);
+        if (!got || "error" in got) throw got ? got.error : new Error("no message on the queue");
+        message = got.message;
+      } else {
+        message = resolveSqsMessage(
+          {
+            Body: formatPointer({ s3BucketName: job.bucket, s3Key: job.s3Key! }),
+            MessageAttributes: { ExtendedPayloadSize: { DataType: "Number", StringValue: String(job.size) } },
+          },
+          reader,
+        );
+      }
+      const stream = await message.stream();
+      const bytes = await drain(stream);
+      return { bytes, key: message.pointer?.s3Key, sha256: stream.sha256, verified: stream.verified };
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const job = JSON.parse(process.argv[2]) as WorkerJob;
+  const startRss = process.memoryUsage.rss();
+  let peak = startRss;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+  const started = process.hrtime.bigint();
+  const out = await run(job);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage.rss());
+  const result: WorkerResult = {
+    mode: job.mode,
+    ...out,
+    seconds,
+    startRssMiB: startRss / MiB,
+    peakRssMiB: peak / MiB,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+  process.stdout.write(`\n${JSON.stringify(result)}\n`);
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`${(error as Error).stack ?? error}\n`);
+    process.exit(1);
+  });
+}
