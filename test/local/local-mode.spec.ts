@@ -1,0 +1,318 @@
+import * as assert from "assert";
+import { Writable } from "stream";
+import { loadStackSettings } from "../../common/stack";
+import { parseArgs } from "../../local/cli";
+import { KiB, MiB, parseSize, renderReport, runDemo, type DemoReport } from "../../local/demo";
+import { matchesPattern } from "../../local/lambda-runtime";
+import { planStack, type Plan, type PlannedResource } from "../../local/plan";
+import { planView, renderPlanView } from "../../local/plan-view";
+import { listStacks, loadStackConfig } from "../../local/stack-config";
+import { checkWiring, envOf } from "../../local/wiring";
+import { loadMessaging } from "../../messaging/topology";
+import { loadResearchSettings } from "../../research";
+
+const quiet = () =>
+  new Writable({
+    write(_c, _e, cb) {
+      cb();
+    },
+  });
+
+/** A deep copy of the plan with one resource's inputs changed: a wiring mistake to detect. */
+function mutate(plan: Plan, name: string, change: (inputs: Record<string, unknown>) => void): Plan {
+  const copy = JSON.parse(JSON.stringify(plan)) as Plan;
+  const r = copy.resources.find((x) => x.name === name && x.custom);
+  assert.ok(r, `no resource ${name} in the plan`);
+  change(r.inputs);
+  return copy;
+}
+
+const byName = (plan: Plan, name: string): PlannedResource =>
+  plan.resources.find((r) => r.name === name && r.custom)!;
+
+describe("local mode: the demo run of the dev stack", function () {
+  this.timeout(180_000);
+  let plan: Plan;
+  let report: DemoReport;
+  let text: string;
+
+  before(async () => {
+    plan = await planStack("dev");
+    assert.equal(plan.error, undefined, plan.error?.message);
+    report = await runDemo({ plan, sizes: [KiB, 300 * KiB, 64 * MiB], malformed: true, out: quiet() });
+    text = renderReport(report);
+  });
+
+  it("delivers 1 KiB inline and 300 KiB and 64 MiB through S3 to every subscriber, checksums verified", () => {
+    assert.ok(report.ok, `${report.reason}\n${text}`);
+    const subscribers = [...new Set(report.rows.map((r) => r.subscriber))].sort();
+    assert.deepEqual(subscribers, ["b", "c"]);
+    for (const row of report.rows) {
+      assert.equal(row.reportedSha256, row.sha256, `${row.subscriber} ${row.size}`);
+      assert.equal(row.path, row.size <= 200 * KiB ? "inline" : "S3");
+      assert.ok(row.times.handlerMs !== undefined && row.times.deliveryMs !== undefined);
+    }
+    assert.equal(report.rows.length, 6);
+  });
+
+  it("records the downstream calls instead of running them: a Step Functions execution for b, an ECS task for c", () => {
+    const byAction = (a: string) => report.downstreamCalls.filter((c) => c.action === a);
+    assert.equal(byAction("states:StartExecution").length, 3);
+    assert.equal(byAction("ecs:RunTask").length, 3);
+    const execution = byAction("states:StartExecution")[0];
+    assert.equal(
+      execution.request.stateMachineArn,
+      envOf(byName(plan, "subscriber-b-consumer")).STATE_MACHINE_ARN,
+    );
+    assert.match(text, /states:StartExecution fieldnotes-b-app/);
+    assert.match(text, /ecs:RunTask fieldnotes-c-app:1/);
+  });
+
+  it("dead-letters a malformed pointer published straight to the topic, in each subscriber's DLQ, and says so", () => {
+    const b = report.malformed.find((m) => m.subscriber === "b");
+    const c = report.malformed.find((m) => m.subscriber === "c");
+    assert.ok(b?.inQueue && c?.inQueue, JSON.stringify(report.malformed));
+    // b: the queue's redrive after maxReceiveCount (5) receives; c: 1 + 2 async retries, then the destination.
+    assert.equal(b.deadLetterQueue, "fieldnotes-b-dlq");
+    assert.equal(b.attempts, 5);
+    assert.equal(c.deadLetterQueue, "fieldnotes-c-dlq");
+    assert.equal(c.attempts, 3);
+    assert.match(b.reason ?? "", /s3Key/);
+    assert.match(text, /✓ b: dead-lettered in fieldnotes-b-dlq after 5 attempt\(s\)/);
+    assert.match(text, /RESULT: OK/);
+  });
+
+  it("fails, naming the function and the variable, when a handler needs an environment variable the component does not set", async () => {
+    const broken = mutate(plan, "subscriber-b-consumer", (i) => {
+      delete (i.environment as { variables: Record<string, string> }).variables.STATE_MACHINE_ARN;
+    });
+    const r = await runDemo({ plan: broken, sizes: [KiB], out: quiet() });
+    assert.equal(r.ok, false);
+    assert.match(
+      r.reason ?? "",
+      /Function "subscriber-b-consumer" .*cold start.*STATE_MACHINE_ARN is required/,
+    );
+  });
+
+  it("reports a delivery that does not arrive intact as a failure with the reason", async () => {
+    // The subscriber is told to expect another bucket: every offloaded payload is refused.
+    const broken = mutate(plan, "subscriber-c-consumer", (i) => {
+      (i.environment as { variables: Record<string, string> }).variables.PAYLOAD_BUCKET_ALLOWLIST =
+        "some-other-bucket";
+    });
+    const r = await runDemo({ plan: broken, sizes: [300 * KiB], out: quiet(), timeoutMs: 20_000 });
+    assert.equal(r.ok, false);
+    assert.match(r.reason ?? "", /wiring mistakes:.*subscriber-c-consumer.*PAYLOAD_BUCKET_ALLOWLIST/s);
+  });
+});
+
+describe("local mode: wiring checks name the resource", function () {
+  this.timeout(60_000);
+  let plan: Plan;
+  before(async () => {
+    plan = await planStack("dev");
+  });
+
+  it("finds no problem in the dev stack as the program defines it", () => {
+    assert.deepEqual(checkWiring(plan), []);
+  });
+
+  const cases: Array<[string, string, (i: Record<string, unknown>) => void, RegExp]> = [
+    [
+      "an SQS subscription without raw delivery",
+      "subscriber-b-subscription",
+      (i) => delete i.rawMessageDelivery,
+      /TopicSubscription "subscriber-b-subscription": delivers to SQS without raw message delivery/,
+    ],
+    [
+      "a subscription made outside the topic's Region",
+      "subscriber-b-subscription",
+      (i) => (i.topic = "arn:aws:sns:eu-west-1:123456789012:fieldnotes-messages"),
+      /only subscribes in the topic's Region/,
+    ],
+    [
+      "an allow-list without the publisher's payload bucket",
+      "subscriber-b-consumer",
+      (i) =>
+        ((i.environment as { variables: Record<string, string> }).variables.PAYLOAD_BUCKET_ALLOWLIST =
+          "other-bucket"),
+      /Function "subscriber-b-consumer": PAYLOAD_BUCKET_ALLOWLIST="other-bucket" does not include the publisher's payload bucket/,
+    ],
+    [
+      "a variable the handler never reads (a typo)",
+      "publisher-function",
+      (i) => ((i.environment as { variables: Record<string, string> }).variables.TOPIC_ARNS = "x"),
+      /sets TOPIC_ARNS, which the publish handler never reads/,
+    ],
+    [
+      "a reserved Lambda variable",
+      "subscriber-c-consumer",
+      (i) => ((i.environment as { variables: Record<string, string> }).variables.AWS_REGION = "us-east-1"),
+      /sets the environment variable AWS_REGION, a name Lambda reserves/,
+    ],
+    [
+      "a state machine ARN that is no state machine of the stack",
+      "subscriber-b-consumer",
+      (i) =>
+        ((i.environment as { variables: Record<string, string> }).variables.STATE_MACHINE_ARN =
+          "arn:aws:states:us-west-2:123456789012:stateMachine:typo"),
+      /STATE_MACHINE_ARN=.*:typo is no state machine of this stack/,
+    ],
+    [
+      "a mapping without partial batch responses",
+      "subscriber-b-mapping",
+      (i) => delete i.functionResponseTypes,
+      /EventSourceMapping "subscriber-b-mapping": lacks functionResponseTypes \[ReportBatchItemFailures\]/,
+    ],
+    [
+      "a queue visibility timeout below the function timeout",
+      "subscriber-b-queue",
+      (i) => (i.visibilityTimeoutSeconds = 30),
+      /visibility timeout \(30 s\) is below/,
+    ],
+    [
+      "a Lambda subscription whose permission has no matching sourceArn",
+      "subscriber-c-topic-invokes",
+      (i) => delete i.sourceArn,
+      /TopicSubscription "subscriber-c-subscription": delivers to Function "subscriber-c-consumer", but no lambda Permission/,
+    ],
+  ];
+  for (const [what, name, change, expected] of cases) {
+    it(`reports ${what}`, () => {
+      const problems = checkWiring(mutate(plan, name, change)).map((p) => `${p.resource}: ${p.message}`);
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        problems.join("\n") || "no problem reported",
+      );
+    });
+  }
+});
+
+describe("local mode: the plan view of every stack file", function () {
+  this.timeout(120_000);
+  const stacks = listStacks();
+  let plans: Plan[];
+  before(async () => {
+    plans = await Promise.all(stacks.map((s) => planStack(s)));
+  });
+
+  it("renders each stack with each of its parts under the account and Region the topology gives it", () => {
+    assert.ok(stacks.includes("dev"));
+    stacks.forEach((stack, n) => {
+      const plan = plans[n];
+      assert.equal(plan.error, undefined, `${stack}: ${plan.error?.message}`);
+      const { project, config } = loadStackConfig(stack);
+      const source = { name: project, get: (k: string) => config[`${project}:${k}`] };
+      const settings = loadStackSettings(source);
+      const view = planView(plan);
+      const text = renderPlanView(view);
+      const groupOf = (account: string, region: string) => {
+        const g = view.groups.find((x) => x.account === account && x.region === region);
+        assert.ok(g, `${stack}: no group for ${account} · ${region}`);
+        assert.ok(
+          text.includes(`account ${account} · ${region}`),
+          `${stack}: text lacks ${account} · ${region}`,
+        );
+        return g;
+      };
+      const hasResource = (account: string, region: string, test: (type: string, name: string) => boolean) =>
+        groupOf(account, region).parts.some((p) => p.resources.some((r) => test(r.type, r.name)));
+      if (settings.parts.publisher || settings.parts.subscribers.length) {
+        const m = loadMessaging(source, settings);
+        if (m.publisher) {
+          const { account, region } = m.topology.publisher;
+          assert.ok(
+            hasResource(account, region, (t) => t === "aws:sns/topic:Topic"),
+            `${stack}: publisher topic not under ${account} · ${region}`,
+          );
+        }
+        for (const sub of m.subscribers) {
+          const fn = plan.resources.find(
+            (r) => r.type === "aws:lambda/function:Function" && envOf(r).SUBSCRIBER_NAME === sub.name,
+          );
+          assert.ok(fn, `${stack}: no function for subscriber ${sub.name}`);
+          assert.ok(
+            hasResource(sub.account, sub.region, (t, name) => t === fn.type && name === fn.name),
+            `${stack}: subscriber ${sub.name} not under ${sub.account} · ${sub.region}`,
+          );
+          // Its subscription is made by its own account, in the topic's Region.
+          const subscription = plan.resources.find(
+            (r) =>
+              r.type === "aws:sns/topicSubscription:TopicSubscription" &&
+              r.parent === fn.parent?.replace(/\$[^$]*$/, ""),
+          );
+          void subscription;
+          assert.ok(
+            hasResource(
+              sub.account,
+              m.topology.publisher.region,
+              (t) => t === "aws:sns/topicSubscription:TopicSubscription",
+            ),
+          );
+        }
+      }
+      if (settings.parts.research) {
+        const r = loadResearchSettings(source);
+        assert.ok(
+          hasResource(r.account, r.region, (t) => t.startsWith("aws:sagemaker/")),
+          `${stack}: research not under ${r.account} · ${r.region}`,
+        );
+      }
+    });
+  });
+
+  it("gives the same view as JSON data", () => {
+    const view = JSON.parse(JSON.stringify(planView(plans[stacks.indexOf("dev")])));
+    const parts = view.groups.flatMap((g: { parts: Array<{ part: string }> }) => g.parts.map((p) => p.part));
+    assert.ok(
+      parts.includes("publisher") && parts.includes("subscriber-b") && parts.includes("subscriber-c"),
+      parts.join(","),
+    );
+    const sub = view.groups
+      .flatMap(
+        (g: { parts: Array<{ resources: Array<{ name: string; settings: Record<string, string> }> }> }) =>
+          g.parts.flatMap((p) => p.resources),
+      )
+      .find((r: { name: string }) => r.name === "subscriber-b-subscription");
+    assert.equal(sub.settings.rawDelivery, "on");
+  });
+});
+
+describe("local mode: inputs that can be wrong", () => {
+  it("refuses unknown arguments, missing values and bad sizes, naming them", () => {
+    assert.throws(() => parseArgs(["deploy"]), /unknown command "deploy"/);
+    assert.throws(() => parseArgs(["start", "--sise", "1KiB"]), /unknown argument "--sise" for "start"/);
+    assert.throws(() => parseArgs(["plan"]), /plan needs --stack NAME; stacks: .*dev/);
+    assert.throws(() => parseArgs(["plan", "--stack"]), /--stack needs a value/);
+    assert.throws(() => parseArgs(["start", "--size", "12 parsecs"]), /--size: "12 parsecs" is not a size/);
+    assert.throws(
+      () => parseArgs(["plan", "--stack", "dev", "--size", "1KiB"]),
+      /unknown argument "--size" for "plan"/,
+    );
+    assert.deepEqual(parseArgs(["start", "--size", "1KiB,2GiB", "--malformed"]).sizes, [
+      1024,
+      2 * 1024 * 1024 * 1024,
+    ]);
+    assert.equal(parseSize("300KiB"), 300 * 1024);
+    assert.throws(() => parseSize("0"), /at least 1 byte/);
+  });
+
+  it("names the missing stack file and lists the available stacks", async () => {
+    await assert.rejects(
+      planStack("nosuchstack"),
+      /no file Pulumi\.nosuchstack\.yaml .*Available stacks: .*dev/,
+    );
+  });
+
+  it("routes EventBridge events by the rule's pattern", () => {
+    const event = { source: "app", "detail-type": "PublishPayload", detail: { kind: "x", n: 5 } };
+    assert.ok(matchesPattern({ "detail-type": ["PublishPayload"] }, event));
+    assert.ok(!matchesPattern({ "detail-type": ["Other"] }, event));
+    assert.ok(matchesPattern({ source: [{ prefix: "ap" }], detail: { n: [{ numeric: [">", 4] }] } }, event));
+    assert.ok(!matchesPattern({ detail: { missing: [{ exists: true }] } }, event));
+    assert.throws(
+      () => matchesPattern({ source: [{ wildcard: "a*" }] }, event),
+      /operator "wildcard" is not emulated/,
+    );
+  });
+});
