@@ -124,7 +124,7 @@ function payloadStream(size: number): { stream: Readable; sha256: Promise<string
 }
 
 class Progress {
-  private last = -1;
+  private last = 0;
   constructor(
     private readonly out: NodeJS.WritableStream,
     private readonly label: string,
