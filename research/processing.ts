@@ -177,10 +177,8 @@ export function qcPipelineDefinition(a: QcPipelineArgs): Record<string, unknown>
       { Name: QcParameters.output, Type: "String", DefaultValue: a.defaultOutputUri },
       ...thresholds.map(([, name, value]) => ({ Name: name, Type: "String", DefaultValue: show(value) })),
     ],
-    PipelineExperimentConfig: {
-      ExperimentName: { Get: "Execution.PipelineName" },
-      TrialName: { Get: "Execution.PipelineExecutionId" },
-    },
+    // No PipelineExperimentConfig: it would make every run create SageMaker Experiments entities,
+    // which the least-privilege role is not granted.
     Steps: [
       {
         Name: QC_STEP_NAME,
