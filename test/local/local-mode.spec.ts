@@ -316,3 +316,60 @@ describe("local mode: inputs that can be wrong", () => {
     );
   });
 });
+
+describe("local mode: the EventBridge entry point and the downstream recorder", () => {
+  it("refuses PutEvents entries EventBridge would refuse, naming the field", async () => {
+    const { LambdaRuntime } = await import("../../local/lambda-runtime");
+    const deployment = {
+      plan: { resources: [{ type: "aws:cloudwatch/eventBus:EventBus", outputs: { name: "bus" } }] },
+      routes: [],
+      endpoints: { sqs: "http://127.0.0.1:9", sns: "", s3: "", sfn: "", ecs: "" },
+    } as unknown as import("../../local/deploy").LocalDeployment;
+    const runtime = new LambdaRuntime(deployment);
+    const entry = { Source: "s", DetailType: "PublishPayload", EventBusName: "bus" };
+    assert.throws(() => runtime.putEvents([{ ...entry }]), /entry 0: Detail is required/);
+    assert.throws(() => runtime.putEvents([{ ...entry, Detail: "{" }]), /entry 0: Detail is not valid JSON/);
+    assert.throws(() => runtime.putEvents([{ ...entry, Detail: "[1]" }]), /Detail must be a JSON object/);
+    const big = JSON.stringify({ payload: "x".repeat(256 * 1024) });
+    assert.throws(() => runtime.putEvents([{ ...entry, Detail: big }]), /EventBridge accepts at most 262144/);
+    assert.throws(
+      () => runtime.putEvents([{ ...entry, Detail: "{}", EventBusName: "other" }]),
+      /EventBusName "other" is no bus/,
+    );
+    await runtime.stop();
+  });
+
+  it("records StartExecution once per execution name, and refuses the same name with another input", async () => {
+    const { SFNClient, StartExecutionCommand } = await import("@aws-sdk/client-sfn");
+    const { startDownstreamRecorder } = await import("../../local/downstream");
+    const recorder = await startDownstreamRecorder();
+    const sfn = new SFNClient({
+      endpoint: recorder.endpoint,
+      region: "us-west-2",
+      credentials: { accessKeyId: "a", secretAccessKey: "b" },
+    });
+    try {
+      const start = (input: string) =>
+        sfn.send(
+          new StartExecutionCommand({
+            stateMachineArn: "arn:aws:states:us-west-2:123456789012:stateMachine:app",
+            name: "msg-1",
+            input,
+          }),
+        );
+      const first = await start('{"sha256":"aa"}');
+      assert.equal(first.executionArn, "arn:aws:states:us-west-2:123456789012:execution:app:msg-1");
+      await start('{"sha256":"aa"}');
+      assert.equal(
+        recorder.calls.length,
+        1,
+        "a redelivery with the same name and input is the same execution",
+      );
+      assert.deepEqual(recorder.calls[0].summary, { sha256: "aa" });
+      await assert.rejects(start('{"sha256":"bb"}'), (e: Error) => e.name === "ExecutionAlreadyExists");
+    } finally {
+      sfn.destroy();
+      await recorder.stop();
+    }
+  });
+});
