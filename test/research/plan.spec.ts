@@ -77,10 +77,10 @@ async function simulate(
 
 describe("research stack plan (mock engine)", function () {
   this.timeout(120_000);
-  let plan: Plan, classic: Plan, prebuilt: Plan;
+  let plan: Plan, classic: Plan, prebuilt: Plan, publisher: Plan;
 
   before(async () => {
-    [plan, classic, prebuilt] = await Promise.all([
+    [plan, classic, prebuilt, publisher] = await Promise.all([
       planResearch().then(ok),
       planResearch({
         studioClassic: true,
@@ -89,6 +89,8 @@ describe("research stack plan (mock engine)", function () {
         subnetIds: ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
       }).then(ok),
       planResearch({ imageUri: PUSHED }).then(ok),
+      // The messaging publisher's stack, for its payload bucket (planned once per process, shared).
+      planStack("a-use1").then(ok),
     ]);
   });
 
@@ -387,13 +389,44 @@ describe("research stack plan (mock engine)", function () {
       );
     });
 
-    it("may not read the messaging payload bucket or any other bucket", async () => {
-      const payloadBucket = `fieldnotes-payloads-${ACCOUNT}-${REGION}`;
-      for (const resource of [
-        `arn:aws:s3:::${payloadBucket}/payloads/x`,
-        "arn:aws:s3:::sagemaker-us-east-1-444444444444/x",
-        "arn:aws:s3:::other/x",
-      ]) {
+    it("may not read or write the messaging payload bucket, even in the same account", async () => {
+      const payloads = ofType(publisher, "aws:s3/bucket:Bucket").find((b) => /payloads/.test(b.name));
+      assert.ok(payloads, "the publisher stack has a payload bucket");
+      const object = `${payloads.outputs.arn}/payloads/0b7e0c1e-example`;
+      // Same account, no resource policy: the identity policy alone decides.
+      for (const action of ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]) {
+        assert.notEqual(await simulate(action, object, identity), "Allowed", action);
+      }
+      // As deployed: the payload bucket's own policy, in the publisher's account.
+      const policy = ofType(publisher, "aws:s3/bucketPolicy:BucketPolicy").find((p) =>
+        /payloads/.test(p.name),
+      );
+      assert.ok(policy);
+      const result = await runSimulation(
+        {
+          request: {
+            principal: one(plan, "aws:iam/role:Role").outputs.arn as string,
+            action: "s3:GetObject",
+            resource: { resource: object, accountId: payloads.provider!.account! },
+            contextVariables: {
+              "aws:SecureTransport": "true",
+              "aws:PrincipalArn": one(plan, "aws:iam/role:Role").outputs.arn as string,
+              "aws:PrincipalAccount": ACCOUNT,
+            },
+          },
+          identityPolicies: identity.map((p, i) => ({ name: `execution-${i}`, policy: p })),
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          resourcePolicy: JSON.parse(policy.inputs.policy as string),
+        },
+        {},
+      );
+      assert.equal(result.resultType, "single");
+      if (result.resultType === "single") assert.notEqual(result.overallResult, "Allowed");
+    });
+
+    it("may not read other buckets, including SageMaker's default bucket", async () => {
+      for (const resource of [`arn:aws:s3:::sagemaker-${REGION}-${ACCOUNT}/x`, "arn:aws:s3:::other/x"]) {
         assert.notEqual(await simulate("s3:GetObject", resource, identity), "Allowed", resource);
         assert.notEqual(await simulate("s3:PutObject", resource, identity), "Allowed", resource);
       }
