@@ -8,6 +8,7 @@ import {
   StartPipelineExecutionCommand,
 } from "@aws-sdk/client-sagemaker";
 import { execFileSync } from "child_process";
+import { randomUUID } from "crypto";
 import { QC_STEP_NAME, QcParameters } from "../pipeline-contract";
 
 export const USAGE = `usage: npm run qc -- --stack NAME --input s3://BUCKET/KEY [options]
@@ -199,7 +200,8 @@ export async function runQc(args: QcArgs, outputs: QcStackOutputs, deps: RunQcDe
       PipelineName: outputs.pipelineName,
       PipelineExecutionDisplayName: `qc-${runId}`,
       PipelineParameters: parameters,
-      ClientRequestToken: `qc-${runId}-${Math.random().toString(36).slice(2, 10)}`,
+      // 32-128 characters; makes a retried start idempotent instead of a second execution.
+      ClientRequestToken: `qc-${runId}-${randomUUID()}`,
     }),
   );
   const executionArn = start.PipelineExecutionArn;

@@ -149,6 +149,12 @@ describe("npm run qc", () => {
       );
       const start = sent[0] as StartPipelineExecutionCommand;
       assert.equal(start.input.PipelineName, OUTPUTS.pipelineName);
+      const token = start.input.ClientRequestToken!;
+      assert.ok(
+        token.length >= 32 && token.length <= 128,
+        `ClientRequestToken is 32-128 characters: ${token}`,
+      );
+      assert.match(start.input.PipelineExecutionDisplayName!, /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}$/);
       const params = Object.fromEntries(start.input.PipelineParameters!.map((p) => [p.Name, p.Value]));
       assert.equal(params.InputS3Uri, INPUT);
       assert.equal(params.OutputS3Uri, `${OUTPUTS.outputPrefix}20261125T100000/`);
