@@ -77,10 +77,10 @@ async function simulate(
 
 describe("research stack plan (mock engine)", function () {
   this.timeout(120_000);
-  let plan: Plan, classic: Plan, prebuilt: Plan, publisher: Plan;
+  let plan: Plan, classic: Plan, prebuilt: Plan, publisher: Plan, badConfig: Plan;
 
   before(async () => {
-    [plan, classic, prebuilt, publisher] = await Promise.all([
+    [plan, classic, prebuilt, publisher, badConfig] = await Promise.all([
       planResearch().then(ok),
       planResearch({
         studioClassic: true,
@@ -91,6 +91,9 @@ describe("research stack plan (mock engine)", function () {
       planResearch({ imageUri: PUSHED }).then(ok),
       // The messaging publisher's stack, for its payload bucket (planned once per process, shared).
       planStack("a-use1").then(ok),
+      planResearch({
+        users: [{ userName: "ada", givenName: "Ada", familyName: "L", email: "ada@", group: "researchers" }],
+      }),
     ]);
   });
 
@@ -316,6 +319,15 @@ describe("research stack plan (mock engine)", function () {
     assert.match(out.imageUri, DIGEST);
     assert.equal(out.domainUrl, one(plan, "aws:sagemaker/domain:Domain").outputs.url);
     assert.ok((classic.outputs.research as Record<string, string>).classicImageUri.match(DIGEST));
+  });
+
+  it("stops on a config error before registering anything, naming the key and the value", () => {
+    assert.ok(badConfig.error, "the plan must fail");
+    assert.equal(
+      badConfig.error.message,
+      'Invalid config fieldnotes:research.users[0].email: "ada@" is not an email address (name@domain.tld)',
+    );
+    assert.equal(badConfig.error.resourcesBefore, 0);
   });
 
   it("writes users and groups into the Identity Store of the looked-up Identity Center instance", () => {
