@@ -82,39 +82,47 @@ async function drain(stream: AsyncIterable<Uint8Array>): Promise<number> {
   return bytes;
 }
 
-async function run(
-  job: WorkerJob,
-): Promise<Omit<WorkerResult, "seconds" | "startRssMiB" | "peakRssMiB" | "maxRssMiB" | "mode">> {
+type Measured = Omit<WorkerResult, "seconds" | "startRssMiB" | "peakRssMiB" | "maxRssMiB" | "mode">;
+
+/**
+ * Prepares the job (untimed) and returns the transfer to time. For resolve, receiving the SQS message
+ * is preparation, as the baseline GetObject is simply handed its key.
+ */
+async function prepare(job: WorkerJob): Promise<() => Promise<Measured>> {
   const s3 = client(S3Client, job.s3Endpoint);
   switch (job.mode) {
-    case "baseline-upload": {
-      await new Upload({
-        client: s3,
-        params: { Bucket: job.bucket, Key: job.key, Body: source(job.size) },
-        partSize: job.partSize,
-        queueSize: job.queueSize,
-      }).done();
-      return { bytes: job.size, key: job.key };
-    }
+    case "baseline-upload":
+      return async () => {
+        await new Upload({
+          client: s3,
+          params: { Bucket: job.bucket, Key: job.key, Body: source(job.size) },
+          partSize: job.partSize,
+          queueSize: job.queueSize,
+        }).done();
+        return { bytes: job.size, key: job.key };
+      };
     case "offload": {
       const sns = client(SNSClient, job.snsEndpoint!);
-      const out = await publishToSns(
-        sns,
-        { topicArn: job.topicArn!, body: source(job.size) },
-        {
-          s3,
-          bucket: job.bucket,
-          keyPrefix: "payloads/",
-          partSizeBytes: job.partSize,
-          queueSize: job.queueSize,
-        },
-      );
-      return { bytes: out.size, key: out.pointer?.s3Key, sha256: out.sha256 };
+      return async () => {
+        const out = await publishToSns(
+          sns,
+          { topicArn: job.topicArn!, body: source(job.size) },
+          {
+            s3,
+            bucket: job.bucket,
+            keyPrefix: "payloads/",
+            partSizeBytes: job.partSize,
+            queueSize: job.queueSize,
+          },
+        );
+        return { bytes: out.size, key: out.pointer?.s3Key, sha256: out.sha256 };
+      };
     }
-    case "baseline-get": {
-      const out = await s3.send(new GetObjectCommand({ Bucket: job.bucket, Key: job.key }));
-      return { bytes: await drain(out.Body as Readable) };
-    }
+    case "baseline-get":
+      return async () => {
+        const out = await s3.send(new GetObjectCommand({ Bucket: job.bucket, Key: job.key }));
+        return { bytes: await drain(out.Body as Readable) };
+      };
     case "resolve": {
       const reader = { s3, allowedBuckets: [job.bucket] };
       let message: ResolvedMessage;
@@ -132,20 +140,23 @@ async function run(
           reader,
         );
       }
-      const stream = await message.stream();
-      const bytes = await drain(stream);
-      return { bytes, key: message.pointer?.s3Key, sha256: stream.sha256, verified: stream.verified };
+      return async () => {
+        const stream = await message.stream();
+        const bytes = await drain(stream);
+        return { bytes, key: message.pointer?.s3Key, sha256: stream.sha256, verified: stream.verified };
+      };
     }
   }
 }
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2]) as WorkerJob;
+  const transfer = await prepare(job);
   const startRss = process.memoryUsage.rss();
   let peak = startRss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
   const started = process.hrtime.bigint();
-  const out = await run(job);
+  const out = await transfer();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage.rss());
