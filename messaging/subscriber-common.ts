@@ -63,7 +63,12 @@ export function subscriberEnvironment(
   if (sub.downstream === "stepfunctions" && downstream.stateMachineArn) {
     env[SubscriberEnv.stateMachineArn] = downstream.stateMachineArn;
   }
-  if (sub.downstream === "ecs" && downstream.clusterArn && downstream.taskDefinitionArn && network) {
+  if (sub.downstream === "ecs") {
+    if (!downstream.clusterArn || !downstream.taskDefinitionArn || !network) {
+      throw new Error(
+        `subscriber ${sub.name}: downstream "ecs" needs its cluster, task definition and ecsNetwork (subnets and security groups)`,
+      );
+    }
     env[SubscriberEnv.ecsClusterArn] = downstream.clusterArn;
     env[SubscriberEnv.ecsTaskDefinitionArn] = downstream.taskDefinitionArn;
     env[SubscriberEnv.ecsContainerName] = APP_CONTAINER;

@@ -4,6 +4,7 @@ import { regionCode } from "../../common/regions";
 import { loadStackSettings, StackSettings } from "../../common/stack";
 import { checkEnvironment } from "../../messaging/handler-function";
 import { publisherNames, subscriberNames } from "../../messaging/naming";
+import { subscriberEnvironment } from "../../messaging/subscriber-common";
 import { parseTopology, selectParts } from "../../messaging/topology";
 import { limited, planOf, topologyOverride } from "./plans";
 
@@ -220,6 +221,15 @@ describe("config validation details", () => {
       [parsed.publisher.account, ...parsed.subscribers.map((s) => s.account), ...parsed.publisher.producers],
       Array(4).fill("123456789012"),
     );
+  });
+
+  it("refuses to build an ECS subscriber's environment without its network", () => {
+    const parsed = parseTopology(topology());
+    const c = parsed.subscribers[1];
+    assert.throws(() => subscriberEnvironment(publisherNames(parsed), c, {}, undefined), {
+      message:
+        'subscriber c: downstream "ecs" needs its cluster, task definition and ecsNetwork (subnets and security groups)',
+    });
   });
 
   it("refuses Lambda's reserved environment names", () => {
