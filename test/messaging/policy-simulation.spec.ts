@@ -256,6 +256,27 @@ describe("policy simulation of the policies the program emits", function () {
     });
   });
 
+  describe("event bus", () => {
+    it("the producers (by default account A) may put events; other accounts may not", async () => {
+      const busPolicy = policyInput(
+        resource(a, "aws:cloudwatch/eventBusPolicy:EventBusPolicy", "publisher-bus-policy"),
+      );
+      const busArn = resource(a, "aws:cloudwatch/eventBus:EventBus", "publisher-bus").outputs.arn as string;
+      const put = (principal: string) =>
+        simulate({
+          principal,
+          identity: [ALL("events:*")],
+          action: "events:PutEvents",
+          resource: busArn,
+          resourceAccount: ACCOUNT_A,
+          resourcePolicy: busPolicy,
+        });
+      assert.equal(await put(`arn:aws:iam::${ACCOUNT_A}:role/producer`), "Allowed");
+      assert.notEqual(await put(`arn:aws:iam::${OUTSIDER}:role/producer`), "Allowed");
+      assert.notEqual(await put(`arn:aws:iam::${ACCOUNT_B}:role/producer`), "Allowed");
+    });
+  });
+
   describe("downstream permissions", () => {
     it("B may start its own state machine and no other", async () => {
       const start = (arn: string) =>
