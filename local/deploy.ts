@@ -4,12 +4,7 @@
 // URLs the program derived are mapped to the emulator's, and function environments rewritten
 // through that map.
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import {
-  CreateTopicCommand,
-  SetSubscriptionAttributesCommand,
-  SNSClient,
-  SubscribeCommand,
-} from "@aws-sdk/client-sns";
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import * as fs from "fs";
 import * as path from "path";
@@ -363,15 +358,6 @@ export async function deployLocally(plan: Plan, endpoints: Endpoints): Promise<L
           ReturnSubscriptionArn: true,
         }),
       );
-      if (attributes.RawMessageDelivery) {
-        await sns.send(
-          new SetSubscriptionAttributesCommand({
-            SubscriptionArn: out.SubscriptionArn,
-            AttributeName: "RawMessageDelivery",
-            AttributeValue: "false",
-          }),
-        );
-      }
       d.subscriptions.push({
         resource: r,
         topicArn: topic.arn,

@@ -35,6 +35,70 @@ export function envOf(fn: PlannedResource): Record<string, string> {
 
 const s = (v: unknown) => (typeof v === "string" ? v : undefined);
 
+interface Statement {
+  Effect?: string;
+  Action?: string | string[];
+  Resource?: string | string[];
+}
+
+function statements(policy: unknown): Statement[] {
+  try {
+    const doc = (typeof policy === "string" ? JSON.parse(policy) : policy) as {
+      Statement?: Statement | Statement[];
+    };
+    return Array.isArray(doc?.Statement) ? doc.Statement : doc?.Statement ? [doc.Statement] : [];
+  } catch {
+    return [];
+  }
+}
+
+const grants = (st: Statement, action: string) =>
+  st.Effect === "Allow" && [st.Action ?? []].flat().some((a) => a === action || a === "s3:*" || a === "*");
+
+/**
+ * A subscriber reads payloads with its role: both the bucket policy (it names the role) and the
+ * role's own policy (GetObject on the bucket) must let it, where both are in this stack.
+ */
+function readAccess(plan: Plan, fn: PlannedResource, roleArn: string, bucket: string): WiringProblem[] {
+  const out: WiringProblem[] = [];
+  const bucketPolicies = plan.resources.filter(
+    (r) => r.type === "aws:s3/bucketPolicy:BucketPolicy" && r.inputs.bucket === bucket,
+  );
+  if (bucketPolicies.length) {
+    const named = bucketPolicies.some((p) =>
+      statements(p.inputs.policy).some(
+        (st) => grants(st, "s3:GetObject") && JSON.stringify(st).includes(roleArn),
+      ),
+    );
+    if (!named) {
+      out.push({
+        resource: label(fn),
+        message: `its role ${roleArn} is not allowed s3:GetObject by the bucket policy of ${bucket}`,
+      });
+    }
+  }
+  const roleName = roleArn.split("/").pop();
+  const rolePolicies = plan.resources.filter(
+    (r) =>
+      r.type === "aws:iam/rolePolicy:RolePolicy" && (r.inputs.role === roleName || r.inputs.role === roleArn),
+  );
+  if (rolePolicies.length) {
+    const allowed = rolePolicies.some((p) =>
+      statements(p.inputs.policy).some(
+        (st) =>
+          grants(st, "s3:GetObject") &&
+          [st.Resource ?? []].flat().some((r) => r.startsWith(`arn:aws:s3:::${bucket}/`) || r === "*"),
+      ),
+    );
+    if (!allowed)
+      out.push({
+        resource: label(fn),
+        message: `its role ${roleName}'s policies do not allow s3:GetObject in ${bucket}`,
+      });
+  }
+  return out;
+}
+
 export function checkWiring(plan: Plan): WiringProblem[] {
   const problems: WiringProblem[] = [];
   const add = (r: PlannedResource, message: string) => problems.push({ resource: label(r), message });
@@ -92,6 +156,8 @@ export function checkWiring(plan: Plan): WiringProblem[] {
             `${SubscriberEnv.bucketAllowList}=${JSON.stringify(allow.join(","))} does not include the publisher's payload bucket ${bucket}: every offloaded message would be refused`,
           );
         }
+        const role = s(fn.inputs.role);
+        if (role) problems.push(...readAccess(plan, fn, role, bucket));
         const region = env[SubscriberEnv.bucketRegion];
         const bucketResource = buckets.find((b) => b.outputs.bucket === bucket);
         const actual = bucketResource?.provider?.region;

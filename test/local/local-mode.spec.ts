@@ -159,6 +159,22 @@ describe("local mode: wiring checks name the resource", function () {
       /STATE_MACHINE_ARN=.*:typo is no state machine of this stack/,
     ],
     [
+      "a consumer role the bucket policy does not name",
+      "subscriber-c-consumer",
+      (i) => (i.role = "arn:aws:iam::123456789012:role/someone-else"),
+      /Function "subscriber-c-consumer": its role arn:aws:iam::123456789012:role\/someone-else is not allowed s3:GetObject by the bucket policy/,
+    ],
+    [
+      "a consumer role policy without GetObject on the payload bucket",
+      "subscriber-b-consumer-policy",
+      (i) =>
+        (i.policy = JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::another-bucket/*" }],
+        })),
+      /Function "subscriber-b-consumer": its role fieldnotes-b-consumer's policies do not allow s3:GetObject/,
+    ],
+    [
       "a mapping without partial batch responses",
       "subscriber-b-mapping",
       (i) => delete i.functionResponseTypes,
