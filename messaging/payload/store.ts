@@ -164,6 +164,7 @@ async function uploadChunks(
   const hash = createHash("sha256");
   let pending: Buffer[] = [];
   let pendingBytes = 0;
+  const partBuffers: Buffer[] = [];
   let size = 0;
   let uploadId: string | undefined;
   const completed: CompletedPart[] = [];
@@ -185,7 +186,18 @@ async function uploadChunks(
       );
     }
     completed.push({ PartNumber: partNumber });
-    const partBody = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+    // Parts are assembled in at most queueSize + 1 reused buffers rather than a fresh 8 MiB
+    // allocation each: garbage the GC frees late is what makes RSS grow with the payload's size.
+    let pooled: Buffer | undefined;
+    let partBody: Buffer;
+    if (pending.length === 1) {
+      partBody = pending[0];
+    } else {
+      pooled = partBuffers.pop() ?? Buffer.allocUnsafe(partSize);
+      let at = 0;
+      for (const piece of pending) at += piece.copy(pooled, at);
+      partBody = pooled.subarray(0, pendingBytes);
+    }
     pending = [];
     pendingBytes = 0;
     const upload = s3
@@ -207,7 +219,10 @@ async function uploadChunks(
           failure ??= { error };
         },
       )
-      .finally(() => inFlight.delete(upload));
+      .finally(() => {
+        inFlight.delete(upload);
+        if (pooled) partBuffers.push(pooled);
+      });
     inFlight.add(upload);
     // Backpressure: stop reading the source while queueSize parts are on the wire.
     while (inFlight.size >= queueSize && !failure) await Promise.race(inFlight);
