@@ -29,7 +29,7 @@ export interface InteropWorld {
   endpoints: { s3: string; sns: string; sqs: string };
   /** A fresh queue, so cases never see each other's messages. */
   queue(name: string): Promise<{ url: string; arn: string }>;
-  /** A fresh topic with `queues` subscribed, raw delivery per queue. */
+  /** A fresh topic with each of `subscribers` (queue ARNs) subscribed, raw delivery per queue. */
   topic(name: string, subscribers: { arn: string; raw: boolean }[]): Promise<string>;
   stop(): Promise<void>;
 }
