@@ -468,8 +468,9 @@ function correlates(
   published: { messageId: string; pointer?: { s3Key: string } },
   sha256: string,
 ): boolean {
-  if (record.messageId === published.messageId) return true;
-  if (published.pointer) return record.body.includes(JSON.stringify(published.pointer.s3Key));
+  if (record.messageId === published.messageId || record.body.includes(published.messageId)) return true;
+  // The key is a UUID: found even inside a dead-letter record that escapes the pointer's JSON again.
+  if (published.pointer) return record.body.includes(published.pointer.s3Key);
   return createHash("sha256").update(record.body, "utf8").digest("hex") === sha256;
 }
 

@@ -94,7 +94,7 @@ describe("local mode: the demo run of the dev stack", function () {
     );
   });
 
-  it("reports a delivery that does not arrive intact as a failure with the reason", async () => {
+  it("refuses to run when a subscriber would refuse the publisher's bucket, naming the function and the variable", async () => {
     // The subscriber is told to expect another bucket: every offloaded payload is refused.
     const broken = mutate(plan, "subscriber-c-consumer", (i) => {
       (i.environment as { variables: Record<string, string> }).variables.PAYLOAD_BUCKET_ALLOWLIST =
@@ -251,19 +251,18 @@ describe("local mode: the plan view of every stack file", function () {
             hasResource(sub.account, sub.region, (t, name) => t === fn.type && name === fn.name),
             `${stack}: subscriber ${sub.name} not under ${sub.account} · ${sub.region}`,
           );
-          // Its subscription is made by its own account, in the topic's Region.
-          const subscription = plan.resources.find(
-            (r) =>
-              r.type === "aws:sns/topicSubscription:TopicSubscription" &&
-              r.parent === fn.parent?.replace(/\$[^$]*$/, ""),
-          );
-          void subscription;
+          // Its subscription is made by its own account, in the topic's Region, within the same part.
+          const part = view.groups
+            .flatMap((g) => g.parts)
+            .find((p) => p.resources.some((r) => r.type === fn.type && r.name === fn.name))!.part;
+          const subscriptionGroup = groupOf(sub.account, m.topology.publisher.region);
           assert.ok(
-            hasResource(
-              sub.account,
-              m.topology.publisher.region,
-              (t) => t === "aws:sns/topicSubscription:TopicSubscription",
+            subscriptionGroup.parts.some(
+              (p) =>
+                p.part === part &&
+                p.resources.some((r) => r.type === "aws:sns/topicSubscription:TopicSubscription"),
             ),
+            `${stack}: ${part}'s subscription not under ${sub.account} · ${m.topology.publisher.region}`,
           );
         }
       }
