@@ -10,7 +10,6 @@ export default tseslint.config(
       ".venv/**",
       "test/interop/java/**",
       ".local/**",
-      ".venv/**",
       "**/*.js",
       "**/*.mjs",
     ],
