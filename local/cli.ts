@@ -76,13 +76,17 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(args.json ? `${JSON.stringify(view, null, 2)}\n` : `${renderPlanView(view)}\n`);
     return view.error || view.wiring.length ? 1 : 0;
   }
-  process.stdout.write(`${renderPlanView(view)}\n\n`);
-  const sizes = args.sizes;
-  process.stdout.write(
-    `Local run of stack "${args.stack}" on loopback emulators (fauxqs, s3rver), payloads: ${(sizes ?? [1024, 300 * 1024, 64 * 1024 * 1024]).map(formatSize).join(", ")}\n`,
+  // With --json, stdout carries one JSON document ({plan, report}); progress goes to stderr.
+  const progress = args.json ? process.stderr : process.stdout;
+  if (!args.json) process.stdout.write(`${renderPlanView(view)}\n\n`);
+  const sizes = args.sizes ?? [1024, 300 * 1024, 64 * 1024 * 1024];
+  progress.write(
+    `Local run of stack "${args.stack}" on loopback emulators (fauxqs, s3rver), payloads: ${sizes.map(formatSize).join(", ")}\n`,
   );
-  const report = await runDemo({ stack: args.stack, plan, sizes, malformed: args.malformed });
-  process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${renderReport(report)}\n`);
+  const report = await runDemo({ stack: args.stack, plan, sizes, malformed: args.malformed, out: progress });
+  process.stdout.write(
+    args.json ? `${JSON.stringify({ plan: view, report }, null, 2)}\n` : `\n${renderReport(report)}\n`,
+  );
   return report.ok ? 0 : 1;
 }
 

@@ -291,7 +291,8 @@ export async function deployLocally(plan: Plan, endpoints: Endpoints): Promise<L
     const topic = d.topics.find((t) => t.plannedArn === plannedTopic);
     if (!topic)
       throw new LocalDeployError(
-        `${label(r)}: topic ${JSON.stringify(plannedTopic)} is no topic of this stack`,
+        `${label(r)}: topic ${JSON.stringify(plannedTopic)} is no topic of this stack; a local run needs the ` +
+          `publisher and its subscribers in one stack (dev or scenario1)`,
       );
     const protocol = String(r.inputs.protocol);
     const raw = r.inputs.rawMessageDelivery === true || r.inputs.rawMessageDelivery === "true";
