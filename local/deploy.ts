@@ -97,8 +97,6 @@ export interface LocalRoute {
   busName: string;
   pattern: Record<string, unknown>;
   fn: LocalFunction;
-  retries: number;
-  deadLetterQueue?: LocalQueue;
 }
 
 export interface LocalDeployment {
@@ -413,18 +411,7 @@ export async function deployLocally(plan: Plan, endpoints: Endpoints): Promise<L
         throw new LocalDeployError(
           `${label(t)}: target ${JSON.stringify(t.inputs.arn)} is not a function of this stack`,
         );
-      const dlqArn = (t.inputs.deadLetterConfig as { arn?: string } | undefined)?.arn;
-      d.routes.push({
-        rule,
-        busName,
-        pattern,
-        fn,
-        retries: num(
-          (t.inputs.retryPolicy as { maximumRetryAttempts?: number } | undefined)?.maximumRetryAttempts,
-          185,
-        ),
-        deadLetterQueue: dlqArn ? queueByPlannedArn(dlqArn) : undefined,
-      });
+      d.routes.push({ rule, busName, pattern, fn });
     }
   }
 

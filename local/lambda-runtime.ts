@@ -3,7 +3,7 @@
 // - an event source mapping is a poller (batch size, batching window, partial batch responses);
 // - an SNS→Lambda subscription is an asynchronous invoke per delivery (retries, then the on-failure
 //   destination);
-// - an EventBridge rule is reached through `putEvents`.
+// - an EventBridge rule is reached through `putEvents`, and invokes its target asynchronously.
 // Retry delays are compressed (AWS waits for the visibility timeout or minutes between async
 // retries); counts and outcomes are the same.
 import {
@@ -206,8 +206,6 @@ class FunctionInstance {
 export interface RuntimeOptions {
   /** Pause before a failed record or async invoke is retried (AWS: visibility timeout / minutes). */
   retryDelayMs?: number;
-  /** Upper bound on EventBridge target retries (AWS default 185 over 24 h). */
-  maxEventBridgeRetries?: number;
 }
 
 export class LambdaRuntime extends EventEmitter {
@@ -218,7 +216,6 @@ export class LambdaRuntime extends EventEmitter {
   private running = true;
   private readonly loops: Promise<void>[] = [];
   private readonly retryDelayMs: number;
-  private readonly maxEventBridgeRetries: number;
 
   constructor(
     readonly deployment: LocalDeployment,
@@ -226,7 +223,6 @@ export class LambdaRuntime extends EventEmitter {
   ) {
     super();
     this.retryDelayMs = opts.retryDelayMs ?? 100;
-    this.maxEventBridgeRetries = opts.maxEventBridgeRetries ?? 2;
     this.sqs = new SQSClient(emulatorClientConfig(deployment.endpoints.sqs));
   }
 
@@ -336,30 +332,13 @@ export class LambdaRuntime extends EventEmitter {
         detail,
       };
       const matching = routes.filter((r) => matchesPattern(r.pattern, event));
+      // EventBridge invokes a Lambda target asynchronously: function errors follow the function's
+      // async retries and destination. The target's own retry policy and DLQ cover only failures to
+      // invoke (throttling, a missing permission), which do not happen locally.
       const delivered = Promise.all(
-        matching.map(async (route) => {
-          const retries = Math.min(route.retries, this.maxEventBridgeRetries);
-          let last: InvocationRecord | undefined;
-          for (let attempt = 1; attempt <= retries + 1; attempt++) {
-            last = await this.invoke(
-              route.fn,
-              "eventbridge",
-              event,
-              [{ messageId: id, body: entry.Detail! }],
-              attempt,
-            );
-            if (last.ok) return last;
-            await sleep(this.retryDelayMs);
-          }
-          if (route.deadLetterQueue)
-            await this.deadLetter(
-              route.deadLetterQueue,
-              route.fn,
-              JSON.stringify(event),
-              last!.error!.errorMessage,
-            );
-          return last!;
-        }),
+        matching.map((route) =>
+          this.invokeAsync(route.fn, "eventbridge", event, [{ messageId: id, body: entry.Detail! }]),
+        ),
       );
       return { EventId: id, delivered };
     });
@@ -489,14 +468,7 @@ export class LambdaRuntime extends EventEmitter {
               sentAt: sentAt(m),
             },
           ];
-          // Asynchronous invoke: the first try and maximumRetryAttempts retries, then the destination.
-          let last: InvocationRecord | undefined;
-          for (let attempt = 1; attempt <= fn.asyncRetries + 1 && this.running; attempt++) {
-            last = await this.invoke(fn, "sns", event, records, attempt);
-            if (last.ok) break;
-            await sleep(this.retryDelayMs);
-          }
-          if (last && !last.ok) await this.asyncFailure(fn, event, last);
+          await this.invokeAsync(fn, "sns", event, records);
           await this.sqs.send(
             new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: m.ReceiptHandle! }),
           );
@@ -506,6 +478,27 @@ export class LambdaRuntime extends EventEmitter {
         await sleep(200);
       }
     }
+  }
+
+  /**
+   * Lambda's asynchronous invocation (how SNS and EventBridge invoke a function): the first try and
+   * the invoke config's maximumRetryAttempts retries, then the on-failure destination or the
+   * function's DLQ. A function error never reaches the caller.
+   */
+  private async invokeAsync(
+    fn: LocalFunction,
+    trigger: InvocationRecord["trigger"],
+    event: unknown,
+    records: InvocationRecord["records"],
+  ): Promise<InvocationRecord> {
+    let last: InvocationRecord | undefined;
+    for (let attempt = 1; attempt <= fn.asyncRetries + 1; attempt++) {
+      last = await this.invoke(fn, trigger, event, records, attempt);
+      if (last.ok || !this.running) return last;
+      await sleep(this.retryDelayMs);
+    }
+    await this.asyncFailure(fn, event, last!);
+    return last!;
   }
 
   private async asyncFailure(fn: LocalFunction, event: unknown, last: InvocationRecord) {
