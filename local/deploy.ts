@@ -15,6 +15,7 @@ export const T = {
   topic: "aws:sns/topic:Topic",
   subscription: "aws:sns/topicSubscription:TopicSubscription",
   queue: "aws:sqs/queue:Queue",
+  redrivePolicy: "aws:sqs/redrivePolicy:RedrivePolicy",
   bucket: "aws:s3/bucket:Bucket",
   bucketV2: "aws:s3/bucketV2:BucketV2",
   fn: "aws:lambda/function:Function",
@@ -48,6 +49,8 @@ export interface LocalQueue {
   plannedUrl: string;
   arn: string;
   url: string;
+  /** The queue's redrive: where records go after maxReceiveCount receives. */
+  redrive?: { dlq: LocalQueue; maxReceiveCount: number };
 }
 
 export interface LocalFunction {
@@ -184,7 +187,10 @@ export async function deployLocally(plan: Plan, endpoints: Endpoints): Promise<L
       );
     }
     const attributes = queueAttributes(r);
-    const redrive = str(r.inputs.redrivePolicy);
+    // The redrive policy is an input of the queue, or a separate aws.sqs.RedrivePolicy resource.
+    const separate = of(T.redrivePolicy).find((p) => p.inputs.queueUrl === r.outputs.url);
+    const redrive = str(r.inputs.redrivePolicy) ?? str(separate?.inputs.redrivePolicy);
+    let redriveTo: LocalQueue["redrive"];
     if (redrive) {
       const policy = parseJson(redrive, `${label(r)} redrivePolicy`) as {
         deadLetterTargetArn?: string;
@@ -197,6 +203,10 @@ export async function deployLocally(plan: Plan, endpoints: Endpoints): Promise<L
         );
       }
       await createQueue(dlq, [...chain, r]);
+      redriveTo = {
+        dlq: d.queues.find((q) => q.resource === dlq)!,
+        maxReceiveCount: Number(policy.maxReceiveCount),
+      };
       attributes.RedrivePolicy = JSON.stringify({
         ...policy,
         deadLetterTargetArn: mapped(policy.deadLetterTargetArn!),
@@ -218,6 +228,7 @@ export async function deployLocally(plan: Plan, endpoints: Endpoints): Promise<L
       plannedUrl: String(r.outputs.url),
       arn: attrs.Attributes!.QueueArn!,
       url: QueueUrl!,
+      redrive: redriveTo,
     };
     addressMap.set(q.plannedArn, q.arn);
     addressMap.set(q.plannedUrl, q.url);

@@ -369,7 +369,7 @@ export class LambdaRuntime extends EventEmitter {
   }
 
   private async pollEventSource(source: LocalDeployment["eventSources"][number]): Promise<void> {
-    const dlq = dlqOf(source.queue, this.deployment);
+    const dlq = source.queue.redrive;
     while (this.running) {
       try {
         const batch: Message[] = [];
@@ -437,7 +437,7 @@ export class LambdaRuntime extends EventEmitter {
             const count = Number(m.Attributes?.ApproximateReceiveCount ?? 1);
             if (dlq && maxReceive !== undefined && count >= maxReceive) {
               this.recordDeadLetter({
-                queue: dlq.queue.name,
+                queue: dlq.dlq.name,
                 fn: source.fn.name,
                 reason: rec.error?.errorMessage ?? failureReason(this.logsOf(source.fn.name), m.MessageId!),
                 at: Date.now(),
@@ -537,17 +537,6 @@ export class LambdaRuntime extends EventEmitter {
     await Promise.all([...this.instances.values()].map((i) => i.stop()));
     this.sqs.destroy();
   }
-}
-
-function dlqOf(
-  queue: LocalQueue,
-  d: LocalDeployment,
-): { queue: LocalQueue; maxReceiveCount: number } | undefined {
-  const text = queue.resource.inputs.redrivePolicy;
-  if (typeof text !== "string") return undefined;
-  const policy = JSON.parse(text) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string };
-  const target = d.queues.find((q) => q.plannedArn === policy.deadLetterTargetArn);
-  return target ? { queue: target, maxReceiveCount: Number(policy.maxReceiveCount) } : undefined;
 }
 
 /** When SNS (or a sender) put the message in the queue. */

@@ -147,6 +147,13 @@ function settingsOf(r: PlannedResource): Record<string, string> {
         put("dlq", `${shortName(redrive.deadLetterTargetArn)} after ${redrive.maxReceiveCount} receives`);
       break;
     }
+    case "aws:sqs/redrivePolicy:RedrivePolicy": {
+      const redrive = parse(i.redrivePolicy) as
+        { deadLetterTargetArn?: string; maxReceiveCount?: number } | undefined;
+      put("queue", shortName(i.queueUrl));
+      put("dlq", `${shortName(redrive?.deadLetterTargetArn)} after ${redrive?.maxReceiveCount} receives`);
+      break;
+    }
     case "aws:sqs/queuePolicy:QueuePolicy":
     case "aws:sns/topicPolicy:TopicPolicy":
     case "aws:s3/bucketPolicy:BucketPolicy":

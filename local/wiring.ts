@@ -238,7 +238,11 @@ export function checkWiring(plan: Plan): WiringProblem[] {
         `reads ${label(queue)} whose visibility timeout (${visibility} s) is below ${label(fn)}'s timeout (${timeout} s); Lambda refuses such a mapping`,
       );
     }
-    if (queue && !s(queue.inputs.redrivePolicy))
+    if (
+      queue &&
+      !s(queue.inputs.redrivePolicy) &&
+      !of(T.redrivePolicy).some((p) => p.inputs.queueUrl === queue.outputs.url)
+    )
       add(
         queue,
         "feeds a Lambda function but has no redrive policy: a failing record would be retried until it expires",
