@@ -1,12 +1,13 @@
 // Payload benchmark (not a test): for each size, on loopback s3rver (S3) and fauxqs (SNS/SQS),
 //  (a) bare @aws-sdk/lib-storage Upload vs the library's offload (publishToSns) of the same stream;
-//  (b) bare streaming GetObject vs the library's resolve (receive, GetObject + tag, verify);
+//  (b) bare streaming GetObject (and one that also hashes) vs the library's resolve (GetObject + tag,
+//      verify);
 // each in its own child process, so the peak RSS of publishing and of resolving are their own.
 // It also prints the handler bundles' sizes and cold require times.
 //
 //   npm run bench:payload -- --sizes 64MiB,512MiB,2GiB [--json FILE] [--part-size 8MiB] [--queue-size 4] [--repeat N]
 // Each pair runs --repeat times, interleaved, and the fastest of each is kept: on a shared machine a
-// single run measures the neighbours as much as the code. Default: 3 up to 512 MiB, 1 above.
+// single run measures the neighbours as much as the code. Default: 5 up to 128 MiB, 3 up to 512 MiB, 1 above.
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -52,7 +53,7 @@ interface Options {
   json: string;
   partSize: number;
   queueSize: number;
-  /** 0: 3 repetitions up to 512 MiB, 1 above. */
+  /** 0: 5 repetitions up to 128 MiB, 3 up to 512 MiB, 1 above. */
   repeat: number;
 }
 
@@ -207,6 +208,35 @@ async function main(): Promise<void> {
       }),
     );
 
+    // DESIGN §6: an inline message costs no S3 call and little time over a bare SNS Publish.
+    const inlineRun = await runWorker(worker, {
+      mode: "inline-publish",
+      s3Endpoint: s3rver.endpoint,
+      snsEndpoint: fauxqs.endpoint,
+      bucket: BUCKET,
+      size: 500,
+      partSize: opts.partSize,
+      queueSize: opts.queueSize,
+      topicArn,
+    });
+    const inline = {
+      p50Ms: round(inlineRun.p50Ms!, 3),
+      baselineP50Ms: round(inlineRun.baselineP50Ms!, 3),
+      ratio: round(inlineRun.p50Ms! / inlineRun.baselineP50Ms!, 3),
+    };
+    console.log(
+      `\ninline 1 KiB publish p50 ${inline.p50Ms} ms vs bare SNS Publish ${inline.baselineP50Ms} ms  ratio ${inline.ratio} (target ≤ 1.05)`,
+    );
+    // The inline publishes are on the queue too; drop them before the transfers.
+    for (;;) {
+      const batch = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
+      if (!batch.Messages?.length) break;
+      for (const m of batch.Messages)
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+    }
+
     const common = {
       s3Endpoint: s3rver.endpoint,
       snsEndpoint: fauxqs.endpoint,
@@ -216,7 +246,7 @@ async function main(): Promise<void> {
     };
     const runs = [];
     for (const size of opts.sizes) {
-      const repeat = opts.repeat || (size > 512 * MiB ? 1 : 3);
+      const repeat = opts.repeat || (size > 512 * MiB ? 1 : size > 128 * MiB ? 3 : 5);
       console.log(
         `\n${label(size)} (part ${label(opts.partSize)}, ${opts.queueSize} in flight, best of ${repeat})`,
       );
@@ -224,6 +254,7 @@ async function main(): Promise<void> {
         baseUp: [] as WorkerResult[],
         offload: [] as WorkerResult[],
         baseGet: [] as WorkerResult[],
+        baseGetSha: [] as WorkerResult[],
         resolve: [] as WorkerResult[],
       };
       for (let round = 0; round < repeat; round++) {
@@ -235,6 +266,9 @@ async function main(): Promise<void> {
         all.offload.push(offload);
         all.baseGet.push(
           await runWorker(worker, { ...common, mode: "baseline-get", size, key: baselineKey }),
+        );
+        all.baseGetSha.push(
+          await runWorker(worker, { ...common, mode: "baseline-get-sha256", size, key: baselineKey }),
         );
         const resolve = await runWorker(worker, { ...common, mode: "resolve", size, queueUrl });
         all.resolve.push(resolve);
@@ -254,9 +288,13 @@ async function main(): Promise<void> {
       const fastest = (rs: WorkerResult[]) => rs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
       // Memory is reported as the worst over every repetition, not that of the fastest one.
       const peak = (rs: WorkerResult[]) => round(Math.max(...rs.map((r) => r.peakRssMiB)), 1);
-      const [baseUp, offload, baseGet, resolve] = [all.baseUp, all.offload, all.baseGet, all.resolve].map(
-        fastest,
-      );
+      const [baseUp, offload, baseGet, baseGetSha, resolve] = [
+        all.baseUp,
+        all.offload,
+        all.baseGet,
+        all.baseGetSha,
+        all.resolve,
+      ].map(fastest);
       const mibps = (r: WorkerResult) => r.bytes / MiB / r.seconds;
       const run = {
         size,
@@ -269,10 +307,17 @@ async function main(): Promise<void> {
           mibps: round(mibps(resolve)),
           baselineMibps: round(mibps(baseGet)),
           ratio: round(mibps(resolve) / mibps(baseGet), 3),
+          // A bare GetObject that also computes SHA-256: what verification alone costs.
+          hashingBaselineMibps: round(mibps(baseGetSha)),
+          ratioToHashingBaseline: round(mibps(resolve) / mibps(baseGetSha), 3),
         },
         peakRssMiB: { publish: peak(all.offload), resolve: peak(all.resolve) },
         baselinePeakRssMiB: { upload: peak(all.baseUp), get: peak(all.baseGet) },
         repeat,
+        // Every run's seconds, so the spread behind the fastest is visible.
+        seconds: Object.fromEntries(
+          Object.entries(all).map(([k, rs]) => [k, rs.map((r) => round(r.seconds, 3))]),
+        ),
       };
       runs.push(run);
       console.log(
@@ -282,13 +327,16 @@ async function main(): Promise<void> {
         `  resolve  ${run.resolve.mibps} MiB/s vs streaming GetObject ${run.resolve.baselineMibps} MiB/s  ratio ${run.resolve.ratio} (target ≥ 0.9)`,
       );
       console.log(
+        `           vs GetObject + SHA-256 ${run.resolve.hashingBaselineMibps} MiB/s  ratio ${run.resolve.ratioToHashingBaseline}`,
+      );
+      console.log(
         `  peak RSS publish ${run.peakRssMiB.publish} MiB, resolve ${run.peakRssMiB.resolve} MiB (target ≤ 256, flat); baselines ${run.baselinePeakRssMiB.upload} / ${run.baselinePeakRssMiB.get} MiB`,
       );
     }
     fs.mkdirSync(path.dirname(opts.json), { recursive: true });
     fs.writeFileSync(
       opts.json,
-      `${JSON.stringify({ runs, bundles, partSize: opts.partSize, queueSize: opts.queueSize, node: process.version }, null, 2)}\n`,
+      `${JSON.stringify({ runs, inline, bundles, partSize: opts.partSize, queueSize: opts.queueSize, node: process.version }, null, 2)}\n`,
     );
     console.log(`\nwrote ${path.relative(process.cwd(), opts.json)}`);
   } finally {

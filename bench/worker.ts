@@ -1,11 +1,11 @@
 // One measured transfer, run in its own process so that its peak RSS is its own. The parent
 // (bench/payload.ts) bundles this file and passes a JSON job as argv[2]; the result is the last line
 // printed to stdout. The payload memory test runs it too (through ts-node) in "resolve" mode.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { DeleteMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { Upload } from "@aws-sdk/lib-storage";
 import {
   formatPointer,
@@ -16,7 +16,7 @@ import {
 } from "../messaging/payload";
 
 export interface WorkerJob {
-  mode: "baseline-upload" | "offload" | "baseline-get" | "resolve";
+  mode: "baseline-upload" | "offload" | "baseline-get" | "baseline-get-sha256" | "resolve" | "inline-publish";
   s3Endpoint: string;
   snsEndpoint?: string;
   bucket: string;
@@ -45,6 +45,9 @@ export interface WorkerResult {
   key?: string;
   sha256?: string;
   verified?: boolean;
+  /** inline-publish: median latency of the library's and of a bare SNS Publish, in ms. */
+  p50Ms?: number;
+  baselineP50Ms?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -118,10 +121,46 @@ async function prepare(job: WorkerJob): Promise<() => Promise<Measured>> {
         return { bytes: out.size, key: out.pointer?.s3Key, sha256: out.sha256 };
       };
     }
+    case "inline-publish": {
+      // Interleaved, so both see the same machine: library publish of 1 KiB vs a bare Publish.
+      const sns = client(SNSClient, job.snsEndpoint!);
+      const body = "x".repeat(1024);
+      const writer = { s3, bucket: job.bucket, keyPrefix: "payloads/" };
+      const bare: number[] = [];
+      const library: number[] = [];
+      const time = async (into: number[], fn: () => Promise<unknown>) => {
+        const t = process.hrtime.bigint();
+        await fn();
+        into.push(Number(process.hrtime.bigint() - t) / 1e6);
+      };
+      for (let i = 0; i < 50; i++)
+        await time([], () => publishToSns(sns, { topicArn: job.topicArn!, body }, writer));
+      return async () => {
+        for (let i = 0; i < job.size; i++) {
+          await time(bare, () => sns.send(new PublishCommand({ TopicArn: job.topicArn!, Message: body })));
+          await time(library, () => publishToSns(sns, { topicArn: job.topicArn!, body }, writer));
+        }
+        const p50 = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+        return { bytes: 0, p50Ms: p50(library), baselineP50Ms: p50(bare) };
+      };
+    }
     case "baseline-get":
       return async () => {
         const out = await s3.send(new GetObjectCommand({ Bucket: job.bucket, Key: job.key }));
         return { bytes: await drain(out.Body as Readable) };
+      };
+    case "baseline-get-sha256":
+      // The bare GetObject plus the SHA-256 any verifying reader must compute: it separates the cost
+      // of verification from the cost of the library.
+      return async () => {
+        const out = await s3.send(new GetObjectCommand({ Bucket: job.bucket, Key: job.key }));
+        const hash = createHash("sha256");
+        let bytes = 0;
+        for await (const chunk of out.Body as Readable) {
+          hash.update(chunk);
+          bytes += chunk.length;
+        }
+        return { bytes, sha256: hash.digest("hex") };
       };
     case "resolve": {
       const reader = { s3, allowedBuckets: [job.bucket] };
@@ -130,6 +169,10 @@ async function prepare(job: WorkerJob): Promise<() => Promise<Measured>> {
         const sqs = client(SQSClient, job.snsEndpoint!);
         const [got] = await receiveFromSqs(sqs, { QueueUrl: job.queueUrl, WaitTimeSeconds: 5 }, reader);
         if (!got || "error" in got) throw got ? got.error : new Error("no message on the queue");
+        // Deleted now, or it would come back after the visibility timeout and be read by a later run.
+        await sqs.send(
+          new DeleteMessageCommand({ QueueUrl: job.queueUrl, ReceiptHandle: got.receiptHandle }),
+        );
         message = got.message;
       } else {
         message = resolveSqsMessage(

@@ -78,13 +78,13 @@ export function createDownstream(config: DownstreamConfig): Downstream {
         kind: "ecs",
         async start(summary) {
           let value = JSON.stringify(summary);
-          if (value.length > ECS_OVERRIDE_LIMIT - 512) {
+          if (Buffer.byteLength(value) > ECS_OVERRIDE_LIMIT - 512) {
             const { preview: _dropped, ...withoutPreview } = summary;
             value = JSON.stringify(withoutPreview);
           }
-          if (value.length > ECS_OVERRIDE_LIMIT - 512) {
+          if (Buffer.byteLength(value) > ECS_OVERRIDE_LIMIT - 512) {
             throw new Error(
-              `payload summary is ${value.length} bytes, too large for an ECS container override (8 KiB); shorten the message attributes`,
+              `payload summary is ${Buffer.byteLength(value)} bytes, too large for an ECS container override (8 KiB); shorten the message attributes`,
             );
           }
           const out = await ecs.send(

@@ -168,6 +168,12 @@ export function fromLambdaSqsAttributes(
 ): MessageAttributes {
   const out: MessageAttributes = {};
   for (const [name, a] of Object.entries(attrs ?? {})) {
+    if (typeof a !== "object" || a === null || typeof a.dataType !== "string") {
+      throw new PayloadError(
+        "InvalidAttribute",
+        `attribute "${name}" must be {dataType, stringValue|binaryValue}`,
+      );
+    }
     out[name] = a.dataType.startsWith("Binary")
       ? { DataType: a.dataType, BinaryValue: Buffer.from(a.binaryValue ?? "", "base64") }
       : { DataType: a.dataType, StringValue: a.stringValue };

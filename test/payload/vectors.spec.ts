@@ -244,6 +244,18 @@ describe("readers parse every delivery shape without touching S3", () => {
     );
   });
 
+  it("refuses an SQS record attribute without a dataType, naming it", () => {
+    rejects(
+      () =>
+        resolveSqsRecord(
+          { messageId: "m", body: "x", messageAttributes: { traceId: {} as never } },
+          readerOptions,
+        ),
+      "InvalidAttribute",
+      /attribute "traceId" must be \{dataType/,
+    );
+  });
+
   it("refuses a bad marker value and a marker with 10 user attributes", () => {
     rejects(
       () =>
