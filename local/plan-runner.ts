@@ -123,7 +123,12 @@ function placeComponents(): void {
   for (const r of resources) if (r.parent) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
   const placements = (urn: string): string[] =>
     (children.get(urn) ?? []).flatMap((c) =>
-      c.custom ? [`${c.provider?.account ?? ""}|${c.provider?.region ?? ""}`] : placements(c.urn),
+      // Resources of other providers (docker, …) have no AWS placement and do not count.
+      c.custom
+        ? c.provider?.account || c.provider?.region
+          ? [`${c.provider?.account ?? ""}|${c.provider?.region ?? ""}`]
+          : []
+        : placements(c.urn),
     );
   for (const r of resources) {
     if (r.custom) continue;

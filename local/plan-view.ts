@@ -299,17 +299,20 @@ export function planView(plan: Plan): PlanView {
       out.unshift(p);
     return out;
   };
-  // A part is the outermost component, or, below a system component that spans several accounts
-  // or Regions (the messaging system), the component inside it: publisher, subscriber-b, ….
+  // A part is a component directly inside the outermost one (publisher, subscriber-b, research-studio,
+  // …), or the outermost one itself for what sits directly in it.
   const partOf = (r: PlannedResource): PlannedResource | undefined => {
     const [top, next] = chain(r);
-    return top && top.provider === undefined && next ? next : top;
+    return next ?? top;
   };
   const groups = new Map<string, ViewGroup>();
   for (const r of plan.resources) {
     if (!r.custom) continue;
-    const account = r.provider?.account ?? "(unknown account)";
-    const region = r.provider?.region ?? "(unknown Region)";
+    // A resource of another provider (a docker image) is shown where its component is.
+    const placed =
+      r.provider?.account || r.provider?.region ? r : [...chain(r)].reverse().find((c) => c.provider);
+    const account = placed?.provider?.account ?? "(unknown account)";
+    const region = placed?.provider?.region ?? "(unknown Region)";
     const key = `${account}|${region}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { account, region, parts: [] }));
