@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { Writable } from "stream";
 import { loadStackSettings } from "../../common/stack";
-import { parseArgs } from "../../local/cli";
+import { main, parseArgs } from "../../local/cli";
 import { KiB, MiB, parseSize, renderReport, runDemo, type DemoReport } from "../../local/demo";
 import { matchesPattern } from "../../local/lambda-runtime";
 import { planStack, type Plan, type PlannedResource } from "../../local/plan";
@@ -310,6 +310,40 @@ describe("local mode: inputs that can be wrong", () => {
     ]);
     assert.equal(parseSize("300KiB"), 300 * 1024);
     assert.throws(() => parseSize("0"), /at least 1 byte/);
+  });
+
+  it("npm run plan -- --stack dev --json prints the view as one JSON document and exits 0", async function () {
+    this.timeout(60_000);
+    const written: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => (
+      written.push(String(chunk)),
+      true
+    )) as typeof process.stdout.write;
+    let code: number;
+    try {
+      code = await main(["plan", "--stack", "dev", "--json"]);
+    } finally {
+      process.stdout.write = write;
+    }
+    assert.equal(code, 0);
+    const view = JSON.parse(written.join(""));
+    assert.equal(view.stack, "dev");
+    assert.deepEqual(view.wiring, []);
+    const errors: string[] = [];
+    const writeErr = process.stderr.write;
+    process.stderr.write = ((chunk: string) => (
+      errors.push(String(chunk)),
+      true
+    )) as typeof process.stderr.write;
+    try {
+      assert.equal(await main(["plan", "--stack", "nosuchstack"]), 2);
+      assert.equal(await main(["start", "--size", "lots"]), 2);
+    } finally {
+      process.stderr.write = writeErr;
+    }
+    assert.match(errors.join(""), /no file Pulumi\.nosuchstack\.yaml/);
+    assert.match(errors.join(""), /--size: "lots" is not a size/);
   });
 
   it("names the missing stack file and lists the available stacks", async () => {
