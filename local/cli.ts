@@ -6,6 +6,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 import { formatSize, parseSize, renderReport, runDemo } from "./demo";
+import { coldStartProblems } from "./lambda-runtime";
 import { planStack } from "./plan";
 import { planView, renderPlanView } from "./plan-view";
 import { listStacks } from "./stack-config";
@@ -72,6 +73,9 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const view = planView(plan);
+  // Each bundle is loaded with the program's environment: what a handler needs and the component
+  // does not set shows up here, with the handler's own message.
+  if (!plan.error) view.wiring.push(...(await coldStartProblems(plan)));
   if (args.command === "plan") {
     process.stdout.write(args.json ? `${JSON.stringify(view, null, 2)}\n` : `${renderPlanView(view)}\n`);
     return view.error || view.wiring.length ? 1 : 0;

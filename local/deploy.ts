@@ -242,53 +242,24 @@ export async function deployLocally(plan: Plan, endpoints: Endpoints): Promise<L
   // Functions: the deployed bundle, its handler export, and its environment.
   const invokeConfigs = of(T.invokeConfig);
   for (const r of of(T.fn)) {
-    const name = str(r.outputs.name) ?? r.name;
-    const plannedArn = String(r.outputs.arn);
-    addressMap.set(plannedArn, plannedArn);
-    const code = r.inputs.code as { path?: string } | undefined;
-    if (!code?.path)
-      throw new LocalDeployError(
-        `${label(r)}: "code" is not a FileArchive with a path; local mode runs the bundle`,
-      );
-    const handler = str(r.inputs.handler) ?? "index.handler";
-    const dot = handler.lastIndexOf(".");
-    const file = path.join(code.path, `${handler.slice(0, dot)}.js`);
-    if (!fs.existsSync(file)) {
-      throw new LocalDeployError(
-        `${label(r)}: handler "${handler}" needs ${file}, which the bundle at ${code.path} lacks`,
-      );
-    }
-    const variables = ((r.inputs.environment as { variables?: Record<string, unknown> } | undefined)
-      ?.variables ?? {}) as Record<string, unknown>;
-    const plannedEnv = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)]));
+    const fn = functionOf(r);
+    addressMap.set(fn.plannedArn, fn.plannedArn);
     const invokeConfig = invokeConfigs.find(
-      (c) => c.inputs.functionName === name || c.inputs.functionName === plannedArn,
+      (c) => c.inputs.functionName === fn.name || c.inputs.functionName === fn.plannedArn,
     );
     const onFailureArn = (
       invokeConfig?.inputs.destinationConfig as { onFailure?: { destination?: string } } | undefined
     )?.onFailure?.destination;
     const dlqArn = (r.inputs.deadLetterConfig as { targetArn?: string } | undefined)?.targetArn;
-    d.functions.push({
-      resource: r,
-      name,
-      region: regionOf(r),
-      plannedArn,
-      file,
-      exportName: handler.slice(dot + 1),
-      handlerName: path.basename(code.path),
-      timeoutSeconds: num(r.inputs.timeout, 3),
-      memoryMb: num(r.inputs.memorySize, 128),
-      env: {},
-      plannedEnv,
-      asyncRetries: num(invokeConfig?.inputs.maximumRetryAttempts, 2),
-      onFailureQueue: onFailureArn ? queueByPlannedArn(onFailureArn) : undefined,
-      deadLetterQueue: dlqArn ? queueByPlannedArn(dlqArn) : undefined,
-    });
-    if (onFailureArn && !queueByPlannedArn(onFailureArn)) {
+    fn.asyncRetries = num(invokeConfig?.inputs.maximumRetryAttempts, 2);
+    fn.onFailureQueue = onFailureArn ? queueByPlannedArn(onFailureArn) : undefined;
+    fn.deadLetterQueue = dlqArn ? queueByPlannedArn(dlqArn) : undefined;
+    if (onFailureArn && !fn.onFailureQueue) {
       throw new LocalDeployError(
         `${label(invokeConfig!)}: on-failure destination ${onFailureArn} is no queue of this stack`,
       );
     }
+    d.functions.push(fn);
   }
   const fnByRef = (ref: unknown) =>
     d.functions.find(
@@ -430,6 +401,44 @@ export async function deployLocally(plan: Plan, endpoints: Endpoints): Promise<L
     fn.env = Object.fromEntries(Object.entries(fn.plannedEnv).map(([k, v]) => [k, mapped(v)]));
   }
   return d;
+}
+
+/**
+ * A planned function as the local runtime runs it: the bundle file and export from `code` and
+ * `handler`, and the program's environment (not yet mapped to the emulators).
+ */
+export function functionOf(r: PlannedResource): LocalFunction {
+  const code = r.inputs.code as { path?: string } | undefined;
+  if (!code?.path) {
+    throw new LocalDeployError(
+      `${label(r)}: "code" is not a FileArchive with a path; local mode runs the bundle`,
+    );
+  }
+  const handler = str(r.inputs.handler) ?? "index.handler";
+  const dot = handler.lastIndexOf(".");
+  const file = path.join(code.path, `${handler.slice(0, dot)}.js`);
+  if (!fs.existsSync(file)) {
+    throw new LocalDeployError(
+      `${label(r)}: handler "${handler}" needs ${file}, which the bundle at ${code.path} lacks`,
+    );
+  }
+  const variables = ((r.inputs.environment as { variables?: Record<string, unknown> } | undefined)
+    ?.variables ?? {}) as Record<string, unknown>;
+  const plannedEnv = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)]));
+  return {
+    resource: r,
+    name: str(r.outputs.name) ?? r.name,
+    region: regionOf(r),
+    plannedArn: String(r.outputs.arn),
+    file,
+    exportName: handler.slice(dot + 1),
+    handlerName: path.basename(code.path),
+    timeoutSeconds: num(r.inputs.timeout, 3),
+    memoryMb: num(r.inputs.memorySize, 128),
+    env: plannedEnv,
+    plannedEnv,
+    asyncRetries: 2,
+  };
 }
 
 /** A bus name from a name or ARN; absent means the default bus. */

@@ -21,11 +21,16 @@ import { Worker } from "worker_threads";
 import { emulatorClientConfig, emulatorCredentials } from "../test/support/emulators";
 import {
   busNameOf,
+  functionOf,
+  label,
+  LocalDeployError,
+  T,
   type Endpoints,
   type LocalDeployment,
   type LocalFunction,
   type LocalQueue,
 } from "./deploy";
+import type { Plan } from "./plan";
 
 export interface InvocationRecord {
   fn: string;
@@ -104,7 +109,7 @@ type Outcome =
   { ok: true; result: unknown } | { ok: false; error: { errorType: string; errorMessage: string } };
 
 /** One function instance (concurrency 1): invocations queue up, as with reserved concurrency 1. */
-class FunctionInstance {
+export class FunctionInstance {
   private worker?: Worker;
   private queue: Promise<unknown> = Promise.resolve();
   readonly logs: string[] = [];
@@ -700,4 +705,44 @@ function matchValue(rule: unknown, value: unknown, present: boolean): boolean {
 
 function sleep(ms: number) {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Loads every function's bundle with the environment the program sets, as a cold start would, and
+ * reports each that fails: a handler needing a variable its component does not set fails here
+ * with the handler's own message. Needs no emulator: clients are created but not called.
+ */
+export async function coldStartProblems(plan: Plan): Promise<Array<{ resource: string; message: string }>> {
+  const unreachable = "http://127.0.0.1:9";
+  const endpoints: Endpoints = {
+    sqs: unreachable,
+    sns: unreachable,
+    s3: unreachable,
+    sfn: unreachable,
+    ecs: unreachable,
+  };
+  const results = await Promise.all(
+    plan.resources
+      .filter((r) => r.type === T.fn)
+      .map(async (r) => {
+        let fn: LocalFunction;
+        try {
+          fn = functionOf(r);
+        } catch (err) {
+          if (err instanceof LocalDeployError)
+            return { resource: label(r), message: err.message.replace(`${label(r)}: `, "") };
+          throw err;
+        }
+        const instance = new FunctionInstance(fn, endpoints);
+        try {
+          const error = await instance.coldStart();
+          return error
+            ? { resource: label(r), message: `fails at cold start (${fn.handlerName}): ${error}` }
+            : undefined;
+        } finally {
+          await instance.stop();
+        }
+      }),
+  );
+  return results.filter((p): p is { resource: string; message: string } => p !== undefined);
 }

@@ -3,7 +3,7 @@ import { Writable } from "stream";
 import { loadStackSettings } from "../../common/stack";
 import { main, parseArgs } from "../../local/cli";
 import { KiB, MiB, parseSize, renderReport, runDemo, type DemoReport } from "../../local/demo";
-import { matchesPattern } from "../../local/lambda-runtime";
+import { coldStartProblems, matchesPattern } from "../../local/lambda-runtime";
 import { planStack, type Plan, type PlannedResource } from "../../local/plan";
 import { planView, renderPlanView } from "../../local/plan-view";
 import { listStacks, loadStackConfig } from "../../local/stack-config";
@@ -113,8 +113,22 @@ describe("local mode: wiring checks name the resource", function () {
     plan = await planStack("dev");
   });
 
-  it("finds no problem in the dev stack as the program defines it", () => {
+  it("finds no problem in the dev stack as the program defines it", async () => {
     assert.deepEqual(checkWiring(plan), []);
+    assert.deepEqual(await coldStartProblems(plan), []);
+  });
+
+  it("reports, without running anything, a handler that needs a variable its component does not set", async () => {
+    const broken = mutate(plan, "subscriber-c-consumer", (i) => {
+      delete (i.environment as { variables: Record<string, string> }).variables.ECS_CLUSTER_ARN;
+    });
+    const problems = await coldStartProblems(broken);
+    assert.deepEqual(problems, [
+      {
+        resource: 'Function "subscriber-c-consumer"',
+        message: "fails at cold start (consume-topic): environment variable ECS_CLUSTER_ARN is required",
+      },
+    ]);
   });
 
   const cases: Array<[string, string, (i: Record<string, unknown>) => void, RegExp]> = [
