@@ -12,10 +12,14 @@ import {
 } from "./mock-cloud";
 
 // Internal modules of @pulumi/pulumi: the mock monitor (to learn each registration's parent, which
-// MockResourceArgs leaves out) and the RPC queue (to know when the program has settled).
+// MockResourceArgs leaves out), the RPC queue (to know when the program has settled) and the promise
+// leak detector (to say why a program that never settles did not).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: any };
 const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+const debuggable = require("@pulumi/pulumi/runtime/debuggable") as {
+  leakedPromises(): [Set<unknown>, string];
+};
 const rpc = require("@pulumi/pulumi/runtime/rpc") as { specialSigKey: string; specialSecretSig: string };
 
 interface RegistrationArgs extends pulumi.runtime.MockResourceArgs {
@@ -25,21 +29,58 @@ interface RegistrationArgs extends pulumi.runtime.MockResourceArgs {
 const resources: PlannedResource[] = [];
 const providers = new Map<string, ProviderPlacement>();
 let pending = 0;
-let firstError: Error | undefined;
-let resourcesAtError = 0;
+let firstError: { message: string; resourcesBefore: number } | undefined;
 let signalError: () => void = () => {};
 /** Resolves when the program fails, so waiting for an output that will never resolve can stop. */
 const failed = new Promise<void>((resolve) => (signalError = resolve));
+let signalIdle: () => void = () => {};
+/**
+ * Resolves when nothing is left that could make progress: the event loop drained while the runner
+ * still waits (`beforeExit`, as the Pulumi language host notices that a program has finished), or a
+ * bounded grace after the program failed. Once it has, no wait below blocks again.
+ */
+const idle = new Promise<void>((resolve) => (signalIdle = resolve));
+/** After a failure, how long the runner waits for a further registration before it stops. */
+const ERROR_GRACE_MS = 5_000;
+let graceTimer: NodeJS.Timeout | undefined;
 
+/**
+ * The SDK prefixes `error serializing property "k": ` to an input's rejection, on the same error
+ * object once per awaiter (one rejected output feeding many resources stacks dozens of prefixes).
+ * The program's own message is what is left.
+ */
+function programMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/^(error serializing property "[^"]*": )+/, "");
+}
+
+/**
+ * Like Pulumi's language host (cmd/run): a program error reaches the runner as an uncaught exception
+ * or unhandled rejection — also when it is thrown in an apply whose output feeds resource inputs:
+ * the registration that awaits it rejects unhandled. The first one is the plan's error; its message
+ * is taken now, before later awaiters add their prefixes, with the number of resources so far.
+ */
 function recordError(err: unknown): void {
   if (firstError) return;
-  firstError = err instanceof Error ? err : new Error(String(err));
-  resourcesAtError = resources.length;
+  firstError = { message: programMessage(err), resourcesBefore: resources.length };
   signalError();
+  // Registrations that do not depend on the failure go on until the event loop drains, as under
+  // `pulumi up`. The grace, restarted by each registration (so a slow machine loses none), bounds a
+  // program that keeps the loop busy without progress; unref'd, it does not keep the loop busy itself.
+  graceTimer = setTimeout(signalIdle, ERROR_GRACE_MS).unref();
 }
 
 process.on("unhandledRejection", recordError);
 process.on("uncaughtException", recordError);
+// An input that depends on a failed output never resolves, so the SDK's RPC queue never drains and
+// `waitForRPCs()` never settles; with nothing else to do, Node would exit (with the SDK's "promises
+// were still active" message) before the plan is sent. `beforeExit` fires first: stop waiting.
+process.on("beforeExit", () => signalIdle());
+
+/** Waits for `p`, or until the runner is idle; `p`'s value boxed, or undefined if idle came first. */
+async function unlessIdle<T>(p: Promise<T>): Promise<{ value: T } | undefined> {
+  return Promise.race([p.then((value) => ({ value })), idle.then(() => undefined)]);
+}
 
 // Pass the registration's parent through to newResource, so the URN and parent can be recorded.
 for (const method of ["registerResource", "readResource"] as const) {
@@ -142,14 +183,15 @@ function placeComponents(): void {
   }
 }
 
-async function settle(): Promise<void> {
+/** True if every registration has settled; false if the runner went idle first. */
+async function settle(): Promise<boolean> {
   // Registrations can trigger further registrations (apply callbacks): wait until a round of RPCs
   // drains with nothing in flight and no new resource.
   for (;;) {
     const before = resources.length;
-    await settings.waitForRPCs();
+    if (!(await unlessIdle(settings.waitForRPCs()))) return false;
     await new Promise((r) => setTimeout(r, 20));
-    if (pending === 0 && resources.length === before) return;
+    if (pending === 0 && resources.length === before) return true;
   }
 }
 
@@ -160,9 +202,9 @@ async function resolveOutputs(exported: Record<string, unknown>): Promise<Record
     const resolved = new Promise((resolve) =>
       (pulumi.output(value) as pulumi.Output<unknown>).apply(resolve),
     );
-    const value_ = await Promise.race([resolved, failed.then(() => undefined)]);
-    if (firstError) break;
-    out[key] = await plain(value_);
+    const value_ = await Promise.race([unlessIdle(resolved), failed.then(() => undefined)]);
+    if (firstError || !value_) break;
+    out[key] = await plain(value_.value);
   }
   return out;
 }
@@ -195,6 +237,7 @@ async function run(req: PlanRequest): Promise<Plan> {
           inputs,
           outputs: ((await plain(result.state)) ?? {}) as Record<string, unknown>,
         });
+        graceTimer?.refresh();
         return result;
       } finally {
         pending--;
@@ -221,21 +264,29 @@ async function run(req: PlanRequest): Promise<Plan> {
   pulumi.runtime.setAllConfig(req.config, req.secretKeys);
 
   let outputs: Record<string, unknown> = {};
+  let settled: boolean;
   try {
     const exported = require(req.program) as Record<string, unknown>;
-    await settle();
-    if (!firstError) outputs = await resolveOutputs(exported);
-    await settle();
+    settled = await settle();
+    if (settled && !firstError) outputs = await resolveOutputs(exported);
+    if (settled) settled = await settle();
   } catch (err) {
     // A synchronous throw (config validation): count what had been constructed before it, which
     // reaches the mock engine only once the queued registrations drain.
-    await settle().catch(() => undefined);
+    const first = !firstError;
     recordError(err);
-    resourcesAtError = resources.length;
+    settled = await settle().catch(() => false);
+    if (first && firstError) firstError.resourcesBefore = resources.length;
+  }
+  if (!settled) {
+    // Stopped waiting with registrations still pending. After a program error that is expected (the
+    // inputs that depend on it never resolve); without one, report what `pulumi up` would: a leak.
+    const [leaks, message] = debuggable.leakedPromises();
+    if (!firstError) recordError(new Error(`the program did not finish (${leaks.size} pending). ${message}`));
   }
   placeComponents();
   const plan: Plan = { stack: req.stack, project: req.project, config: req.config, resources, outputs };
-  if (firstError) plan.error = { message: firstError.message, resourcesBefore: resourcesAtError };
+  if (firstError) plan.error = { ...firstError };
   return plan;
 }
 

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { planStack, type Plan, type PlannedResource } from "../../local/plan";
+import { planStack, resourcesOfType, type Plan, type PlannedResource } from "../../local/plan";
 import { applyOverrides, listStacks, loadStackConfig } from "../../local/stack-config";
 
 const fixture = path.join(__dirname, "fixture");
@@ -159,4 +159,20 @@ describe("local: planStack on this project's stack files", function () {
       }
     });
   }
+
+  it("reports an error thrown in an apply that feeds resource inputs, without hanging", async () => {
+    // research/identity.ts throws inside the apply on ssoadmin.getInstances whose output is every
+    // Identity Store resource's input: the registrations awaiting it never finish, so the SDK's
+    // RPC queue never drains. The plan must still come back, with the program's own message.
+    const started = Date.now();
+    const plan = await planStack("research", { mocks: { ssoInstances: 0 }, timeoutMs: 30_000 });
+    assert.match(
+      plan.error?.message ?? "",
+      /^No IAM Identity Center instance is enabled in account \d{12}, Region [a-z0-9-]+\. Enable Identity Center/,
+    );
+    assert.ok(plan.error && plan.error.resourcesBefore > 0, "resources registered before the lookup failed");
+    assert.ok(plan.error.resourcesBefore <= plan.resources.length);
+    assert.equal(resourcesOfType(plan, "aws:identitystore/group:Group").length, 0);
+    assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms`);
+  });
 });

@@ -77,10 +77,10 @@ async function simulate(
 
 describe("research stack plan (mock engine)", function () {
   this.timeout(120_000);
-  let plan: Plan, classic: Plan, prebuilt: Plan, publisher: Plan, badConfig: Plan;
+  let plan: Plan, classic: Plan, prebuilt: Plan, publisher: Plan, badConfig: Plan, noSso: Plan;
 
   before(async () => {
-    [plan, classic, prebuilt, publisher, badConfig] = await Promise.all([
+    [plan, classic, prebuilt, publisher, badConfig, noSso] = await Promise.all([
       planResearch().then(ok),
       planResearch({
         studioClassic: true,
@@ -94,6 +94,8 @@ describe("research stack plan (mock engine)", function () {
       planResearch({
         users: [{ userName: "ada", givenName: "Ada", familyName: "L", email: "ada@", group: "researchers" }],
       }),
+      // An account without an Identity Center instance (shared with test/local/plan.spec.ts).
+      planStack("research", { mocks: { ssoInstances: 0 } }),
     ]);
   });
 
@@ -344,9 +346,17 @@ describe("research stack plan (mock engine)", function () {
     );
   });
 
-  // Under local/plan.ts a program whose apply throws exits without a plan (reported to the lead), so
-  // the "no instance" path is checked on the function the program calls with the lookup's result.
   it("fails with a clear message when the account has no Identity Center instance", () => {
+    // The program, planned against an account with none: the lookup's apply throws, and the plan
+    // carries its message, with no user or group registered.
+    assert.ok(noSso.error, "the plan must fail");
+    assert.match(
+      noSso.error.message,
+      /^No IAM Identity Center instance is enabled in account 444444444444, Region us-east-1\. Enable Identity Center/,
+    );
+    assert.equal(ofType(noSso, "aws:identitystore/user:User").length, 0);
+    assert.equal(ofType(noSso, "aws:identitystore/group:Group").length, 0);
+    // The function the program calls with the lookup's result, both ways.
     assert.throws(
       () => identityStoreOf({ arns: [], identityStoreIds: [] }, ACCOUNT, REGION),
       /No IAM Identity Center instance is enabled in account 444444444444, Region us-east-1\. Enable Identity Center/,
