@@ -286,12 +286,16 @@ export async function digestPayload(message: ResolvedMessage, previewBytes = 0):
   };
 }
 
-/** The bytes as text if they are UTF-8 (a character cut at the end is dropped) with no NUL byte. */
+/**
+ * The bytes as text if they are UTF-8 with no NUL byte. Only a multi-byte character cut by the
+ * preview's end is dropped; any other invalid byte means the payload is not text.
+ */
 function textPreview(bytes: Buffer): string | undefined {
   if (bytes.length === 0 || bytes.includes(0)) return undefined;
-  for (let cut = 0; cut <= 3 && cut < bytes.length; cut++) {
-    const candidate = bytes.subarray(0, bytes.length - cut);
-    if (isUtf8(candidate)) return candidate.toString("utf8");
-  }
-  return undefined;
+  let lead = bytes.length - 1;
+  while (lead > 0 && bytes.length - lead < 4 && (bytes[lead] & 0xc0) === 0x80) lead--;
+  const first = bytes[lead];
+  const needed = first >= 0xf0 ? 4 : first >= 0xe0 ? 3 : first >= 0xc0 ? 2 : 1;
+  const text = bytes.length - lead < needed ? bytes.subarray(0, lead) : bytes;
+  return text.length > 0 && isUtf8(text) ? text.toString("utf8") : undefined;
 }

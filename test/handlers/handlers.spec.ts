@@ -268,6 +268,24 @@ describe("handler bundles end to end (fauxqs + s3rver, recorded downstream)", fu
     await runTopic({ Records: [snsRecord(envelope.Body!, `${topicArn}:sub`)] });
   });
 
+  it("publish: payloadBase64 carries bytes; binary attributes arrive intact", async () => {
+    const bytes = Buffer.from([0xde, 0xad, 0xbe, 0xef]);
+    const out = await publish({
+      detail: {
+        payloadBase64: bytes.toString("base64"),
+        attributes: { blob: { DataType: "Binary", BinaryValue: Buffer.from([1, 2]).toString("base64") } },
+      },
+    });
+    assert.deepEqual([out.offloaded, out.size], [true, 4], "bytes that are not UTF-8 go through S3");
+    const [raw] = await receive("raw", 1);
+    assert.deepEqual(await runQueue([sqsRecord(raw, queues.raw.arn)]), []);
+    const summary = summaryOf(executions().at(-1)!, "stepfunctions");
+    assert.deepEqual([summary.sha256, summary.preview], [sha256(bytes), undefined]);
+    assert.deepEqual(summary.attributes.blob, { DataType: "Binary", BinaryValue: "AQI=" });
+    const [envelope] = await receive("envelope", 1);
+    await runTopic({ Records: [snsRecord(envelope.Body!, `${topicArn}:sub`)] });
+  });
+
   it("publish: bad events get an error naming the field, with no S3 request and no message", async () => {
     const before = proxy.requests.length;
     const ten = Object.fromEntries(

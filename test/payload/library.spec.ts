@@ -181,6 +181,14 @@ describe("payload library against fauxqs (SNS/SQS) and s3rver (S3)", function ()
     assert.equal(await resolveSqsMessage(m, reader).text(), "tiny");
   });
 
+  it("offloads a small body that is not UTF-8, since SNS and SQS bodies are text", async () => {
+    const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x80]);
+    const out = await sendToSqs(sqs, { queueUrl, body: bytes }, writer);
+    assert.deepEqual([out.offloaded, out.size], [true, 4]);
+    const message = await receiveOne();
+    assert.deepEqual(await drain(await message.stream()), { bytes: 4, sha256: sha256(bytes) });
+  });
+
   it("streams a Readable of unknown length in bounded parts and verifies it on read", async () => {
     const size = 20 * 1024 * 1024 + 3;
     const source = payloadStream(size);

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import {
   attributesSize,
+  digestPayload,
   formatPointer,
   parsePointer,
   resolveSnsRecord,
@@ -242,6 +243,13 @@ describe("readers parse every delivery shape without touching S3", () => {
       "BucketNotAllowed",
       /"someone-elses", which is not in the allow-list \[my-bucket\]/,
     );
+  });
+
+  it("previews text, dropping only a character cut by the limit; a NUL byte means binary", async () => {
+    const inline = (body: string) => resolveSqsRecord({ messageId: "p", body }, readerOptions);
+    assert.equal((await digestPayload(inline("é".repeat(10)), 5)).preview, "éé");
+    assert.equal((await digestPayload(inline("hello"), 16)).preview, "hello");
+    assert.equal((await digestPayload(inline("a\u0000b"), 16)).preview, undefined, "NUL means binary");
   });
 
   it("refuses an SQS record attribute without a dataType, naming it", () => {
