@@ -3,6 +3,7 @@ export type PayloadErrorCode =
   | "InvalidPointer"
   | "MalformedPointer"
   | "MalformedEnvelope"
+  | "UnexpectedEnvelope"
   | "InvalidAttribute"
   | "InvalidMarker"
   | "InvalidOption"

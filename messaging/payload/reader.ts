@@ -28,7 +28,10 @@ export interface ReaderOptions {
   s3: S3Client;
   /** Buckets a pointer may name. Anything else is refused before any S3 call. */
   allowedBuckets: readonly string[];
-  /** Also accept an SNS JSON envelope as the SQS body (a subscription with raw delivery off). */
+  /**
+   * Also accept an SNS JSON envelope as the SQS body (a subscription with raw delivery off). Without
+   * it, such a body is refused (`UnexpectedEnvelope`) rather than handed on as if it were the payload.
+   */
   acceptEnvelope?: boolean;
 }
 
@@ -64,6 +67,11 @@ export interface ReceivedMessage {
   messageId?: string;
   body: string;
   attributes: MessageAttributes;
+  /**
+   * The message came through SQS, where an SNS envelope in the body means a subscription with raw
+   * delivery off: refused unless `acceptEnvelope`, because its JSON is not the payload.
+   */
+  viaSqs?: boolean;
 }
 
 function resolved(message: ReceivedMessage, options: ReaderOptions): ResolvedMessage {
@@ -74,7 +82,18 @@ function resolved(message: ReceivedMessage, options: ReaderOptions): ResolvedMes
     );
   }
   let { body, attributes } = message;
-  if (options.acceptEnvelope) ({ body, attributes } = unwrapEnvelope(body, attributes));
+  if (message.viaSqs) {
+    const envelope = snsEnvelopeOf(body);
+    if (envelope && !options.acceptEnvelope) {
+      throw new PayloadError(
+        "UnexpectedEnvelope",
+        `message ${message.messageId ?? "(no id)"}: the SQS body is an SNS notification envelope ` +
+          `(TopicArn ${envelope.TopicArn}), not a payload: the subscription has raw message delivery off. ` +
+          `Turn RawMessageDelivery on for the subscription, or resolve with acceptEnvelope: true`,
+      );
+    }
+    if (envelope) ({ body, attributes } = unwrapEnvelope(envelope));
+  }
   const { markerSize, user } = splitMarker(attributes);
   if (markerSize === undefined) {
     const bytes = Buffer.from(body, "utf8");
@@ -123,28 +142,29 @@ function resolved(message: ReceivedMessage, options: ReaderOptions): ResolvedMes
   };
 }
 
-/**
- * The SNS JSON envelope (raw delivery off): the payload or pointer is `Message`, and the attributes
- * are inside it. Bodies that are not an envelope pass through unchanged.
- */
-function unwrapEnvelope(
-  body: string,
-  attributes: MessageAttributes,
-): { body: string; attributes: MessageAttributes } {
-  if (!body.trimStart().startsWith("{")) return { body, attributes };
+interface SnsEnvelope {
+  Type: "Notification";
+  TopicArn: string;
+  Message?: unknown;
+  MessageAttributes?: unknown;
+}
+
+/** The SNS JSON envelope (raw delivery off), when `body` is one: `Type` Notification with a TopicArn. */
+function snsEnvelopeOf(body: string): SnsEnvelope | undefined {
+  if (!body.trimStart().startsWith("{")) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return { body, attributes };
+    return undefined;
   }
-  const envelope = parsed as {
-    Type?: unknown;
-    Message?: unknown;
-    TopicArn?: unknown;
-    MessageAttributes?: unknown;
-  };
-  if (envelope.Type !== "Notification" || typeof envelope.TopicArn !== "string") return { body, attributes };
+  const envelope = parsed as Partial<SnsEnvelope> | null;
+  if (envelope?.Type !== "Notification" || typeof envelope.TopicArn !== "string") return undefined;
+  return envelope as SnsEnvelope;
+}
+
+/** The payload or pointer is the envelope's `Message`, and the attributes are inside it. */
+function unwrapEnvelope(envelope: SnsEnvelope): { body: string; attributes: MessageAttributes } {
   if (typeof envelope.Message !== "string") {
     throw new PayloadError("MalformedEnvelope", "SNS envelope has no string Message");
   }
@@ -169,7 +189,10 @@ export function resolveSqsMessage(message: SqsMessage, options: ReaderOptions): 
       BinaryValue: a.BinaryValue,
     };
   }
-  return resolved({ messageId: message.MessageId, body: message.Body as string, attributes }, options);
+  return resolved(
+    { messageId: message.MessageId, body: message.Body as string, attributes, viaSqs: true },
+    options,
+  );
 }
 
 /** A received SQS message with its payload resolved, and the handle to delete it with. */
@@ -221,6 +244,7 @@ export function resolveSqsRecord(record: SqsLambdaRecord, options: ReaderOptions
       messageId: record.messageId,
       body: record.body,
       attributes: fromLambdaSqsAttributes(record.messageAttributes),
+      viaSqs: true,
     },
     options,
   );

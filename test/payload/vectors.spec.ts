@@ -213,14 +213,30 @@ describe("readers parse every delivery shape without touching S3", () => {
     assert.deepEqual(Buffer.from(sns.attributes.bin.BinaryValue!), Buffer.from([0, 1]));
   });
 
-  it("the SNS envelope resolves when the option is on, and is an inline body when off", () => {
+  it("the SNS envelope resolves when the option is on, and is refused, naming raw delivery, when off", () => {
     const on = resolveSqsMessage(
       { MessageId: "e", Body: ENVELOPE },
       { ...readerOptions, acceptEnvelope: true },
     );
     assert.deepEqual([on.offloaded, on.size, on.pointer], [true, 300000, pointer]);
-    const off = resolveSqsMessage({ MessageId: "e", Body: ENVELOPE }, readerOptions);
-    assert.equal(off.offloaded, false);
+    assert.throws(
+      () => resolveSqsMessage({ MessageId: "e", Body: ENVELOPE }, readerOptions),
+      (err: Error) =>
+        err instanceof PayloadError &&
+        err.code === "UnexpectedEnvelope" &&
+        /message e: .*SNS notification envelope \(TopicArn arn:aws:sns:us-east-1:123456789012:my-topic\).*RawMessageDelivery/.test(
+          err.message,
+        ),
+    );
+    assert.throws(
+      () => resolveSqsRecord({ messageId: "r", body: ENVELOPE }, readerOptions),
+      (err: Error) => err instanceof PayloadError && err.code === "UnexpectedEnvelope",
+    );
+  });
+
+  it("an SNS → Lambda message is never taken for an envelope: its body is the payload as published", () => {
+    const r = resolveSnsRecord({ Sns: { MessageId: "n", Message: ENVELOPE } }, readerOptions);
+    assert.deepEqual([r.offloaded, r.size], [false, Buffer.byteLength(ENVELOPE)]);
   });
 
   it("a message without a marker is inline even if its body looks like a pointer", async () => {
