@@ -1,9 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { HandlerFunction } from "./handler-function";
 import { publisherNames, subscriberNames } from "./naming";
-import { subscriberRolePolicy } from "./policies";
-import { createDeliveryDlq, createDownstream, subscriberEnvironment } from "./subscriber-common";
+import { createConsumer, createDeliveryDlq } from "./subscriber-common";
 import { EcsNetwork, MessagingTopology, SubscriberTopology } from "./topology";
 
 export interface DirectSubscriberArgs {
@@ -39,23 +37,7 @@ export class DirectSubscriber extends pulumi.ComponentResource {
       { name: names.dlq, sqsManagedSseEnabled: true, messageRetentionSeconds: 1_209_600 },
       child,
     );
-    const downstream = createDownstream(this, name, topology, sub, names);
-    const handler = new HandlerFunction(
-      `${name}-consumer`,
-      {
-        handler: "consume-topic",
-        functionName: names.function,
-        roleName: names.role,
-        logGroupName: names.logGroup,
-        policy: subscriberRolePolicy(pub, names, { kms: topology.offload.kms, downstream: sub.downstream }),
-        environment: subscriberEnvironment(pub, sub, downstream, args.ecsNetwork),
-        timeoutSeconds: sub.timeoutSeconds,
-        memoryMb: sub.memoryMb,
-        logRetentionDays: topology.logRetentionDays,
-      },
-      child,
-    );
-    this.function = handler.function;
+    this.function = createConsumer(this, name, "consume-topic", args, pub, names);
     new aws.lambda.FunctionEventInvokeConfig(
       `${name}-invoke-config`,
       {

@@ -1,9 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { HandlerFunction } from "./handler-function";
 import { publisherNames, subscriberNames } from "./naming";
-import { snsDeliveryQueuePolicy, subscriberRolePolicy } from "./policies";
-import { createDeliveryDlq, createDownstream, subscriberEnvironment } from "./subscriber-common";
+import { snsDeliveryQueuePolicy } from "./policies";
+import { createConsumer, createDeliveryDlq } from "./subscriber-common";
 import { EcsNetwork, MessagingTopology, SubscriberTopology } from "./topology";
 
 /** AWS guidance: a queue's visibility timeout of at least six times the consumer function's timeout. */
@@ -90,23 +89,7 @@ export class QueueSubscriber extends pulumi.ComponentResource {
       { parent: this, provider: args.topicRegionProvider, dependsOn: [queuePolicy, deliveryDlq.policy] },
     );
 
-    const downstream = createDownstream(this, name, topology, sub, names);
-    const handler = new HandlerFunction(
-      `${name}-consumer`,
-      {
-        handler: "consume-queue",
-        functionName: names.function,
-        roleName: names.role,
-        logGroupName: names.logGroup,
-        policy: subscriberRolePolicy(pub, names, { kms: topology.offload.kms, downstream: sub.downstream }),
-        environment: subscriberEnvironment(pub, sub, downstream, args.ecsNetwork),
-        timeoutSeconds: sub.timeoutSeconds,
-        memoryMb: sub.memoryMb,
-        logRetentionDays: topology.logRetentionDays,
-      },
-      child,
-    );
-    this.function = handler.function;
+    this.function = createConsumer(this, name, "consume-queue", args, pub, names);
     // Partial batch responses: one bad record is retried (then dead-lettered) alone.
     new aws.lambda.EventSourceMapping(
       `${name}-mapping`,

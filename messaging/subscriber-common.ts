@@ -1,14 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { SubscriberEnv } from "./contract";
+import { HandlerName, SubscriberEnv } from "./contract";
 import { APP_CONTAINER, EcsTaskApp } from "./ecs-task-app";
+import { HandlerFunction } from "./handler-function";
 import { PublisherNames, SubscriberNames } from "./naming";
-import { snsDeliveryQueuePolicy } from "./policies";
+import { snsDeliveryQueuePolicy, subscriberRolePolicy } from "./policies";
 import { StateMachineApp } from "./state-machine-app";
 import { EcsNetwork, MessagingTopology, SubscriberTopology } from "./topology";
 
-// What both subscriber components share: the downstream application, the function environment,
-// and the subscription's own DLQ in the topic's Region.
+// What both subscriber components share: the consumer function with its downstream application
+// and environment, and the subscription's own DLQ in the topic's Region.
 
 export interface DownstreamRefs {
   stateMachineArn?: pulumi.Output<string>;
@@ -43,6 +44,37 @@ export function createDownstream(
     return { clusterArn: app.cluster.arn, taskDefinitionArn: app.taskDefinition.arn };
   }
   return {};
+}
+
+/**
+ * The subscriber's consumer function, after the downstream application it starts: its role and
+ * environment name that application. The delivery (queue or topic) decides only `handler`.
+ */
+export function createConsumer(
+  parent: pulumi.Resource,
+  name: string,
+  handler: HandlerName,
+  args: { topology: MessagingTopology; subscriber: SubscriberTopology; ecsNetwork?: EcsNetwork },
+  pub: PublisherNames,
+  names: SubscriberNames,
+): aws.lambda.Function {
+  const { topology, subscriber: sub } = args;
+  const downstream = createDownstream(parent, name, topology, sub, names);
+  return new HandlerFunction(
+    `${name}-consumer`,
+    {
+      handler,
+      functionName: names.function,
+      roleName: names.role,
+      logGroupName: names.logGroup,
+      policy: subscriberRolePolicy(pub, names, { kms: topology.offload.kms, downstream: sub.downstream }),
+      environment: subscriberEnvironment(pub, sub, downstream, args.ecsNetwork),
+      timeoutSeconds: sub.timeoutSeconds,
+      memoryMb: sub.memoryMb,
+      logRetentionDays: topology.logRetentionDays,
+    },
+    { parent },
+  ).function;
 }
 
 /** Pure: a subscriber function's environment — exactly the contract's variables for its downstream. */
