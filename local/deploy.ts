@@ -285,32 +285,17 @@ export async function deployLocally(plan: Plan, endpoints: Endpoints): Promise<L
     }
     if (str(r.inputs.redrivePolicy)) attributes.RedrivePolicy = mapped(String(r.inputs.redrivePolicy));
     const sns = snsFor(topic.region);
+    let queue: LocalQueue | undefined;
+    let fn: LocalFunction | undefined;
     if (protocol === "sqs") {
-      const queue = queueByPlannedArn(r.inputs.endpoint);
+      queue = queueByPlannedArn(r.inputs.endpoint);
       if (!queue)
         throw new LocalDeployError(
           `${label(r)}: endpoint ${JSON.stringify(r.inputs.endpoint)} is no queue of this stack`,
         );
       if (raw) attributes.RawMessageDelivery = "true";
-      const out = await sns.send(
-        new SubscribeCommand({
-          TopicArn: topic.arn,
-          Protocol: "sqs",
-          Endpoint: queue.arn,
-          Attributes: attributes,
-          ReturnSubscriptionArn: true,
-        }),
-      );
-      d.subscriptions.push({
-        resource: r,
-        topicArn: topic.arn,
-        protocol,
-        raw,
-        queue,
-        arn: out.SubscriptionArn!,
-      });
     } else if (protocol === "lambda") {
-      const fn = fnByRef(r.inputs.endpoint);
+      fn = fnByRef(r.inputs.endpoint);
       if (!fn)
         throw new LocalDeployError(
           `${label(r)}: endpoint ${JSON.stringify(r.inputs.endpoint)} is no function of this stack`,
@@ -321,7 +306,7 @@ export async function deployLocally(plan: Plan, endpoints: Endpoints): Promise<L
       const client = sqsFor(topic.region);
       const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: bridgeName }));
       const qa = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
-      const queue: LocalQueue = {
+      queue = {
         resource: r,
         name: bridgeName,
         region: topic.region,
@@ -330,29 +315,30 @@ export async function deployLocally(plan: Plan, endpoints: Endpoints): Promise<L
         arn: qa.Attributes!.QueueArn!,
         url: QueueUrl!,
       };
-      const out = await sns.send(
-        new SubscribeCommand({
-          TopicArn: topic.arn,
-          Protocol: "sqs",
-          Endpoint: queue.arn,
-          Attributes: attributes,
-          ReturnSubscriptionArn: true,
-        }),
-      );
-      d.subscriptions.push({
-        resource: r,
-        topicArn: topic.arn,
-        protocol,
-        raw,
-        queue,
-        fn,
-        arn: out.SubscriptionArn!,
-      });
     } else {
       throw new LocalDeployError(
         `${label(r)}: protocol "${protocol}" is not emulated locally (sqs and lambda are)`,
       );
     }
+    // "sqs" for a lambda endpoint too: what the emulator subscribes is its bridge queue.
+    const out = await sns.send(
+      new SubscribeCommand({
+        TopicArn: topic.arn,
+        Protocol: "sqs",
+        Endpoint: queue.arn,
+        Attributes: attributes,
+        ReturnSubscriptionArn: true,
+      }),
+    );
+    d.subscriptions.push({
+      resource: r,
+      topicArn: topic.arn,
+      protocol,
+      raw,
+      queue,
+      fn,
+      arn: out.SubscriptionArn!,
+    });
   }
 
   for (const r of of(T.esm)) {
