@@ -191,41 +191,36 @@ export function payloadBucketPolicy(
   );
 }
 
+// Every key policy of this program keeps its account in charge of the key: without this statement
+// no IAM policy in the account could grant use of the key, and nobody could manage it.
+const accountAdministersKey = (account: string): PolicyStatement => ({
+  Sid: "AccountAdministersKey",
+  Effect: "Allow",
+  Principal: { AWS: accountRoot(account) },
+  Action: "kms:*",
+  Resource: "*",
+});
+
 /** Key policy of the topic's customer managed key: the account administers it; the publisher role uses it through SNS. */
 export function topicKeyPolicy(pub: PublisherNames): PolicyDocument {
-  return doc(
-    {
-      Sid: "AccountAdministersKey",
-      Effect: "Allow",
-      Principal: { AWS: accountRoot(pub.account) },
-      Action: "kms:*",
-      Resource: "*",
+  return doc(accountAdministersKey(pub.account), {
+    Sid: "PublisherRoleEncryptsThroughSns",
+    Effect: "Allow",
+    Principal: { AWS: accountRoot(pub.account) },
+    Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+    Resource: "*",
+    Condition: {
+      ArnEquals: { "aws:PrincipalArn": pub.roleArn },
+      StringEquals: { "kms:ViaService": `sns.${pub.region}.amazonaws.com` },
     },
-    {
-      Sid: "PublisherRoleEncryptsThroughSns",
-      Effect: "Allow",
-      Principal: { AWS: accountRoot(pub.account) },
-      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-      Resource: "*",
-      Condition: {
-        ArnEquals: { "aws:PrincipalArn": pub.roleArn },
-        StringEquals: { "kms:ViaService": `sns.${pub.region}.amazonaws.com` },
-      },
-    },
-  );
+  });
 }
 
 /** Key policy of the payload bucket's key (SSE-KMS): subscriber roles decrypt through S3 only. */
 export function payloadKeyPolicy(pub: PublisherNames, readers: SubscriberNames[]): PolicyDocument {
   const viaS3 = { "kms:ViaService": `s3.${pub.region}.amazonaws.com` };
   return doc(
-    {
-      Sid: "AccountAdministersKey",
-      Effect: "Allow",
-      Principal: { AWS: accountRoot(pub.account) },
-      Action: "kms:*",
-      Resource: "*",
-    },
+    accountAdministersKey(pub.account),
     {
       Sid: "PublisherRoleWritesThroughS3",
       Effect: "Allow",
