@@ -13,17 +13,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildSync } from "esbuild";
 import { DeleteObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
-import {
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
+import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { HandlerName } from "../messaging/contract";
 import { handlerBundle } from "../messaging/handlers/build";
 import { emulatorClientConfig, emulatorEnv, startFauxqs, startS3rver } from "../test/support/emulators";
+import { subscribeNewQueue } from "../test/support/topics";
 import type { WorkerJob, WorkerResult } from "./worker";
 
 const MiB = 1024 * 1024;
@@ -195,18 +190,7 @@ async function main(): Promise<void> {
     }
 
     const topicArn = (await sns.send(new CreateTopicCommand({ Name: "bench" }))).TopicArn!;
-    const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "bench" }))).QueueUrl!;
-    const queueArn = (
-      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))
-    ).Attributes!.QueueArn;
-    await sns.send(
-      new SubscribeCommand({
-        TopicArn: topicArn,
-        Protocol: "sqs",
-        Endpoint: queueArn,
-        Attributes: { RawMessageDelivery: "true" },
-      }),
-    );
+    const queueUrl = (await subscribeNewQueue(sns, sqs, topicArn, "bench")).url;
 
     // DESIGN §6: an inline message costs no S3 call and little time over a bare SNS Publish.
     const inlineRun = await runWorker(worker, {

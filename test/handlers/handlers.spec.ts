@@ -3,14 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PutObjectCommand, PutObjectTaggingCommand, S3Client } from "@aws-sdk/client-s3";
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-  type Message,
-} from "@aws-sdk/client-sqs";
+import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
+import { ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
 import type { SNSEvent, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { PayloadLayout } from "../../messaging/contract";
 import type { PayloadSummary } from "../../messaging/handlers/downstream";
@@ -25,6 +19,7 @@ import {
   type RunningEmulator,
   type RunningS3rver,
 } from "../support/emulators";
+import { subscribeNewQueue } from "../support/topics";
 import { payloadStream, sha256 } from "../payload/helpers";
 import { loadHandler, snsRecord, sqsRecord, startDownstreamRecorder, withEnv } from "./support";
 
@@ -68,23 +63,10 @@ describe("handler bundles end to end (fauxqs + s3rver, recorded downstream)", fu
     sqs = new SQSClient(emulatorClientConfig(fauxqs.endpoint));
     topicArn = (await sns.send(new CreateTopicCommand({ Name: "payloads" }))).TopicArn!;
     for (const [kind, raw] of [
-      ["raw", "true"],
-      ["envelope", "false"],
+      ["raw", true],
+      ["envelope", false],
     ] as const) {
-      queues[kind].url = (await sqs.send(new CreateQueueCommand({ QueueName: `sub-${kind}` }))).QueueUrl!;
-      queues[kind].arn = (
-        await sqs.send(
-          new GetQueueAttributesCommand({ QueueUrl: queues[kind].url, AttributeNames: ["QueueArn"] }),
-        )
-      ).Attributes!.QueueArn!;
-      await sns.send(
-        new SubscribeCommand({
-          TopicArn: topicArn,
-          Protocol: "sqs",
-          Endpoint: queues[kind].arn,
-          Attributes: { RawMessageDelivery: raw },
-        }),
-      );
+      queues[kind] = await subscribeNewQueue(sns, sqs, topicArn, `sub-${kind}`, raw);
     }
     env.set({
       ...emulatorEnv({

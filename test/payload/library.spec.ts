@@ -5,8 +5,8 @@ import {
   PutObjectTaggingCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { PayloadLayout } from "../../messaging/contract";
 import {
   MARKER_ATTRIBUTE_NAMES,
@@ -28,6 +28,7 @@ import {
   type RunningEmulator,
   type RunningS3rver,
 } from "../support/emulators";
+import { subscribeNewQueue } from "../support/topics";
 import { drain, payloadStream, sha256 } from "./helpers";
 
 const BUCKET = "payloads-a";
@@ -62,18 +63,7 @@ describe("payload library against fauxqs (SNS/SQS) and s3rver (S3)", function ()
       { step: "initialize" },
     );
     topicArn = (await sns.send(new CreateTopicCommand({ Name: "lib-topic" }))).TopicArn!;
-    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "lib-queue" }))).QueueUrl!;
-    const queueArn = (
-      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))
-    ).Attributes!.QueueArn;
-    await sns.send(
-      new SubscribeCommand({
-        TopicArn: topicArn,
-        Protocol: "sqs",
-        Endpoint: queueArn,
-        Attributes: { RawMessageDelivery: "true" },
-      }),
-    );
+    queueUrl = (await subscribeNewQueue(sns, sqs, topicArn, "lib-queue")).url;
     writer = { s3, bucket: BUCKET, keyPrefix: PayloadLayout.payloadPrefix };
     reader = { s3, allowedBuckets: [BUCKET] };
   });
@@ -396,18 +386,7 @@ describe("payload library when S3 goes down", function () {
     const sqs = new SQSClient(emulatorClientConfig(fauxqs.endpoint));
     try {
       const topicArn = (await sns.send(new CreateTopicCommand({ Name: "fault-topic" }))).TopicArn!;
-      const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "fault-queue" }))).QueueUrl!;
-      const queueArn = (
-        await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))
-      ).Attributes!.QueueArn;
-      await sns.send(
-        new SubscribeCommand({
-          TopicArn: topicArn,
-          Protocol: "sqs",
-          Endpoint: queueArn,
-          Attributes: { RawMessageDelivery: "true" },
-        }),
-      );
+      const queueUrl = (await subscribeNewQueue(sns, sqs, topicArn, "fault-queue")).url;
       let stopping: Promise<void> | undefined;
       const source = payloadStream(48 * 1024 * 1024, (n) => {
         if (n >= 12 * 1024 * 1024) stopping ??= s3rver.stop();
