@@ -193,6 +193,18 @@ export function parseTopology(
         `must be at least 1 when batchSize (${batchSize}) is over 10`,
       );
     }
+    const taskCpu = oneOf(optional(sub.taskCpu, 256), `${key}.taskCpu`, [256, 512, 1024, 2048, 4096]);
+    const taskMemoryMb = integer(optional(sub.taskMemoryMb, 512), `${key}.taskMemoryMb`, 512, 30720);
+    // RegisterTaskDefinition accepts only Fargate's cpu/memory pairs ("No Fargate configuration
+    // exists for given values"), so e.g. 256 CPU with 4096 MiB would fail at deploy, not here.
+    const memoryChoices = fargateMemoryMb(taskCpu);
+    if (!memoryChoices.includes(taskMemoryMb)) {
+      throw new ConfigError(
+        `${key}.taskMemoryMb`,
+        taskMemoryMb,
+        `is not a Fargate memory size for taskCpu ${taskCpu}; use one of ${memoryChoices.join(", ")}`,
+      );
+    }
     return {
       name,
       account: account(sub.account, `${key}.account`),
@@ -207,8 +219,8 @@ export function parseTopology(
       retryAttempts: integer(optional(sub.retryAttempts, 2), `${key}.retryAttempts`, 0, 2),
       previewBytes: integer(optional(sub.previewBytes, 1024), `${key}.previewBytes`, 0, 65_536),
       taskImage: text(optional(sub.taskImage, DEFAULT_TASK_IMAGE), `${key}.taskImage`, /^[\w.\-/:@]{1,255}$/),
-      taskCpu: oneOf(optional(sub.taskCpu, 256), `${key}.taskCpu`, [256, 512, 1024, 2048, 4096]),
-      taskMemoryMb: integer(optional(sub.taskMemoryMb, 512), `${key}.taskMemoryMb`, 512, 30720),
+      taskCpu,
+      taskMemoryMb,
     };
   });
 
@@ -242,6 +254,30 @@ export function parseTopology(
     );
   }
   return { system, publisher, subscribers, offload, logRetentionDays: retentionRaw };
+}
+
+/**
+ * Pure: the task memory sizes (MiB) Fargate accepts for a task CPU size (Linux): 256 → 512–2048,
+ * 512 → 1024–4096, 1024 → 2048–8192, 2048 → 4096–16384, 4096 → 8192–30720, in 1 GiB steps
+ * (256 CPU also takes 512).
+ */
+export function fargateMemoryMb(cpu: number): number[] {
+  const gib = (from: number, to: number) =>
+    Array.from({ length: to - from + 1 }, (_, i) => (from + i) * 1024);
+  switch (cpu) {
+    case 256:
+      return [512, 1024, 2048];
+    case 512:
+      return gib(1, 4);
+    case 1024:
+      return gib(2, 8);
+    case 2048:
+      return gib(4, 16);
+    case 4096:
+      return gib(8, 30);
+    default:
+      return [];
+  }
 }
 
 /** Matches the stack's parts against the topology, and reads the network of its ECS subscribers. */

@@ -189,6 +189,27 @@ describe("config validation details", () => {
     );
   });
 
+  it("refuses a task CPU and memory that are not a Fargate pair (RegisterTaskDefinition would)", () => {
+    const t = topology();
+    Object.assign(t.subscribers[1], { taskCpu: 256, taskMemoryMb: 4096 });
+    assert.throws(() => parseTopology(t), {
+      message:
+        "Invalid config fieldnotes:topology.subscribers[1].taskMemoryMb: 4096 is not a Fargate memory size for taskCpu 256; use one of 512, 1024, 2048",
+    });
+    Object.assign(t.subscribers[1], { taskCpu: 1024, taskMemoryMb: 3000 });
+    assert.throws(() => parseTopology(t), /taskMemoryMb: 3000 is not a Fargate memory size for taskCpu 1024/);
+    Object.assign(t.subscribers[1], { taskCpu: 4096, taskMemoryMb: 30720 });
+    assert.equal(parseTopology(t).subscribers[1].taskMemoryMb, 30720);
+    // The defaults are a valid pair.
+    assert.deepEqual(
+      [
+        parseTopology(topology()).subscribers[1].taskCpu,
+        parseTopology(topology()).subscribers[1].taskMemoryMb,
+      ],
+      [256, 512],
+    );
+  });
+
   it("requires the network of an ECS subscriber the stack deploys, with well-formed IDs", () => {
     const parsed = parseTopology(topology());
     assert.throws(() => selectParts(parsed, stack(["c"]), undefined), {
