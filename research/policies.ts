@@ -77,6 +77,9 @@ export function executionAccessPolicy(a: AccessPolicyArgs): PolicyDocument {
         Resource: [...new Set(a.repositoryArns)],
       },
       {
+        // Write: the jobs' and apps' own logs. Read: the notebook's ScriptProcessor.run() waits with
+        // logs=True, which lists the job's streams and reads them with GetLogEvents; without it the
+        // cell fails with AccessDenied although the job runs.
         Sid: "SageMakerLogs",
         Effect: "Allow",
         Action: [
@@ -84,6 +87,7 @@ export function executionAccessPolicy(a: AccessPolicyArgs): PolicyDocument {
           "logs:CreateLogStream",
           "logs:PutLogEvents",
           "logs:DescribeLogStreams",
+          "logs:GetLogEvents",
         ],
         Resource: `arn:aws:logs:${a.region}:${a.account}:log-group:/aws/sagemaker/*`,
       },

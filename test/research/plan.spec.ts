@@ -454,6 +454,21 @@ describe("research stack plan (mock engine)", function () {
       }
     });
 
+    it("may follow a processing job's logs, as the notebook's ScriptProcessor.run() does", async () => {
+      const group = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/sagemaker/ProcessingJobs`;
+      const stream = `${group}:log-stream:pegasus-qc-2026-01-01/algo-1-1767225600`;
+      assert.equal(await simulate("logs:DescribeLogStreams", group, identity), "Allowed");
+      assert.equal(await simulate("logs:GetLogEvents", stream, identity), "Allowed");
+      assert.notEqual(
+        await simulate(
+          "logs:GetLogEvents",
+          `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/x:log-stream:y`,
+          identity,
+        ),
+        "Allowed",
+      );
+    });
+
     it("may pull only the research image repository", async () => {
       const repo = one(plan, "aws:ecr/repository:Repository").outputs.arn as string;
       assert.equal(await simulate("ecr:BatchGetImage", repo, identity), "Allowed");
