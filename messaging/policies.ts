@@ -59,6 +59,7 @@ function producerStatements(
   action: string | string[],
   resource: string,
   producers: Producer[],
+  condition: PolicyStatement["Condition"] = {},
 ): PolicyStatement[] {
   const whole = producers.filter((p) => !p.principalArn);
   const narrowed = producers.filter((p) => p.principalArn);
@@ -70,6 +71,7 @@ function producerStatements(
       Principal: { AWS: unique(whole.map((p) => accountRoot(p.account))) },
       Action: action,
       Resource: resource,
+      ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
     });
   }
   if (narrowed.length > 0) {
@@ -79,7 +81,10 @@ function producerStatements(
       Principal: { AWS: unique(narrowed.map((p) => accountRoot(p.account))) },
       Action: action,
       Resource: resource,
-      Condition: { ArnEquals: { "aws:PrincipalArn": narrowed.map((p) => p.principalArn as string) } },
+      Condition: {
+        ...condition,
+        ArnEquals: { "aws:PrincipalArn": narrowed.map((p) => p.principalArn as string) },
+      },
     });
   }
   return statements;
@@ -216,8 +221,15 @@ export function topicKeyPolicy(pub: PublisherNames): PolicyDocument {
   });
 }
 
-/** Key policy of the payload bucket's key (SSE-KMS): subscriber roles decrypt through S3 only. */
-export function payloadKeyPolicy(pub: PublisherNames, readers: SubscriberNames[]): PolicyDocument {
+/**
+ * Key policy of the payload bucket's key (SSE-KMS): subscriber roles decrypt through S3 only;
+ * producers encrypt the sources they stage under incoming/, through S3 only.
+ */
+export function payloadKeyPolicy(
+  pub: PublisherNames,
+  readers: SubscriberNames[],
+  producers: Producer[],
+): PolicyDocument {
   const viaS3 = { "kms:ViaService": `s3.${pub.region}.amazonaws.com` };
   return doc(
     accountAdministersKey(pub.account),
@@ -237,6 +249,12 @@ export function payloadKeyPolicy(pub: PublisherNames, readers: SubscriberNames[]
       Resource: "*",
       Condition: { ArnEquals: { "aws:PrincipalArn": readers.map((r) => r.roleArn) }, StringEquals: viaS3 },
     },
+    // A producer's PutObject under incoming/ is encrypted with this key (the bucket default) as the
+    // producer: S3 calls GenerateDataKey (and Decrypt for multipart) with the producer's identity, and
+    // a key in another account is usable only when its key policy also admits that principal.
+    ...producerStatements("ProducersEncryptThroughS3", [...PayloadIam.writerKmsActions], "*", producers, {
+      StringEquals: viaS3,
+    }),
   );
 }
 

@@ -8,6 +8,7 @@ import {
   parseProducers,
   payloadBucketPolicy,
   payloadKeyPolicy,
+  Producer,
   publisherRolePolicy,
   ruleDlqPolicy,
   topicKeyPolicy,
@@ -70,7 +71,9 @@ export class Publisher extends pulumi.ComponentResource {
       child,
     );
 
-    const payloadKey = topology.offload.kms ? this.payloadKey(name, names, subscribers) : undefined;
+    const payloadKey = topology.offload.kms
+      ? this.payloadKey(name, names, subscribers, producers)
+      : undefined;
     this.bucket = this.payloadBucket(
       name,
       names,
@@ -178,14 +181,19 @@ export class Publisher extends pulumi.ComponentResource {
     });
   }
 
-  private payloadKey(name: string, names: PublisherNames, subscribers: SubscriberNames[]): aws.kms.Key {
+  private payloadKey(
+    name: string,
+    names: PublisherNames,
+    subscribers: SubscriberNames[],
+    producers: Producer[],
+  ): aws.kms.Key {
     const key = new aws.kms.Key(
       `${name}-payload-key`,
       {
         description: `Payload bucket ${names.bucket} (fieldnotes)`,
         enableKeyRotation: true,
         deletionWindowInDays: 7,
-        policy: JSON.stringify(payloadKeyPolicy(names, subscribers)),
+        policy: JSON.stringify(payloadKeyPolicy(names, subscribers, producers)),
       },
       { parent: this },
     );

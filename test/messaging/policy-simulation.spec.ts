@@ -10,6 +10,7 @@ import {
   planOf,
   policyInput,
   resource,
+  topologyOverride,
   withKms,
 } from "./plans";
 
@@ -331,6 +332,51 @@ describe("policy simulation of the policies the program emits", function () {
   });
 
   describe("SSE-KMS payloads", () => {
+    it("producers in other accounts may encrypt the sources they stage, through S3 only", async () => {
+      const PRODUCER_ACCOUNT = "555555555555";
+      const uploader = `arn:aws:iam::${ACCOUNT_B}:role/uploader`;
+      const plan = assertNoError(
+        await planOf(
+          "a-use1",
+          await topologyOverride((t) => {
+            t.offload.kms = true;
+            t.publisher.producers = [ACCOUNT_A, PRODUCER_ACCOUNT, uploader];
+          }),
+        ),
+      );
+      const key = resource(plan, "aws:kms/key:Key", "publisher-payload-key");
+      const encrypt = (principal: string, action: string, context: Record<string, string>) =>
+        simulate({
+          principal,
+          identity: [ALL("kms:*")],
+          action,
+          resource: key.outputs.arn as string,
+          resourceAccount: ACCOUNT_A,
+          resourcePolicy: policyInput(key),
+          context,
+        });
+      const viaS3 = { "kms:ViaService": "s3.us-east-1.amazonaws.com" };
+      // A cross-account PutObject to an SSE-KMS bucket needs the key policy's grant: S3 asks KMS as the producer.
+      for (const principal of [`arn:aws:iam::${PRODUCER_ACCOUNT}:role/any`, uploader]) {
+        for (const action of ["kms:GenerateDataKey", "kms:Decrypt"]) {
+          assert.equal(await encrypt(principal, action, viaS3), "Allowed", `${principal} ${action}`);
+          assert.notEqual(
+            await encrypt(principal, action, {}),
+            "Allowed",
+            `${principal} ${action} not via S3`,
+          );
+        }
+      }
+      assert.notEqual(
+        await encrypt(`arn:aws:iam::${ACCOUNT_B}:role/someone-else`, "kms:GenerateDataKey", viaS3),
+        "Allowed",
+      );
+      assert.notEqual(
+        await encrypt(`arn:aws:iam::${OUTSIDER}:role/intruder`, "kms:GenerateDataKey", viaS3),
+        "Allowed",
+      );
+    });
+
     it("the payload key lets the subscriber roles decrypt, through S3 in A's Region only", async () => {
       const keyPolicy = policyInput(resource(aKms, "aws:kms/key:Key", "publisher-payload-key"));
       const bKmsPolicy = policyInput(
