@@ -24,6 +24,8 @@ const rpc = require("@pulumi/pulumi/runtime/rpc") as { specialSigKey: string; sp
 
 interface RegistrationArgs extends pulumi.runtime.MockResourceArgs {
   parent?: string;
+  /** URNs the registration waits for: explicit dependsOn and the resources its inputs come from. */
+  dependencies?: string[];
 }
 
 const resources: PlannedResource[] = [];
@@ -82,19 +84,20 @@ async function unlessIdle<T>(p: Promise<T>): Promise<{ value: T } | undefined> {
   return Promise.race([p.then((value) => ({ value })), idle.then(() => undefined)]);
 }
 
-// Pass the registration's parent through to newResource, so the URN and parent can be recorded.
+// Pass the registration's parent and dependencies through to newResource, so they can be recorded.
 for (const method of ["registerResource", "readResource"] as const) {
   const original = MockMonitor.prototype[method];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   MockMonitor.prototype[method] = function (this: any, req: any, callback: unknown) {
     const parent: string = req.getParent();
+    const dependencies: string[] = req.getDependenciesList?.() ?? [];
     const mocks = this.mocks as pulumi.runtime.Mocks;
     const view = Object.create(this, {
       mocks: {
         value: {
           call: mocks.call,
           newResource: (a: pulumi.runtime.MockResourceArgs) =>
-            mocks.newResource({ ...a, parent } as RegistrationArgs),
+            mocks.newResource({ ...a, parent, dependencies } as RegistrationArgs),
         },
       },
     });
@@ -227,6 +230,7 @@ async function run(req: PlanRequest): Promise<Plan> {
           name: args.name,
           urn,
           parent: args.parent || undefined,
+          dependencies: args.dependencies?.length ? args.dependencies : undefined,
           custom: args.custom ?? true,
           // A provider is placed where it points, so grouping by placement needs no special case.
           provider: {

@@ -21,6 +21,11 @@ export interface PlannedResource {
   urn: string;
   /** URN of the parent resource (component), when there is one. */
   parent?: string;
+  /**
+   * URNs this registration waits for (explicit dependsOn, and the resources its inputs come from),
+   * i.e. what the engine creates first: order that AWS enforces (e.g. a bucket's sub-resources).
+   */
+  dependencies?: string[];
   /** True for provider-managed resources, false for components. */
   custom: boolean;
   /** The provider the resource was registered with (explicit or default) and its placement. */

@@ -227,10 +227,13 @@ export class Publisher extends pulumi.ComponentResource {
       child,
     );
     // ACLs off: objects belong to the bucket owner whoever writes them (producers in other accounts).
-    new aws.s3.BucketOwnershipControls(
+    // S3 refuses concurrent changes to a bucket's access settings ("OperationAborted: A conflicting
+    // conditional operation is currently in progress"), so the public access block, the ownership
+    // controls and the policy are written one after the other.
+    const ownership = new aws.s3.BucketOwnershipControls(
       `${name}-payloads-ownership`,
       { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      child,
+      { parent: this, dependsOn: [publicAccess] },
     );
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-payloads-encryption`,
@@ -256,7 +259,7 @@ export class Publisher extends pulumi.ComponentResource {
     new aws.s3.BucketPolicy(
       `${name}-payloads-policy`,
       { bucket: bucket.id, policy: JSON.stringify(payloadBucketPolicy(names, subscribers, producers)) },
-      { parent: this, dependsOn: [publicAccess] },
+      { parent: this, dependsOn: [publicAccess, ownership] },
     );
     return bucket;
   }

@@ -69,17 +69,19 @@ export class QcProcessing extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.s3.BucketOwnershipControls(
+    // S3 refuses concurrent changes to a bucket's access settings ("OperationAborted: A conflicting
+    // conditional operation is currently in progress"): public access block, ownership, then policy.
+    const ownership = new aws.s3.BucketOwnershipControls(
       `${name}-ownership`,
       { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      { parent: this },
+      { parent: this, dependsOn: [publicAccess] },
     );
     this.bucketPolicy = pulumi.output(JSON.stringify(tlsOnlyBucketPolicy(args.bucketName)));
     new aws.s3.BucketPolicy(
       `${name}-tls-only`,
       { bucket: bucket.id, policy: this.bucketPolicy },
       // A policy put while the public access block is being written can be refused as public.
-      { parent: this, dependsOn: [publicAccess] },
+      { parent: this, dependsOn: [publicAccess, ownership] },
     );
 
     const script = fs.readFileSync(QC_SCRIPT_PATH);

@@ -245,6 +245,24 @@ describe("wiring: what the program registers", function () {
       );
     });
 
+    it("writes the bucket's public access block, ownership controls and policy one after the other", () => {
+      // S3 answers concurrent access-setting changes on one bucket with OperationAborted (409).
+      const urn = (type: string, name: string) => resource(a, type, name).urn;
+      const pab = urn(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "publisher-payloads-public-access",
+      );
+      const ownership = resource(
+        a,
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        "publisher-payloads-ownership",
+      );
+      const policy = resource(a, "aws:s3/bucketPolicy:BucketPolicy", "publisher-payloads-policy");
+      assert.ok(ownership.dependencies?.includes(pab), "ownership controls wait for the public access block");
+      assert.ok(policy.dependencies?.includes(pab), "the policy waits for the public access block");
+      assert.ok(policy.dependencies?.includes(ownership.urn), "the policy waits for the ownership controls");
+    });
+
     it("with offload.kms, the bucket uses SSE-KMS under its own key and the publisher writes with it", () => {
       const key = resource(kms, "aws:kms/key:Key", "publisher-payload-key");
       const sse = resource(

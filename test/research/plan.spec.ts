@@ -303,6 +303,16 @@ describe("research stack plan (mock engine)", function () {
     assert.equal(sse.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
   });
 
+  it("writes the research bucket's public access block, ownership controls and policy one after the other", () => {
+    // S3 answers concurrent access-setting changes on one bucket with OperationAborted (409).
+    const pab = one(plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").urn;
+    const ownership = one(plan, "aws:s3/bucketOwnershipControls:BucketOwnershipControls");
+    const policy = one(plan, "aws:s3/bucketPolicy:BucketPolicy");
+    assert.ok(ownership.dependencies?.includes(pab), "ownership controls wait for the public access block");
+    assert.ok(policy.dependencies?.includes(pab), "the policy waits for the public access block");
+    assert.ok(policy.dependencies?.includes(ownership.urn), "the policy waits for the ownership controls");
+  });
+
   it("exports everything the qc command and the notebook read", () => {
     const out = plan.outputs.research as Record<string, string>;
     for (const key of [
