@@ -359,6 +359,8 @@ function parseUsers(raw: unknown, groups: string[]): ResearchUser[] {
   });
 }
 
+const MAX_DOMAIN_SUBNETS = 16;
+
 function parseNetwork(vpcId: unknown, subnetIds: unknown): ResearchSettings["network"] {
   const key = (k: string) => `${RESEARCH_KEY}.${k}`;
   if (vpcId === undefined) {
@@ -388,6 +390,14 @@ function parseNetwork(vpcId: unknown, subnetIds: unknown): ResearchSettings["net
   });
   if (new Set(subnetIds).size !== subnetIds.length) {
     throw new ConfigError(key("subnetIds"), subnetIds, "lists a subnet twice");
+  }
+  // CreateDomain takes 1 to 16 subnets; more is refused at deploy, so say so before anything is created.
+  if (subnetIds.length > MAX_DOMAIN_SUBNETS) {
+    throw new ConfigError(
+      key("subnetIds"),
+      subnetIds,
+      `lists ${subnetIds.length} subnets; a Studio domain takes at most ${MAX_DOMAIN_SUBNETS}`,
+    );
   }
   return { vpcId, subnetIds: subnetIds as string[] };
 }

@@ -65,7 +65,7 @@ export class QcProcessing extends pulumi.ComponentResource {
       `${name}-encryption`,
       {
         bucket: bucket.id,
-        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
       },
       { parent: this },
     );

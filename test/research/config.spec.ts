@@ -81,6 +81,19 @@ describe("research config", () => {
       "fieldnotes:research.subnetIds",
       "a domain needs at least one subnet",
     ));
+  it("refuses more subnets than a Studio domain takes", () =>
+    rejects(
+      (c) =>
+        Object.assign(c, {
+          vpcId: "vpc-0123456789abcdef0",
+          subnetIds: Array.from(
+            { length: 17 },
+            (_, i) => `subnet-0123456789abcd${String(i).padStart(3, "0")}`,
+          ),
+        }),
+      "fieldnotes:research.subnetIds",
+      "lists 17 subnets; a Studio domain takes at most 16",
+    ));
   it("refuses an account that is not 12 digits, and an unknown Region", () => {
     rejects((c) => (c.account = "4444"), "fieldnotes:research.account", '"4444" must be a 12-digit');
     rejects(

@@ -301,6 +301,8 @@ describe("research stack plan (mock engine)", function () {
       "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     ).inputs as any;
     assert.equal(sse.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
+    // An S3 Bucket Key only applies to SSE-KMS.
+    assert.equal(sse.rules[0].bucketKeyEnabled, undefined);
   });
 
   it("writes the research bucket's public access block, ownership controls and policy one after the other", () => {
