@@ -15,7 +15,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { createHash, randomUUID } from "crypto";
+import { randomUUID } from "crypto";
 import { EventEmitter } from "events";
 import { Worker } from "worker_threads";
 import { emulatorClientConfig, emulatorCredentials } from "../test/support/emulators";
@@ -30,6 +30,7 @@ import {
   type LocalFunction,
   type LocalQueue,
 } from "./deploy";
+import { snsEventRecord, sqsEventRecord, type SnsEnvelope } from "./lambda-events";
 import type { Plan } from "./plan";
 
 export interface InvocationRecord {
@@ -387,7 +388,15 @@ export class LambdaRuntime extends EventEmitter {
           (batch.length === 0 || Date.now() < windowEnd)
         );
         if (!this.running || batch.length === 0) continue;
-        const event = { Records: batch.map((m) => sqsRecord(m, source.queue)) };
+        const event = {
+          Records: batch.map((m) =>
+            sqsEventRecord(m, {
+              queueArn: source.queue.plannedArn,
+              region: source.queue.region,
+              senderId: "AIDALOCALMODE",
+            }),
+          ),
+        };
         const records = batch.map((m) => ({
           messageId: m.MessageId!,
           body: m.Body ?? "",
@@ -464,8 +473,18 @@ export class LambdaRuntime extends EventEmitter {
       try {
         const messages = await this.receive(queue, 10, 1);
         for (const m of messages) {
-          const envelope = JSON.parse(m.Body ?? "{}") as Record<string, unknown>;
-          const event = { Records: [snsRecord(envelope, subscriptionArn, fn, this.deployment)] };
+          const envelope = JSON.parse(m.Body ?? "{}") as SnsEnvelope;
+          // Lambda is told the planned topic ARN the emulator's topic stands in for.
+          const topic = this.deployment.topics.find((t) => t.arn === envelope.TopicArn);
+          const event = {
+            Records: [
+              snsEventRecord(envelope, {
+                subscriptionArn,
+                topicArn: topic?.plannedArn,
+                missing: { Signature: "EXAMPLE" },
+              }),
+            ],
+          };
           const records = [
             {
               messageId: String(envelope.MessageId),
@@ -575,70 +594,6 @@ function failureReason(logs: string[], messageId: string): string {
     }
   }
   return "the handler reported the record as failed (batchItemFailures)";
-}
-
-/** An SQS message as the event source mapping hands it to Lambda. */
-function sqsRecord(m: Message, queue: LocalQueue) {
-  const messageAttributes: Record<string, unknown> = {};
-  for (const [name, a] of Object.entries(m.MessageAttributes ?? {})) {
-    messageAttributes[name] = {
-      stringValue: a.StringValue,
-      binaryValue: a.BinaryValue ? Buffer.from(a.BinaryValue).toString("base64") : undefined,
-      stringListValues: [],
-      binaryListValues: [],
-      dataType: a.DataType,
-    };
-  }
-  const attrs = m.Attributes ?? {};
-  return {
-    messageId: m.MessageId,
-    receiptHandle: m.ReceiptHandle,
-    body: m.Body ?? "",
-    attributes: {
-      ApproximateReceiveCount: attrs.ApproximateReceiveCount ?? "1",
-      SentTimestamp: attrs.SentTimestamp ?? String(Date.now()),
-      SenderId: attrs.SenderId ?? "AIDALOCALMODE",
-      ApproximateFirstReceiveTimestamp: attrs.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-    },
-    messageAttributes,
-    md5OfBody:
-      m.MD5OfBody ??
-      createHash("md5")
-        .update(m.Body ?? "")
-        .digest("hex"),
-    md5OfMessageAttributes: m.MD5OfMessageAttributes,
-    eventSource: "aws:sqs",
-    eventSourceARN: queue.plannedArn,
-    awsRegion: queue.region,
-  };
-}
-
-/** An SNS envelope (as delivered to a raw-off queue) turned into the record Lambda receives. */
-function snsRecord(
-  envelope: Record<string, unknown>,
-  subscriptionArn: string,
-  fn: LocalFunction,
-  d: LocalDeployment,
-) {
-  const topic = d.topics.find((t) => t.arn === envelope.TopicArn);
-  return {
-    EventSource: "aws:sns",
-    EventVersion: "1.0",
-    EventSubscriptionArn: subscriptionArn,
-    Sns: {
-      Type: envelope.Type ?? "Notification",
-      MessageId: envelope.MessageId,
-      TopicArn: topic?.plannedArn ?? envelope.TopicArn,
-      Subject: envelope.Subject ?? null,
-      Message: envelope.Message,
-      Timestamp: envelope.Timestamp,
-      SignatureVersion: envelope.SignatureVersion ?? "1",
-      Signature: envelope.Signature ?? "EXAMPLE",
-      SigningCertUrl: envelope.SigningCertURL,
-      UnsubscribeUrl: envelope.UnsubscribeURL,
-      MessageAttributes: envelope.MessageAttributes ?? {},
-    },
-  };
 }
 
 /**

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Message } from "@aws-sdk/client-sqs";
 import type { SNSEventRecord, SQSRecord } from "aws-lambda";
+import { snsEventRecord, sqsEventRecord, type SnsEnvelope } from "../../local/lambda-events";
 import type { HandlerName } from "../../messaging/contract";
 import { handlerBundle } from "../../messaging/handlers/build";
 
@@ -99,53 +100,13 @@ export async function startDownstreamRecorder() {
 
 /** The record an SQS event source mapping hands Lambda for a received message. */
 export function sqsRecord(m: Message, queueArn: string): SQSRecord {
-  const messageAttributes: SQSRecord["messageAttributes"] = {};
-  for (const [name, a] of Object.entries(m.MessageAttributes ?? {})) {
-    messageAttributes[name] = {
-      dataType: a.DataType as "String",
-      ...(a.StringValue !== undefined ? { stringValue: a.StringValue } : {}),
-      ...(a.BinaryValue !== undefined ? { binaryValue: Buffer.from(a.BinaryValue).toString("base64") } : {}),
-      stringListValues: [],
-      binaryListValues: [],
-    };
-  }
-  return {
-    messageId: m.MessageId!,
-    receiptHandle: m.ReceiptHandle!,
-    body: m.Body!,
-    attributes: {
-      ApproximateReceiveCount: "1",
-      SentTimestamp: String(Date.now()),
-      SenderId: "000000000000",
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes,
-    md5OfBody: m.MD5OfBody ?? "",
-    eventSource: "aws:sqs",
-    eventSourceARN: queueArn,
-    awsRegion: "us-east-1",
-  };
+  return sqsEventRecord(m, { queueArn, region: "us-east-1" });
 }
 
 /** The record SNS hands a subscribed Lambda, built from the JSON envelope SNS delivered to SQS. */
 export function snsRecord(envelopeText: string, subscriptionArn: string): SNSEventRecord {
-  const e = JSON.parse(envelopeText);
-  return {
-    EventVersion: "1.0",
-    EventSubscriptionArn: subscriptionArn,
-    EventSource: "aws:sns",
-    Sns: {
-      SignatureVersion: e.SignatureVersion ?? "1",
-      Timestamp: e.Timestamp,
-      Signature: e.Signature ?? "",
-      SigningCertUrl: e.SigningCertURL ?? "",
-      MessageId: e.MessageId,
-      Message: e.Message,
-      MessageAttributes: e.MessageAttributes ?? {},
-      Type: e.Type,
-      UnsubscribeUrl: e.UnsubscribeURL ?? "",
-      TopicArn: e.TopicArn,
-      Subject: e.Subject ?? "",
-    },
-  };
+  return snsEventRecord(JSON.parse(envelopeText) as SnsEnvelope, {
+    subscriptionArn,
+    missing: { Subject: "", Signature: "", SigningCertUrl: "", UnsubscribeUrl: "" },
+  });
 }

@@ -6,47 +6,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Message } from "@aws-sdk/client-sqs";
-import type { SQSBatchResponse, SQSEvent, SQSMessageAttributes } from "aws-lambda";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { sqsEventRecord } from "../../../local/lambda-events";
 import { SubscriberEnv } from "../../../messaging/contract";
 import { handlerBundle } from "../../../messaging/handlers/build";
 import { emulatorRegion } from "../../support/emulators";
 
-/** The event source mapping's record shape (camelCase, attribute lists, base64 binary values). */
+/** The event source mapping's event for a batch of received messages. */
 export function sqsLambdaEvent(messages: Message[], queueArn: string): SQSEvent {
-  return {
-    Records: messages.map((m) => {
-      const messageAttributes: SQSMessageAttributes = {};
-      for (const [name, a] of Object.entries(m.MessageAttributes ?? {})) {
-        messageAttributes[name] = {
-          dataType: a.DataType ?? "String",
-          ...(a.StringValue !== undefined ? { stringValue: a.StringValue } : {}),
-          ...(a.BinaryValue !== undefined
-            ? { binaryValue: Buffer.from(a.BinaryValue).toString("base64") }
-            : {}),
-          stringListValues: [],
-          binaryListValues: [],
-        };
-      }
-      const attrs = m.Attributes ?? {};
-      return {
-        messageId: m.MessageId!,
-        receiptHandle: m.ReceiptHandle!,
-        body: m.Body!,
-        attributes: {
-          ApproximateReceiveCount: attrs.ApproximateReceiveCount ?? "1",
-          SentTimestamp: attrs.SentTimestamp ?? String(Date.now()),
-          SenderId: attrs.SenderId ?? "000000000000",
-          ApproximateFirstReceiveTimestamp: attrs.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-        },
-        messageAttributes,
-        md5OfBody: m.MD5OfBody ?? "",
-        ...(m.MD5OfMessageAttributes ? { md5OfMessageAttributes: m.MD5OfMessageAttributes } : {}),
-        eventSource: "aws:sqs",
-        eventSourceARN: queueArn,
-        awsRegion: emulatorRegion,
-      };
-    }),
-  };
+  return { Records: messages.map((m) => sqsEventRecord(m, { queueArn, region: emulatorRegion })) };
 }
 
 /** One structured log line the handler's Powertools logger wrote. */
