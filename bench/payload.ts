@@ -192,7 +192,7 @@ async function main(): Promise<void> {
     const topicArn = (await sns.send(new CreateTopicCommand({ Name: "bench" }))).TopicArn!;
     const queueUrl = (await subscribeNewQueue(sns, sqs, topicArn, "bench")).url;
 
-    // DESIGN §6: an inline message costs no S3 call and little time over a bare SNS Publish.
+    // An inline message costs no S3 call and little time over a bare SNS Publish.
     const inlineRun = await runWorker(worker, {
       mode: "inline-publish",
       s3Endpoint: s3rver.endpoint,

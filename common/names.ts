@@ -1,6 +1,6 @@
 import { createHash } from "crypto";
 
-// AWS name limits (DESIGN §8). A name derived from the topology that would exceed its limit is
+// AWS name limits (docs/messaging.md, "AWS pitfalls"). A name derived from the topology that would exceed its limit is
 // shortened deterministically — same input, same output — so every stack computes the same name
 // for a resource another stack owns.
 export const NameLimits = {

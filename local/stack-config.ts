@@ -15,7 +15,7 @@ export interface StackConfig {
   stack: string;
   /** Flat config, values as strings (objects and arrays as JSON), as `setAllConfig` expects. */
   config: Record<string, string>;
-  /** Keys whose stack-file value was `secure:`; local mode cannot decrypt them (see README.md, "Local mode"). */
+  /** Keys whose stack-file value was `secure:`; local mode cannot decrypt them (see docs/local-mode.md). */
   secretKeys: string[];
 }
 

@@ -11,7 +11,7 @@ export interface WiringProblem {
   message: string;
 }
 
-/** Environment names Lambda refuses (DESIGN §8). */
+/** Environment names Lambda refuses (docs/messaging.md, "AWS pitfalls"). */
 const RESERVED =
   /^(AWS_REGION|AWS_DEFAULT_REGION|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_LAMBDA_.*|_HANDLER|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$/;
 

@@ -20,7 +20,7 @@ export interface HandlerFunctionArgs {
   logRetentionDays: number;
 }
 
-/** Names Lambda rejects in a function's environment (DESIGN §8). */
+/** Names Lambda rejects in a function's environment (docs/messaging.md, "AWS pitfalls"). */
 export const RESERVED_ENV =
   /^(AWS_REGION|AWS_DEFAULT_REGION|AWS_EXECUTION_ENV|AWS_ACCESS_KEY|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_LAMBDA_.*|_HANDLER|_X_AMZN_TRACE_ID|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$/;
 

@@ -130,7 +130,7 @@ export function parseResearchSettings(raw: unknown): ResearchSettings {
     throw new ConfigError(
       RESEARCH_KEY,
       raw,
-      "must be an object with at least account, region, groups and users (see the README, section Research environment)",
+      "must be an object with at least account, region, groups and users (see docs/configuration.md, section Research)",
     );
   }
   const obj = raw as Record<string, unknown>;

@@ -1,6 +1,6 @@
 // Names and ARNs of the research part, derived from its config alone, so the policies can name
 // resources before they exist and a re-deploy computes the same names. Each is checked against its
-// AWS limit (DESIGN §8: SageMaker names ≤ 63, IAM roles ≤ 64, buckets 3-63 lowercase).
+// AWS limit (SageMaker names ≤ 63, IAM roles ≤ 64, buckets 3-63 lowercase).
 import { boundedName, NameLimits } from "../common/names";
 import { regionCode } from "../common/regions";
 

@@ -80,7 +80,7 @@ export class StudioDomain extends pulumi.ComponentResource {
 /**
  * Pure: the domain's default user settings. The images are attached by name with no version
  * number, so a new ImageVersion reaches spaces at their next restart without updating the domain;
- * a domain update fails while apps run (stop them first, see README.md, "Research environment").
+ * a domain update fails while apps run (stop them first, see docs/research.md).
  */
 export function defaultUserSettings(
   args: Pick<StudioDomainArgs, "executionRoleArn" | "jupyterLabImage" | "classicImage">,

@@ -1,6 +1,6 @@
 /**
  * Large-payload messaging over SNS and SQS, wire-compatible with AWS's Java and Python extended
- * clients (see README.md, "Payload library"). No Pulumi import: usable from Lambda code and any Node application.
+ * clients (see docs/payload.md). No Pulumi import: usable from Lambda code and any Node application.
  *
  * - Pointer codec: {@link formatPointer}, {@link parsePointer}.
  * - Writers: {@link publishToSns}, {@link sendToSqs} (offload over the threshold, then publish).

@@ -1,5 +1,5 @@
 // The pointer body that replaces an offloaded payload, as AWS's Java and Python extended clients
-// write and read it (PAYLOAD-FORMAT.md).
+// write and read it (docs/payload.md, "Wire format").
 import { PayloadError } from "./errors";
 
 /** Where an offloaded payload lives. Field order matters for byte-exact output. */

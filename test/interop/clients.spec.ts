@@ -142,10 +142,10 @@ describe("interop harness", function () {
       assert.equal(received.pointerInReceiptHandle, true, "the Python client saw an offloaded message");
     });
 
-    // Upstream incompatibility between AWS's own clients (README.md, "Interoperability"): Python 1.0.1 requests only
+    // Upstream incompatibility between AWS's own clients (docs/interop.md): Python 1.0.1 requests only
     // ExtendedPayloadSize, the Java client's default writes SQSLargePayloadSize, and SQS returns only
     // requested attributes, so the caller gets the pointer JSON as if it were the body. If this starts
-    // failing after a version bump, upstream fixed it: update README.md, "Interoperability".
+    // failing after a version bump, upstream fixed it: update docs/interop.md.
     it("known upstream gap: Python SQS client (default receive) does not resolve the Java client's legacy marker", async function () {
       const queue = await world.queue("java-legacy-to-python");
       await java(

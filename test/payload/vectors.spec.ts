@@ -14,7 +14,7 @@ import {
 } from "../../messaging/payload";
 import { S3Client } from "@aws-sdk/client-s3";
 
-// The vectors of PAYLOAD-FORMAT.md, byte for byte.
+// The wire-format vectors (docs/payload.md, "Wire format"), byte for byte.
 const V1 =
   '["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"my-bucket","s3Key":"0b7c7a3e-1f5e-4d2a-9a43-3e2b5b8f9c11"}]';
 const V2 =
@@ -43,7 +43,7 @@ function rejects(fn: () => unknown, code: string, pattern: RegExp) {
   assert.throws(fn, (e: unknown) => e instanceof PayloadError && e.code === code && pattern.test(e.message));
 }
 
-describe("pointer codec (PAYLOAD-FORMAT vectors)", () => {
+describe("pointer codec (wire-format vectors)", () => {
   it("writes V1 byte for byte, 130 bytes", () => {
     assert.equal(formatPointer(pointer), V1);
     assert.equal(Buffer.byteLength(V1), 130);
