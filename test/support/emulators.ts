@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AddressInfo } from "node:net";
+import { startFaultProxy, type FaultProxy } from "../../local/fault-proxy";
 
 /** A running emulator. `stop()` is idempotent. */
 export interface RunningEmulator {
@@ -142,56 +143,14 @@ export async function startS3rver(
   };
 }
 
-/** A request seen by a {@link startCountingProxy}. */
-export interface ProxiedRequest {
-  method: string;
-  /** Path and query, e.g. `/bucket/key?tagging`. */
-  url: string;
-}
+export type { ProxiedRequest } from "../../local/fault-proxy";
 
 /**
  * A loopback HTTP proxy in front of an emulator that records every request, so a test can prove
  * that an operation made no S3 call, or made only the calls it should. `retarget()` points it at a
- * restarted emulator, so clients keep one endpoint across a stop/start fault test.
+ * restarted emulator, so clients keep one endpoint across a stop/start fault test; `addFault()`
+ * makes it fail the requests a test selects (local/fault-proxy.ts).
  */
-export async function startCountingProxy(
-  target: string,
-): Promise<RunningEmulator & { requests: ProxiedRequest[]; retarget(target: string): void }> {
-  const http = await import("node:http");
-  let upstream = new URL(target);
-  const requests: ProxiedRequest[] = [];
-  const server = http.createServer((req, res) => {
-    requests.push({ method: req.method ?? "", url: req.url ?? "" });
-    const forward = http.request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    // An upstream that is down looks to the client like a dropped connection, as S3 outages do.
-    forward.on("error", () => res.destroy());
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  let stopped: Promise<void> | undefined;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    requests,
-    retarget: (next) => {
-      upstream = new URL(next);
-    },
-    stop: () =>
-      (stopped ??= new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      })),
-  };
+export async function startCountingProxy(target: string): Promise<FaultProxy> {
+  return startFaultProxy(target);
 }
