@@ -3,7 +3,8 @@
  * clients (see docs/payload.md). No Pulumi import: usable from Lambda code and any Node application.
  *
  * - Pointer codec: {@link formatPointer}, {@link parsePointer}.
- * - Writers: {@link publishToSns}, {@link sendToSqs} (offload over the threshold, then publish).
+ * - Writers: {@link publishToSns}, {@link sendToSqs} (offload over the threshold, then publish);
+ *   {@link publishBatchToSns}, {@link sendBatchToSqs} (the same per entry, up to 10 per request).
  * - Readers: {@link resolveSqsMessage} (ReceiveMessage), {@link resolveSqsRecord} (SQS → Lambda),
  *   {@link resolveSnsRecord} (SNS → Lambda), with `acceptEnvelope` for SNS → SQS without raw delivery.
  * - Store: {@link uploadPayload}, {@link copyPayload}, {@link openPayload} for direct use.
@@ -51,7 +52,23 @@ export {
   type SnsPublishInput,
   type SqsSendInput,
   type WriteResult,
+  type FifoIds,
+  isFifoTarget,
 } from "./writer";
+export {
+  publishBatchToSns,
+  sendBatchToSqs,
+  MAX_BATCH_ENTRIES,
+  SNS_DEFAULT_BATCH_BYTES,
+  SQS_DEFAULT_BATCH_BYTES,
+  type BatchOptions,
+  type BatchEntryInput,
+  type SnsBatchEntry,
+  type SqsBatchEntry,
+  type BatchSuccess,
+  type BatchFailure,
+  type BatchResult,
+} from "./batch";
 export {
   resolveSqsMessage,
   receiveFromSqs,

@@ -76,7 +76,8 @@ export interface WriteResult {
   sha256?: string;
 }
 
-interface PreparedMessage {
+/** A message ready to send: the body or pointer, with the marker when offloaded. */
+export interface PreparedMessage {
   body: string;
   attributes: MessageAttributes;
   offloaded: boolean;
@@ -85,7 +86,7 @@ interface PreparedMessage {
   sha256?: string;
 }
 
-function validateWriterOptions(options: WriterOptions): number {
+export function validateWriterOptions(options: WriterOptions): number {
   validateStoreOptions(options);
   const threshold = options.threshold ?? DEFAULT_THRESHOLD;
   if (!Number.isInteger(threshold) || threshold < 0 || threshold > MAX_THRESHOLD) {
@@ -127,7 +128,11 @@ async function peek(
   };
 }
 
-async function prepare(input: PayloadInput, options: WriterOptions): Promise<PreparedMessage> {
+/**
+ * Offloads the payload when the size rule says so (the upload finishes first) and returns what to
+ * send. Shared by the single and batch writers, so both apply the same rule.
+ */
+export async function prepare(input: PayloadInput, options: WriterOptions): Promise<PreparedMessage> {
   const threshold = validateWriterOptions(options);
   validateUserAttributes(input.attributes);
   const attributes = input.attributes ?? {};
@@ -190,10 +195,63 @@ async function prepare(input: PayloadInput, options: WriterOptions): Promise<Pre
   };
 }
 
-function result(prepared: PreparedMessage, messageId: string | undefined): WriteResult {
+export function result(prepared: PreparedMessage, messageId: string | undefined): WriteResult {
   if (!messageId) throw new Error("the publish response carried no MessageId");
   const { offloaded, pointer, size, sha256 } = prepared;
   return { messageId, offloaded, ...(pointer ? { pointer } : {}), size, sha256 };
+}
+
+/** SNS topic and SQS queue names of FIFO targets must end in ".fifo" (CreateTopic, CreateQueue). */
+export function isFifoTarget(topicArnOrQueueUrl: string): boolean {
+  return topicArnOrQueueUrl.endsWith(".fifo");
+}
+
+// MessageGroupId and MessageDeduplicationId: 1-128 characters of alphanumerics and ASCII
+// punctuation (SNS Publish / SQS SendMessage API reference).
+const FIFO_ID = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
+
+export interface FifoIds {
+  messageGroupId?: string;
+  messageDeduplicationId?: string;
+}
+
+/**
+ * Checks the group id before anything is uploaded: a FIFO target refuses a message without one.
+ * @throws PayloadError (InvalidOption) naming the field and the value.
+ */
+export function checkFifoIds(target: string, ids: FifoIds): void {
+  for (const field of ["messageGroupId", "messageDeduplicationId"] as const) {
+    const value = ids[field];
+    if (value !== undefined && (typeof value !== "string" || !FIFO_ID.test(value))) {
+      throw new PayloadError(
+        "InvalidOption",
+        `${field} must be 1-128 alphanumeric or punctuation characters, got ${JSON.stringify(value)}`,
+      );
+    }
+  }
+  if (isFifoTarget(target) && ids.messageGroupId === undefined) {
+    throw new PayloadError(
+      "InvalidOption",
+      `messageGroupId is required to send to the FIFO target ${target}`,
+    );
+  }
+}
+
+/**
+ * The ids to send. On a FIFO target without a producer-given deduplication id, the payload's SHA-256
+ * is used: content-based deduplication hashes the body, and an offloaded body is a pointer whose
+ * random key differs on every send, so the same payload sent twice would never be deduplicated.
+ * Attributes are not part of the id, as they are not part of content-based deduplication.
+ */
+export function fifoIds(target: string, ids: FifoIds, prepared: PreparedMessage): FifoIds {
+  if (!isFifoTarget(target) || ids.messageDeduplicationId !== undefined) return ids;
+  if (prepared.sha256 === undefined) {
+    throw new PayloadError(
+      "InvalidOption",
+      `messageDeduplicationId is required for a copied source without a payload-sha256 tag: its SHA-256 is unknown`,
+    );
+  }
+  return { ...ids, messageDeduplicationId: prepared.sha256 };
 }
 
 /**
@@ -212,15 +270,17 @@ export async function publishToSns(
       `topicArn must be an SNS topic ARN, got ${JSON.stringify(input.topicArn)}`,
     );
   }
+  checkFifoIds(input.topicArn, input);
   const prepared = await prepare(input, options);
+  const ids = fifoIds(input.topicArn, input, prepared);
   const out = await sns.send(
     new PublishCommand({
       TopicArn: input.topicArn,
       Message: prepared.body,
       MessageAttributes: prepared.attributes,
       Subject: input.subject,
-      MessageGroupId: input.messageGroupId,
-      MessageDeduplicationId: input.messageDeduplicationId,
+      MessageGroupId: ids.messageGroupId,
+      MessageDeduplicationId: ids.messageDeduplicationId,
     }),
   );
   return result(prepared, out.MessageId);
@@ -238,15 +298,17 @@ export async function sendToSqs(
       `queueUrl must be an SQS queue URL, got ${JSON.stringify(input.queueUrl)}`,
     );
   }
+  checkFifoIds(input.queueUrl, input);
   const prepared = await prepare(input, options);
+  const ids = fifoIds(input.queueUrl, input, prepared);
   const out = await sqs.send(
     new SendMessageCommand({
       QueueUrl: input.queueUrl,
       MessageBody: prepared.body,
       MessageAttributes: prepared.attributes,
       DelaySeconds: input.delaySeconds,
-      MessageGroupId: input.messageGroupId,
-      MessageDeduplicationId: input.messageDeduplicationId,
+      MessageGroupId: ids.messageGroupId,
+      MessageDeduplicationId: ids.messageDeduplicationId,
     }),
   );
   return result(prepared, out.MessageId);

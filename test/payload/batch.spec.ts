@@ -1,0 +1,366 @@
+import * as assert from "node:assert/strict";
+import { S3Client } from "@aws-sdk/client-s3";
+import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from "@aws-sdk/client-sqs";
+import {
+  PayloadError,
+  openPayload,
+  publishBatchToSns,
+  publishToSns,
+  resolveSqsMessage,
+  sendBatchToSqs,
+  type BatchOptions,
+  type ResolvedMessage,
+  type SnsBatchEntry,
+} from "../../messaging/payload";
+import {
+  emulatorClientConfig,
+  startFauxqs,
+  startS3rver,
+  type RunningEmulator,
+  type RunningS3rver,
+} from "../support/emulators";
+import { subscribeNewQueue } from "../support/topics";
+import { drain, sha256 } from "./helpers";
+
+const BUCKET = "batch-payloads";
+const KiB = 1024;
+
+/** Distinct text of `size` bytes, so no two entries are equal by accident. */
+const text = (size: number, tag: string) => `${tag}:`.padEnd(size, "x");
+
+describe("batch writers against fauxqs (SNS, SQS) and s3rver (S3)", function () {
+  let fauxqs: RunningEmulator;
+  let s3rver: RunningS3rver;
+  let s3: S3Client;
+  let sns: SNSClient;
+  let sqs: SQSClient;
+  let options: BatchOptions;
+  /** Bytes (bodies plus attributes) and entry count of each batch request sent. */
+  const requests: { command: string; entries: number; bytes: number }[] = [];
+
+  before(async () => {
+    [fauxqs, s3rver] = await Promise.all([startFauxqs(), startS3rver({ buckets: [BUCKET] })]);
+    s3 = new S3Client(emulatorClientConfig(s3rver.endpoint));
+    sns = new SNSClient(emulatorClientConfig(fauxqs.endpoint));
+    sqs = new SQSClient(emulatorClientConfig(fauxqs.endpoint));
+    options = { s3, bucket: BUCKET, keyPrefix: "payloads/" };
+    const record = (command: string, entries: { body: string; attrs?: Record<string, unknown> }[]) =>
+      requests.push({
+        command,
+        entries: entries.length,
+        bytes: entries.reduce(
+          (n, e) => n + Buffer.byteLength(e.body) + Buffer.byteLength(JSON.stringify(e.attrs ?? {})),
+          0,
+        ),
+      });
+    sns.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { PublishBatchRequestEntries?: { Message: string }[] };
+        if (context.commandName === "PublishBatchCommand")
+          record(
+            "PublishBatch",
+            (input.PublishBatchRequestEntries ?? []).map((e) => ({ body: e.Message })),
+          );
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Entries?: { MessageBody: string }[] };
+        if (context.commandName === "SendMessageBatchCommand")
+          record(
+            "SendMessageBatch",
+            (input.Entries ?? []).map((e) => ({ body: e.MessageBody })),
+          );
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+  });
+
+  after(async () => {
+    s3?.destroy();
+    await Promise.all([fauxqs?.stop(), s3rver?.stop()]);
+  });
+
+  beforeEach(() => {
+    requests.length = 0;
+  });
+
+  /** Receives (and deletes) until `expected` messages came or the queue stayed empty for a while. */
+  async function receiveAll(
+    queueUrl: string,
+    expected: number,
+  ): Promise<{ raw: Message; message: ResolvedMessage }[]> {
+    const out: { raw: Message; message: ResolvedMessage }[] = [];
+    for (let tries = 0; out.length < expected && tries < 4; tries++) {
+      const got = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          MessageAttributeNames: ["All"],
+          MessageSystemAttributeNames: ["All"],
+        }),
+      );
+      for (const raw of got.Messages ?? []) {
+        out.push({ raw, message: resolveSqsMessage(raw, { s3, allowedBuckets: [BUCKET] }) });
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: raw.ReceiptHandle }));
+      }
+    }
+    return out;
+  }
+
+  async function digestOf(message: ResolvedMessage): Promise<string> {
+    return (await drain(await message.stream())).sha256;
+  }
+
+  it("publishes 25 entries in 3 requests of at most 10, offloading the large ones, and every payload arrives intact", async () => {
+    const topicArn = (await sns.send(new CreateTopicCommand({ Name: "batch-std" }))).TopicArn!;
+    const queue = await subscribeNewQueue(sns, sqs, topicArn, "batch-std-q");
+    const entries: SnsBatchEntry[] = Array.from({ length: 25 }, (_, i) => ({
+      id: `e${i}`,
+      body: text(i % 5 === 0 ? 300 * KiB : 1 * KiB, `m${i}`),
+      attributes: { n: { DataType: "Number", StringValue: String(i) } },
+    }));
+    const out = await publishBatchToSns(sns, topicArn, entries, options);
+    assert.equal(out.failed.length, 0, JSON.stringify(out.failed));
+    assert.equal(out.requests, 3);
+    assert.deepEqual(
+      requests.map((r) => r.entries),
+      [10, 10, 5],
+    );
+    assert.deepEqual(
+      out.successful.map((s) => s.id),
+      entries.map((e) => e.id),
+    );
+    assert.deepEqual(
+      out.successful.filter((s) => s.offloaded).map((s) => s.id),
+      ["e0", "e5", "e10", "e15", "e20"],
+    );
+    const received = await receiveAll(queue.url, 25);
+    assert.equal(received.length, 25);
+    const sent = new Map(entries.map((e) => [sha256(e.body as string), e]));
+    for (const { message } of received) {
+      const digest = await digestOf(message);
+      const entry = sent.get(digest);
+      assert.ok(entry, `received a payload that was not sent (sha256 ${digest})`);
+      assert.equal(message.attributes.n.StringValue, entry.id.slice(1));
+      sent.delete(digest);
+    }
+    assert.equal(sent.size, 0);
+  });
+
+  it("splits SQS requests at the 1 MiB aggregate limit instead of failing them (4 × 250,000 fit, the fifth goes alone)", async () => {
+    const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "batch-agg" }))).QueueUrl!;
+    const entries = Array.from({ length: 5 }, (_, i) => ({ id: `big${i}`, body: text(250_000, `b${i}`) }));
+    const out = await sendBatchToSqs(sqs, queueUrl, entries, options);
+    assert.equal(out.failed.length, 0, JSON.stringify(out.failed));
+    assert.deepEqual(
+      requests.map((r) => r.entries),
+      [4, 1],
+    );
+    assert.ok(requests.every((r) => r.bytes <= 1_048_576));
+    assert.ok(out.successful.every((s) => !s.offloaded));
+  });
+
+  it("keeps SNS requests under 262,144 bytes counting attributes and the marker: exactly the limit fits one request, one byte more splits it", async () => {
+    const topicArn = (await sns.send(new CreateTopicCommand({ Name: "batch-agg" }))).TopicArn!;
+    // attribute "k" String "v": 1 + 6 + 1 = 8 bytes counted per entry.
+    const attributes = { k: { DataType: "String", StringValue: "v" } };
+    const half = 131_072 - 8;
+    const fits = await publishBatchToSns(
+      sns,
+      topicArn,
+      [
+        { id: "a", body: text(half, "a"), attributes },
+        { id: "b", body: text(half, "b"), attributes },
+      ],
+      options,
+    );
+    assert.equal(fits.requests, 1);
+    const over = await publishBatchToSns(
+      sns,
+      topicArn,
+      [
+        { id: "a", body: text(half, "a"), attributes },
+        { id: "b", body: text(half + 1, "b"), attributes },
+      ],
+      options,
+    );
+    assert.equal(over.requests, 2);
+    assert.equal(over.successful.length, 2);
+  });
+
+  it("reports a partial failure per entry: the refused entry with its code, the others sent; an offloaded entry of a failed request names its object", async () => {
+    const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "batch-partial" }))).QueueUrl!;
+    const out = await sendBatchToSqs(
+      sqs,
+      queueUrl,
+      [
+        { id: "ok1", body: "fine" },
+        // U+0001 is outside the characters SQS accepts in a body: SQS fails this entry alone.
+        { id: "ctl", body: "bad \u0001 char" },
+        {
+          id: "attr",
+          body: "x",
+          attributes: { ExtendedPayloadSize: { DataType: "Number", StringValue: "1" } },
+        },
+        { id: "ok2", body: text(300 * KiB, "ok2") },
+      ],
+      options,
+    );
+    assert.deepEqual(
+      out.successful.map((s) => s.id),
+      ["ok1", "ok2"],
+    );
+    assert.deepEqual(
+      out.failed.map((f) => [f.id, f.code, f.senderFault]),
+      [
+        ["ctl", "InvalidMessageContents", true],
+        ["attr", "InvalidAttribute", true],
+      ],
+    );
+    assert.match(out.failed[1].reason, /ExtendedPayloadSize.*reserved/);
+
+    // A request that fails as a whole (the queue does not exist): every entry is reported, and the
+    // offloaded one names its orphaned object, which is still there to delete.
+    const missing = queueUrl.replace(/batch-partial$/, "no-such-queue");
+    const lost = await sendBatchToSqs(
+      sqs,
+      missing,
+      [
+        { id: "small", body: "s" },
+        { id: "large", body: text(300 * KiB, "large") },
+      ],
+      options,
+    );
+    assert.equal(lost.successful.length, 0);
+    assert.deepEqual(
+      lost.failed.map((f) => f.id),
+      ["small", "large"],
+    );
+    assert.equal(lost.failed[0].pointer, undefined);
+    const orphan = lost.failed[1].pointer;
+    assert.ok(orphan, "the offloaded entry's object is named for cleanup");
+    const stored = await openPayload(orphan, { s3, allowedBuckets: [BUCKET] });
+    assert.equal((await drain(stored)).sha256, sha256(text(300 * KiB, "large")));
+  });
+
+  it("refuses duplicate or invalid entry ids and a threshold above the aggregate limit before any upload", async () => {
+    const queueUrl = "http://127.0.0.1:1/000000000000/never";
+    await assert.rejects(
+      () =>
+        sendBatchToSqs(
+          sqs,
+          queueUrl,
+          [
+            { id: "a", body: "1" },
+            { id: "a", body: "2" },
+          ],
+          options,
+        ),
+      (e: unknown) => e instanceof PayloadError && /entries\[1\]\.id "a" is a duplicate/.test(e.message),
+    );
+    await assert.rejects(
+      () => sendBatchToSqs(sqs, queueUrl, [{ id: "a b", body: "1" }], options),
+      /entries\[0\]\.id must be 1-80 of \[A-Za-z0-9_-\], got "a b"/,
+    );
+    await assert.rejects(
+      () =>
+        publishBatchToSns(sns, "arn:aws:sns:us-east-1:000000000000:t", [{ id: "a", body: "1" }], {
+          ...options,
+          threshold: 300_000,
+        }),
+      /threshold 300000 is above maxBatchBytes 262144/,
+    );
+  });
+
+  describe("FIFO", () => {
+    let topicArn: string;
+    let queueUrl: string;
+
+    before(async () => {
+      topicArn = (
+        await sns.send(new CreateTopicCommand({ Name: "batch.fifo", Attributes: { FifoTopic: "true" } }))
+      ).TopicArn!;
+      const url = (
+        await sqs.send(
+          new CreateQueueCommand({ QueueName: "batch-q.fifo", Attributes: { FifoQueue: "true" } }),
+        )
+      ).QueueUrl!;
+      const { SubscribeCommand } = await import("@aws-sdk/client-sns");
+      await sns.send(
+        new SubscribeCommand({
+          TopicArn: topicArn,
+          Protocol: "sqs",
+          Endpoint: `arn:aws:sqs:us-east-1:000000000000:batch-q.fifo`,
+          Attributes: { RawMessageDelivery: "true" },
+        }),
+      );
+      queueUrl = url;
+    });
+
+    it("deduplicates the same offloaded payload published twice (single and batch) by its SHA-256, though the pointers differ", async () => {
+      const payload = text(300 * KiB, "same");
+      const first = await publishToSns(sns, { topicArn, body: payload, messageGroupId: "g" }, options);
+      const second = await publishBatchToSns(
+        sns,
+        topicArn,
+        [{ id: "again", body: payload, messageGroupId: "g" }],
+        options,
+      );
+      assert.equal(second.failed.length, 0, JSON.stringify(second.failed));
+      assert.notEqual(first.pointer?.s3Key, second.successful[0].pointer?.s3Key);
+      const received = await receiveAll(queueUrl, 2);
+      assert.equal(received.length, 1, "the second publish of the same payload was deduplicated");
+      assert.equal(await digestOf(received[0].message), sha256(payload));
+      assert.equal(received[0].raw.Attributes?.MessageDeduplicationId, sha256(payload));
+    });
+
+    it("fails every later entry of a group after one of its entries failed, and still sends other groups", async () => {
+      const out = await publishBatchToSns(
+        sns,
+        topicArn,
+        [
+          { id: "a1", body: "a-1", messageGroupId: "a" },
+          {
+            id: "a2",
+            body: "a-2",
+            messageGroupId: "a",
+            attributes: { "aws.x": { DataType: "String", StringValue: "1" } },
+          },
+          { id: "b1", body: "b-1", messageGroupId: "b" },
+          { id: "a3", body: text(300 * KiB, "a-3"), messageGroupId: "a" },
+          { id: "b2", body: "b-2", messageGroupId: "b" },
+          { id: "nogroup", body: "n" },
+        ],
+        options,
+      );
+      assert.deepEqual(
+        out.successful.map((s) => s.id),
+        ["a1", "b1", "b2"],
+      );
+      assert.deepEqual(
+        out.failed.map((f) => [f.id, f.code]),
+        [
+          ["a2", "InvalidAttribute"],
+          ["a3", "PrecedingEntryFailed"],
+          ["nogroup", "InvalidOption"],
+        ],
+      );
+      assert.ok(out.failed[1].pointer, "a3 was offloaded before it was held back: its object is named");
+      assert.match(out.failed[2].reason, /messageGroupId is required/);
+      const bodies = (await receiveAll(queueUrl, 3)).map((m) => m.raw.Body);
+      assert.deepEqual(bodies.sort(), ["a-1", "b-1", "b-2"]);
+    });
+  });
+});
