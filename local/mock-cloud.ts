@@ -179,6 +179,16 @@ export function mockResource(
       set({ name: physical, arn: `arn:aws:events:${region}:${account}:rule/${path}` });
       break;
     }
+    case "aws:cloudwatch/metricAlarm:MetricAlarm":
+      id = physical;
+      set({ name: physical, arn: `arn:aws:cloudwatch:${region}:${account}:alarm:${physical}` });
+      break;
+    case "aws:cloudwatch/dashboard:Dashboard": {
+      const dashboard = str("dashboardName") ?? physical;
+      id = dashboard;
+      set({ dashboardArn: `arn:aws:cloudwatch::${account}:dashboard/${dashboard}` });
+      break;
+    }
     case "aws:cloudwatch/logGroup:LogGroup":
       id = physical;
       set({ name: physical, arn: `arn:aws:logs:${region}:${account}:log-group:${physical}` });

@@ -70,3 +70,32 @@ export const PayloadIam = {
 
 /** The handler bundles, by the name of their entry file under messaging/handlers/. */
 export type HandlerName = "publish" | "consume-queue" | "consume-topic";
+
+/**
+ * The custom metrics the handlers emit (Powertools Metrics, CloudWatch embedded metric format) and
+ * the dashboard reads. A CloudWatch metric is identified by its namespace, name and exact set of
+ * dimensions, so both sides take all three from here. Dimensions stay bounded: the part (service),
+ * the subscriber's name and the path (inline or offloaded), never a message ID or an object key.
+ */
+export const OperationsMetrics = {
+  /** Environment variables Powertools reads: the namespace (the topology's system name) and the service. */
+  namespaceEnv: "POWERTOOLS_METRICS_NAMESPACE",
+  serviceEnv: "POWERTOOLS_SERVICE_NAME",
+  /** The service dimension of each part's metrics. */
+  publisherService: "publisher",
+  subscriberService: "subscriber",
+  dimensions: { service: "service", subscriber: "subscriber", path: "path" },
+  paths: ["inline", "offloaded"],
+  /** Per message: 1 (with its path), 1 when it went through S3, its size, the resolve time. */
+  messages: "messages",
+  offloaded: "offloaded",
+  payloadBytes: "payloadBytes",
+  resolveMs: "resolveMs",
+  /** Per message that failed: its checksum did not match, or its payload object had expired. */
+  verifyFailed: "verifyFailed",
+  expiredPayload: "expiredPayload",
+  /** Per batch or invocation: how many messages failed. */
+  failures: "failures",
+} as const;
+
+export type MessagePath = (typeof OperationsMetrics.paths)[number];

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { HandlerName } from "./contract";
 import { handlerBundle } from "./handlers/build";
-import { PolicyDocument, serviceTrustPolicy } from "./policies";
+import { PolicyDocument, serviceTrustPolicy, tracingStatement } from "./policies";
 
 export interface HandlerFunctionArgs {
   /** Which bundle of messaging/handlers/ the function runs. */
@@ -18,6 +18,8 @@ export interface HandlerFunctionArgs {
   timeoutSeconds: number;
   memoryMb: number;
   logRetentionDays: number;
+  /** X-Ray active tracing (and the role's permission to send traces). */
+  tracing: boolean;
 }
 
 /** Names Lambda rejects in a function's environment (docs/messaging.md, "AWS pitfalls"). */
@@ -47,7 +49,14 @@ export class HandlerFunction extends pulumi.ComponentResource {
     );
     const rolePolicy = new aws.iam.RolePolicy(
       `${name}-policy`,
-      { role: this.role.name, policy: pulumi.output(args.policy).apply((p) => JSON.stringify(p)) },
+      {
+        role: this.role.name,
+        policy: pulumi
+          .output(args.policy)
+          .apply((p) =>
+            JSON.stringify(args.tracing ? { ...p, Statement: [...p.Statement, tracingStatement()] } : p),
+          ),
+      },
       { parent: this },
     );
     this.function = new aws.lambda.Function(
@@ -63,6 +72,8 @@ export class HandlerFunction extends pulumi.ComponentResource {
         memorySize: args.memoryMb,
         environment: { variables: pulumi.output(args.environment).apply(checkEnvironment) },
         loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
+        // Active: the function samples and sends traces itself; PassThrough only forwards a header.
+        tracingConfig: { mode: args.tracing ? "Active" : "PassThrough" },
       },
       // The policy must exist before the first invocation can use it.
       { parent: this, dependsOn: [rolePolicy, this.logGroup] },

@@ -2,6 +2,8 @@
 export * from "./topology";
 export * from "./naming";
 export * from "./policies";
+export * from "./operations";
+export { AlarmTopic, PartAlarms } from "./alarms";
 export { Publisher } from "./publisher";
 export { QueueSubscriber } from "./queue-subscriber";
 export { DirectSubscriber } from "./direct-subscriber";

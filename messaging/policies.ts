@@ -401,3 +401,74 @@ export function serviceTrustPolicy(service: string, account?: string): PolicyDoc
     ...(account ? { Condition: { StringEquals: { "aws:SourceAccount": account } } } : {}),
   } as PolicyStatement);
 }
+
+/**
+ * Where CloudWatch alarms of this stack may publish from: the account, and an alarm name pattern
+ * in one Region. Both the alarm topic policy and its key policy pin CloudWatch to these with
+ * aws:SourceAccount and aws:SourceArn, so another account's alarm (a confused deputy) cannot use them.
+ */
+export interface AlarmSource {
+  account: string;
+  region: string;
+  topicArn: string;
+  /** Every alarm name of the stack starts with this (e.g. "fieldnotes-dev-"). */
+  alarmNamePrefix: string;
+}
+
+const alarmSourceCondition = (src: AlarmSource): PolicyStatement["Condition"] => ({
+  StringEquals: { "aws:SourceAccount": src.account },
+  ArnLike: {
+    "aws:SourceArn": `arn:aws:cloudwatch:${src.region}:${src.account}:alarm:${src.alarmNamePrefix}*`,
+  },
+});
+
+/** Alarm topic policy: only CloudWatch, for this stack's alarms, may publish; nobody without TLS. */
+export function alarmTopicPolicy(src: AlarmSource): PolicyDocument {
+  return doc(
+    {
+      Sid: "StackAlarmsMayPublish",
+      Effect: "Allow",
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Action: "sns:Publish",
+      Resource: src.topicArn,
+      Condition: alarmSourceCondition(src),
+    },
+    {
+      // Same-account identities could otherwise publish fake alarms with an identity policy alone.
+      Sid: "OnlyCloudWatchPublishes",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "sns:Publish",
+      Resource: src.topicArn,
+      Condition: { StringNotEquals: { "aws:PrincipalServiceName": "cloudwatch.amazonaws.com" } },
+    },
+    denyInsecureTransport("sns:*", src.topicArn),
+  );
+}
+
+/**
+ * Key policy of the alarm topic's key. CloudWatch must generate and decrypt data keys to publish
+ * to an SSE-KMS topic, and the AWS managed alias/aws/sns key cannot admit it (its policy is fixed),
+ * so alarms sent to a topic under that key are dropped without an error.
+ */
+export function alarmKeyPolicy(src: AlarmSource): PolicyDocument {
+  return doc(accountAdministersKey(src.account), {
+    Sid: "StackAlarmsEncryptThroughSns",
+    Effect: "Allow",
+    Principal: { Service: "cloudwatch.amazonaws.com" },
+    Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+    Resource: "*",
+    Condition: alarmSourceCondition(src),
+  });
+}
+
+/** X-Ray: what a traced function or state machine needs to send its segments. */
+export function tracingStatement(extra: string[] = []): PolicyStatement {
+  return {
+    Sid: "SendTraces",
+    Effect: "Allow",
+    // X-Ray's trace APIs take no resource: "*" is the only resource they accept.
+    Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords", ...extra],
+    Resource: "*",
+  };
+}

@@ -19,6 +19,8 @@ import { MessagingTopology } from "./topology";
 export interface PublisherArgs {
   /** The whole system: the publisher's policies name every subscriber of it. */
   topology: MessagingTopology;
+  /** X-Ray active tracing on the function. */
+  tracing: boolean;
 }
 
 /**
@@ -128,6 +130,7 @@ export class Publisher extends pulumi.ComponentResource {
         timeoutSeconds: topology.publisher.timeoutSeconds,
         memoryMb: topology.publisher.memoryMb,
         logRetentionDays: topology.logRetentionDays,
+        tracing: args.tracing,
       },
       child,
     );

@@ -16,6 +16,8 @@ export interface QueueSubscriberArgs {
   ecsNetwork?: EcsNetwork;
   /** This subscriber's account in the TOPIC's Region: a subscription made in any other Region fails. */
   topicRegionProvider: aws.Provider;
+  /** X-Ray active tracing on the function (and the state machine it starts). */
+  tracing: boolean;
 }
 
 /**

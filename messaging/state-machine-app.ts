@@ -1,10 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { SubscriberNames } from "./naming";
-import { serviceTrustPolicy } from "./policies";
+import { serviceTrustPolicy, tracingStatement } from "./policies";
 
 export interface StateMachineAppArgs {
   names: SubscriberNames;
+  /** X-Ray tracing of each execution (and the role's permission to send traces). */
+  tracing: boolean;
 }
 
 /**
@@ -26,6 +28,20 @@ export class StateMachineApp extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const policy =
+      args.tracing &&
+      new aws.iam.RolePolicy(
+        `${name}-policy`,
+        {
+          role: role.name,
+          // Step Functions also reads the sampling rules before it sends segments.
+          policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [tracingStatement(["xray:GetSamplingRules", "xray:GetSamplingTargets"])],
+          }),
+        },
+        { parent: this },
+      );
     this.stateMachine = new aws.sfn.StateMachine(
       name,
       {
@@ -33,8 +49,9 @@ export class StateMachineApp extends pulumi.ComponentResource {
         type: "STANDARD",
         roleArn: role.arn,
         definition: JSON.stringify(stateMachineDefinition()),
+        tracingConfiguration: { enabled: args.tracing },
       },
-      { parent: this },
+      { parent: this, dependsOn: policy ? [policy] : [] },
     );
     this.registerOutputs({ stateMachineArn: this.stateMachine.arn });
   }

@@ -24,9 +24,10 @@ export function createDownstream(
   topology: MessagingTopology,
   sub: SubscriberTopology,
   names: SubscriberNames,
+  tracing: boolean,
 ): DownstreamRefs {
   if (sub.downstream === "stepfunctions") {
-    const app = new StateMachineApp(`${name}-app`, { names }, { parent });
+    const app = new StateMachineApp(`${name}-app`, { names, tracing }, { parent });
     return { stateMachineArn: app.stateMachine.arn };
   }
   if (sub.downstream === "ecs") {
@@ -54,12 +55,17 @@ export function createConsumer(
   parent: pulumi.Resource,
   name: string,
   handler: HandlerName,
-  args: { topology: MessagingTopology; subscriber: SubscriberTopology; ecsNetwork?: EcsNetwork },
+  args: {
+    topology: MessagingTopology;
+    subscriber: SubscriberTopology;
+    ecsNetwork?: EcsNetwork;
+    tracing: boolean;
+  },
   pub: PublisherNames,
   names: SubscriberNames,
 ): aws.lambda.Function {
   const { topology, subscriber: sub } = args;
-  const downstream = createDownstream(parent, name, topology, sub, names);
+  const downstream = createDownstream(parent, name, topology, sub, names, args.tracing);
   return new HandlerFunction(
     `${name}-consumer`,
     {
@@ -72,6 +78,7 @@ export function createConsumer(
       timeoutSeconds: sub.timeoutSeconds,
       memoryMb: sub.memoryMb,
       logRetentionDays: topology.logRetentionDays,
+      tracing: args.tracing,
     },
     { parent },
   ).function;

@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { AlarmTopic, PartAlarms } from "./alarms";
 import { DirectSubscriber } from "./direct-subscriber";
+import { dashboardBody, OperatedPart, OperationsSettings, operationsNames, partAlarms } from "./operations";
 import { Publisher } from "./publisher";
 import { QueueSubscriber } from "./queue-subscriber";
 import { MessagingSelection } from "./topology";
@@ -17,6 +19,12 @@ export interface MessagingSystemArgs {
   selection: MessagingSelection;
   /** One explicit provider per part (built by the caller, never here). */
   providers: PartProviders;
+  /** Alarms, dashboard and tracing; all on by default (see operations.ts). */
+  operations: OperationsSettings;
+  /** The stack's name: its alarms, alarm topics and dashboards carry it. */
+  stack: string;
+  /** The (memoised) provider of an account and Region, for alarms in a part's other Region. */
+  providerFor: (account: string, region: string) => aws.Provider;
 }
 
 /** Stack outputs of the messaging parts this stack deployed. */
@@ -28,6 +36,8 @@ export interface MessagingOutputs {
     functionName: pulumi.Output<string>;
   };
   subscribers: Record<string, { functionName: pulumi.Output<string>; queueUrl?: pulumi.Output<string> }>;
+  /** The alarm topic of each account and Region ("account/region" → ARN), when alarms are on. */
+  alarmTopics?: Record<string, pulumi.Output<string>>;
 }
 
 /** The messaging half of the system: the parts (publisher, subscribers) this stack owns. */
@@ -36,18 +46,26 @@ export class MessagingSystem extends pulumi.ComponentResource {
 
   constructor(name: string, args: MessagingSystemArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fieldnotes:messaging:MessagingSystem", name, {}, opts);
-    const { selection, providers } = args;
+    const { selection, providers, operations } = args;
     const { topology } = selection;
     this.outputs = { subscribers: {} };
+    const parts: {
+      part: OperatedPart;
+      component: pulumi.ComponentResource;
+      account: string;
+      region: string;
+    }[] = [];
 
     if (selection.publisher) {
       if (!providers.publisher)
         throw new Error("MessagingSystem: the publisher part needs providers.publisher");
       const publisher = new Publisher(
         "publisher",
-        { topology },
+        { topology, tracing: operations.tracing },
         { parent: this, provider: providers.publisher },
       );
+      const { account, region } = topology.publisher;
+      parts.push({ part: { kind: "publisher" }, component: publisher, account, region });
       this.outputs.publisher = {
         topicArn: publisher.topic.arn,
         bucketName: publisher.bucket.bucket,
@@ -64,18 +82,78 @@ export class MessagingSystem extends pulumi.ComponentResource {
         subscriber: sub,
         ecsNetwork: selection.ecsNetworks[sub.name],
         topicRegionProvider: p.topicRegion,
+        tracing: operations.tracing,
       };
       const childOpts = { parent: this, provider: p.home };
       if (sub.delivery === "sqs") {
         const part = new QueueSubscriber(`subscriber-${sub.name}`, common, childOpts);
         this.outputs.subscribers[sub.name] = { functionName: part.function.name, queueUrl: part.queue.url };
+        parts.push({ part: { kind: "subscriber", subscriber: sub }, component: part, ...sub });
       } else {
         const part = new DirectSubscriber(`subscriber-${sub.name}`, common, childOpts);
         this.outputs.subscribers[sub.name] = { functionName: part.function.name };
+        parts.push({ part: { kind: "subscriber", subscriber: sub }, component: part, ...sub });
+      }
+    }
+
+    const names = (account: string, region: string) =>
+      operationsNames(topology.system, args.stack, account, region);
+    const { alarms } = operations;
+    if (alarms) {
+      const topics: Record<string, pulumi.Output<string>> = {};
+      const topicFor = (account: string, region: string) => {
+        const key = `${account}/${region}`;
+        topics[key] ??= new AlarmTopic(
+          `alarms-${account}-${region}`,
+          { names: names(account, region), account, region, settings: alarms },
+          { parent: this, provider: args.providerFor(account, region) },
+        ).topic.arn;
+        return topics[key];
+      };
+      for (const { part, component, account, region } of parts) {
+        new PartAlarms(
+          `${partName(part)}-alarms`,
+          {
+            alarms: partAlarms(topology, part, alarms),
+            settings: alarms,
+            prefix: names(account, region).alarmPrefix,
+            topicFor,
+            providerFor: args.providerFor,
+          },
+          { parent: component },
+        );
+      }
+      this.outputs.alarmTopics = topics;
+    }
+
+    // One dashboard per account the stack deploys into (usually exactly one): a dashboard shows
+    // metrics of its own account, in any Region.
+    if (operations.dashboard) {
+      const byAccount = new Map<string, typeof parts>();
+      for (const p of parts) byAccount.set(p.account, [...(byAccount.get(p.account) ?? []), p]);
+      for (const [account, inAccount] of byAccount) {
+        const { region } = inAccount[0];
+        new aws.cloudwatch.Dashboard(
+          `dashboard-${account}`,
+          {
+            dashboardName: names(account, region).dashboard,
+            dashboardBody: JSON.stringify(
+              dashboardBody(
+                topology,
+                inAccount.map((p) => p.part),
+              ),
+            ),
+          },
+          { parent: this, provider: args.providerFor(account, region) },
+        );
       }
     }
     this.registerOutputs(this.outputs);
   }
+}
+
+function partName(part: OperatedPart): string {
+  return part.kind === "publisher" ? "publisher" : `subscriber-${part.subscriber.name}`;
 }
 
 /** The providers each selected part needs, from a (memoised) per-account-and-Region factory. */
