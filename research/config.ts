@@ -45,12 +45,6 @@ export interface ResearchSettings {
   processingImageUri?: string;
   /** Digest-pinned base for the JupyterLab build (defaults to the Dockerfile's sagemaker-distribution tag). */
   jupyterLabBaseImage?: string;
-  /** Also attach the original walkthrough's Studio Classic (KernelGateway) image. */
-  studioClassic: boolean;
-  /** sha256 digest of cumulusprod/pegasus-terra:1.0 for the Classic build. */
-  classicBaseDigest?: string;
-  /** A digest-pinned ECR URI of an already-pushed Classic image. */
-  classicImageUri?: string;
   /** Delete the ECR repository even when it still holds images, so destroy works. */
   forceDeleteRepository: boolean;
   /** Untagged (superseded) images kept in the repository. */
@@ -86,9 +80,6 @@ const KNOWN_KEYS = [
   "imageUri",
   "processingImageUri",
   "jupyterLabBaseImage",
-  "studioClassic",
-  "classicBaseDigest",
-  "classicImageUri",
   "forceDeleteRepository",
   "keepImages",
   "forceDestroyBucket",
@@ -97,6 +88,15 @@ const KNOWN_KEYS = [
   "processingMaxRuntimeSeconds",
   "qc",
 ] as const;
+// Keys that existed once: a stack config still holding one gets the reason instead of "unknown key".
+const REMOVED_KEYS: Record<string, string> = {
+  studioClassic:
+    "was removed: it attached a Studio Classic (KernelGateway) image to the domain this program creates, and " +
+    'new domains cannot create KernelGateway apps, so nobody could open it; delete the key (research docs, "Studio Classic option")',
+};
+REMOVED_KEYS.classicBaseDigest = REMOVED_KEYS.studioClassic;
+REMOVED_KEYS.classicImageUri = REMOVED_KEYS.studioClassic;
+
 const USER_KEYS = ["userName", "givenName", "familyName", "email", "group"] as const;
 const QC_KEYS = Object.keys(DEFAULT_QC);
 
@@ -109,7 +109,6 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/;
 export const ECR_DIGEST_URI =
   /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)@sha256:[0-9a-f]{64}$/;
 const ANY_DIGEST_IMAGE = /^[\w.-]+(?::\d+)?\/[\w./-]+(?::[\w.-]+)?@sha256:[0-9a-f]{64}$/;
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const PROCESSING_INSTANCE = /^ml\.[a-z0-9]+\.[a-z0-9]+$/;
@@ -134,6 +133,9 @@ export function parseResearchSettings(raw: unknown): ResearchSettings {
     );
   }
   const obj = raw as Record<string, unknown>;
+  for (const [removed, why] of Object.entries(REMOVED_KEYS)) {
+    if (removed in obj) throw new ConfigError(`${RESEARCH_KEY}.${removed}`, obj[removed], why);
+  }
   rejectUnknownKeys(RESEARCH_KEY, obj, KNOWN_KEYS);
   const key = (k: string) => `${RESEARCH_KEY}.${k}`;
 
@@ -201,35 +203,6 @@ export function parseResearchSettings(raw: unknown): ResearchSettings {
       "has no effect with imageUri set: nothing is built",
     );
   }
-  const studioClassic = bool(key("studioClassic"), obj.studioClassic, false);
-  const classicImageUri = optionalPattern(
-    key("classicImageUri"),
-    obj.classicImageUri,
-    ECR_DIGEST_URI,
-    DIGEST_URI_HINT,
-  );
-  const classicBaseDigest = optionalPattern(
-    key("classicBaseDigest"),
-    obj.classicBaseDigest,
-    DIGEST,
-    "must be the sha256 digest of cumulusprod/pegasus-terra:1.0 (sha256:<64 hex>)",
-  );
-  if (!studioClassic && (classicImageUri || classicBaseDigest)) {
-    throw new ConfigError(
-      key(classicImageUri ? "classicImageUri" : "classicBaseDigest"),
-      classicImageUri ?? classicBaseDigest,
-      "is set but studioClassic is not true",
-    );
-  }
-  if (studioClassic && !classicImageUri && !classicBaseDigest) {
-    throw new ConfigError(
-      key("classicBaseDigest"),
-      undefined,
-      "is required with studioClassic: the walkthrough's base tag cumulusprod/pegasus-terra:1.0 was rebuilt several " +
-        "times, so the build pins it by digest (docker buildx imagetools inspect cumulusprod/pegasus-terra:1.0), " +
-        "or set classicImageUri to an image pushed elsewhere",
-    );
-  }
 
   const keepImages = integer(key("keepImages"), obj.keepImages, 5, 1, 1000);
   const processingInstanceType = optional(obj.processingInstanceType, "ml.m5.xlarge");
@@ -253,9 +226,6 @@ export function parseResearchSettings(raw: unknown): ResearchSettings {
     imageUri,
     processingImageUri,
     jupyterLabBaseImage,
-    studioClassic,
-    classicBaseDigest,
-    classicImageUri,
     forceDeleteRepository: bool(key("forceDeleteRepository"), obj.forceDeleteRepository, true),
     keepImages,
     forceDestroyBucket: bool(key("forceDestroyBucket"), obj.forceDestroyBucket, true),

@@ -21,6 +21,8 @@ export class ResearchIdentity extends pulumi.ComponentResource {
   public readonly groupIds: Record<string, pulumi.Output<string>>;
   /** User name → Identity Store user (profiles depend on the user existing). */
   public readonly users: Record<string, aws.identitystore.User>;
+  /** User name → the user's membership of its group (the group is what the domain is assigned). */
+  public readonly memberships: Record<string, aws.identitystore.GroupMembership>;
 
   constructor(name: string, args: ResearchIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fieldnotes:research:Identity", name, {}, opts);
@@ -44,6 +46,7 @@ export class ResearchIdentity extends pulumi.ComponentResource {
     }
 
     this.users = {};
+    this.memberships = {};
     for (const user of args.users) {
       // User names may hold "@" and "."; the profile name is the same user, spelled URN-safe.
       const id = userProfileNameFor(user.userName);
@@ -58,7 +61,7 @@ export class ResearchIdentity extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      new aws.identitystore.GroupMembership(
+      this.memberships[user.userName] = new aws.identitystore.GroupMembership(
         `${name}-member-${id}`,
         {
           identityStoreId: this.identityStoreId,

@@ -1,7 +1,7 @@
 // The Pegasus image: an ECR repository, the image built for linux/amd64 and pushed, and the
-// SageMaker Image, ImageVersion and AppImageConfig that make it selectable in Studio. The default
-// flavour serves JupyterLab spaces (current Studio); the optional Classic flavour reproduces the
-// original walkthrough's KernelGateway image for existing Studio Classic domains.
+// SageMaker Image, ImageVersion and AppImageConfig that make it selectable in Studio JupyterLab
+// spaces. There is no Studio Classic (KernelGateway) flavour: the domain is created here, and new
+// domains cannot create KernelGateway apps.
 import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -9,7 +9,7 @@ import * as path from "path";
 import { parseEcrUri, repositoryArn } from "./names";
 import { repositoryLifecyclePolicy } from "./policies";
 
-/** The build context: research/image (Dockerfile, Dockerfile.classic, requirements.txt). */
+/** The build context: research/image (Dockerfile, requirements.txt). */
 export const IMAGE_CONTEXT = path.join(__dirname, "image");
 
 export interface ImageFlavourArgs {
@@ -38,8 +38,6 @@ export interface ResearchImagesArgs {
   jupyterLab: ImageFlavourArgs;
   /** With jupyterLab.imageUri: the root-user processing image pushed elsewhere (default: that same URI). */
   processingImageUri?: string;
-  /** The Studio Classic image, attached only when given. */
-  classic?: ImageFlavourArgs;
   /** Resources that must exist before an ImageVersion is created (the role's ECR pull grant). */
   versionDependsOn?: pulumi.Resource[];
 }
@@ -55,7 +53,6 @@ export interface AttachedImage {
 
 export class ResearchImages extends pulumi.ComponentResource {
   public readonly jupyterLab: AttachedImage;
-  public readonly classic?: AttachedImage;
   /** The image processing jobs run, by digest: the JupyterLab image's "processing" stage (root). */
   public readonly processingImageUri: pulumi.Output<string>;
   /** The repository built images are pushed to; undefined when every image comes from imageUri. */
@@ -66,8 +63,7 @@ export class ResearchImages extends pulumi.ComponentResource {
   constructor(name: string, args: ResearchImagesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fieldnotes:research:Images", name, {}, opts);
 
-    const flavours = [args.jupyterLab, ...(args.classic ? [args.classic] : [])];
-    const mustBuild = flavours.some((f) => !f.imageUri);
+    const mustBuild = !args.jupyterLab.imageUri;
     this.repositoryArns = imageRepositoryArns(args);
 
     let push:
@@ -139,7 +135,7 @@ export class ResearchImages extends pulumi.ComponentResource {
         {
           imageName: flavour.imageName,
           roleArn: args.roleArn,
-          displayName: tag === "classic" ? "Pegasus 1.0" : "Pegasus 1.10.2",
+          displayName: "Pegasus 1.10.2",
           description: "Pegasus single-cell analysis (Field Notes research)",
         },
         { parent: this },
@@ -170,24 +166,15 @@ export class ResearchImages extends pulumi.ComponentResource {
     this.processingImageUri = args.jupyterLab.imageUri
       ? pulumi.output(args.processingImageUri ?? args.jupyterLab.imageUri)
       : push!("processing", "Dockerfile", "processing", args.jupyterLab.buildArgs);
-    if (args.classic) {
-      this.classic = attach(args.classic, "classic", "Dockerfile.classic", undefined, {
-        kernelGatewayImageConfig: classicImageConfig(),
-      });
-    }
 
     this.registerOutputs({
       jupyterLabImageUri: this.jupyterLab.imageUri,
       processingImageUri: this.processingImageUri,
-      classicImageUri: this.classic?.imageUri,
     });
   }
 }
 
-type AppImageConfigBody = Pick<
-  aws.sagemaker.AppImageConfigArgs,
-  "jupyterLabImageConfig" | "kernelGatewayImageConfig"
->;
+type AppImageConfigBody = Pick<aws.sagemaker.AppImageConfigArgs, "jupyterLabImageConfig">;
 
 /** The JupyterLab contract: port 8888 under /jupyterlab/default, no token or password, any origin. */
 export const JUPYTERLAB_SERVER_ARGS = [
@@ -200,20 +187,15 @@ export const JUPYTERLAB_SERVER_ARGS = [
   "--no-browser",
 ];
 
-/** Pure: the AppImageConfig body of the JupyterLab image (sagemaker-user, 1000:100, its EBS home). */
+/**
+ * Pure: the AppImageConfig body of the JupyterLab image. No FileSystemConfig: CreateAppImageConfig
+ * answers one inside JupyterLabAppImageConfig with a 400 ("The FileSystemConfig object is not
+ * supported", API_JupyterLabAppImageConfig; terraform-provider-aws #35826). JupyterLab spaces run
+ * the image as 1000:100 with home /home/sagemaker-user regardless; the Dockerfile matches that.
+ */
 export function jupyterLabImageConfig() {
   return {
     containerConfig: { containerEntrypoints: ["jupyter-lab"], containerArguments: JUPYTERLAB_SERVER_ARGS },
-    fileSystemConfig: { mountPath: "/home/sagemaker-user", defaultUid: 1000, defaultGid: 100 },
-  };
-}
-
-/** Pure: the walkthrough's Classic config: kernel "python3" as "Pegasus 1.0", /root, root user. */
-export function classicImageConfig() {
-  return {
-    // Studio Classic matches the kernel spec name case-sensitively.
-    kernelSpecs: [{ name: "python3", displayName: "Pegasus 1.0" }],
-    fileSystemConfig: { mountPath: "/root", defaultUid: 0, defaultGid: 0 },
   };
 }
 
@@ -221,12 +203,11 @@ export function classicImageConfig() {
 export function imageRepositoryArns(
   args: Pick<
     ResearchImagesArgs,
-    "account" | "region" | "repositoryName" | "jupyterLab" | "classic" | "processingImageUri"
+    "account" | "region" | "repositoryName" | "jupyterLab" | "processingImageUri"
   >,
 ): string[] {
-  const flavours = [args.jupyterLab, ...(args.classic ? [args.classic] : [])];
-  const built = flavours.some((f) => !f.imageUri);
-  const external = [...flavours.map((f) => f.imageUri), args.processingImageUri]
+  const built = !args.jupyterLab.imageUri;
+  const external = [args.jupyterLab.imageUri, args.processingImageUri]
     .filter((uri): uri is string => uri !== undefined)
     .map((uri) => {
       const at = parseEcrUri(uri);

@@ -34,8 +34,6 @@ export interface ResearchOutputs {
   processingImageUri: pulumi.Output<string>;
   sagemakerImageName: pulumi.Output<string>;
   appImageConfigName: pulumi.Output<string>;
-  classicImageUri?: pulumi.Output<string>;
-  classicAppImageConfigName?: pulumi.Output<string>;
   repositoryUrl?: pulumi.Output<string>;
 }
 
@@ -77,16 +75,6 @@ export class ResearchEnvironment extends pulumi.ComponentResource {
         buildArgs: settings.jupyterLabBaseImage ? { BASE_IMAGE: settings.jupyterLabBaseImage } : undefined,
       },
       processingImageUri: settings.processingImageUri,
-      classic: settings.studioClassic
-        ? {
-            imageName: names.classicImage,
-            appImageConfigName: names.classicAppImageConfig,
-            imageUri: settings.classicImageUri,
-            buildArgs: settings.classicBaseDigest
-              ? { PEGASUS_TERRA_DIGEST: settings.classicBaseDigest }
-              : undefined,
-          }
-        : undefined,
     };
 
     const access = new aws.iam.RolePolicy(
@@ -131,11 +119,11 @@ export class ResearchEnvironment extends pulumi.ComponentResource {
         appNetworkAccessType: settings.appNetworkAccessType,
         homeEfsRetention: settings.homeEfsRetention,
         jupyterLabImage: images.jupyterLab,
-        classicImage: images.classic,
         profiles: settings.users.map((u) => ({
           profileName: userProfileNameFor(u.userName),
           userName: u.userName,
-          dependsOn: identity.users[u.userName],
+          group: u.group,
+          dependsOn: [identity.users[u.userName], identity.memberships[u.userName]],
         })),
         groupIds: identity.groupIds,
       },
@@ -192,12 +180,6 @@ export class ResearchEnvironment extends pulumi.ComponentResource {
       processingImageUri: images.processingImageUri,
       sagemakerImageName: images.jupyterLab.imageName,
       appImageConfigName: images.jupyterLab.appImageConfigName,
-      ...(images.classic
-        ? {
-            classicImageUri: images.classic.imageUri,
-            classicAppImageConfigName: images.classic.appImageConfigName,
-          }
-        : {}),
       ...(images.repositoryUrl ? { repositoryUrl: images.repositoryUrl } : {}),
     };
     this.registerOutputs(this.outputs);

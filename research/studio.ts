@@ -15,10 +15,11 @@ export interface StudioDomainArgs {
   homeEfsRetention: "Retain" | "Delete";
   /** The JupyterLab image attached to every user's spaces. */
   jupyterLabImage: AttachedImage;
-  /** The Studio Classic image, attached to KernelGateway apps when given. */
-  classicImage?: AttachedImage;
-  /** Studio profile name → Identity Center user name; the user must exist first (`dependsOn`). */
-  profiles: { profileName: string; userName: string; dependsOn: pulumi.Resource }[];
+  /**
+   * Studio profile name → Identity Center user name and group. The user, its membership of `group`
+   * and that group's assignment to the domain's application must exist before the profile.
+   */
+  profiles: { profileName: string; userName: string; group: string; dependsOn: pulumi.Resource[] }[];
   /** Group display name → Identity Store group ID, each assigned to the domain's application. */
   groupIds: Record<string, pulumi.Input<string>>;
 }
@@ -47,8 +48,23 @@ export class StudioDomain extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // AWS: a user (or a group holding it) must be assigned to the domain's Identity Center
+    // application before its user profile is created ("Add users", Studio SSO onboarding), so the
+    // assignments come first and every profile waits for its group's.
+    const assignments: Record<string, aws.ssoadmin.ApplicationAssignment> = {};
+    for (const [group, groupId] of Object.entries(args.groupIds)) {
+      assignments[group] = new aws.ssoadmin.ApplicationAssignment(
+        `${name}-access-${group}`,
+        { applicationArn: domain.singleSignOnApplicationArn, principalId: groupId, principalType: "GROUP" },
+        { parent: this },
+      );
+    }
+
     this.profileNames = args.profiles.map((p) => p.profileName);
     for (const profile of args.profiles) {
+      const assignment = assignments[profile.group];
+      if (!assignment)
+        throw new Error(`profile ${profile.profileName}: group ${profile.group} is not assigned`);
       new aws.sagemaker.UserProfile(
         `${name}-profile-${profile.profileName}`,
         {
@@ -58,15 +74,7 @@ export class StudioDomain extends pulumi.ComponentResource {
           singleSignOnUserIdentifier: "UserName",
           singleSignOnUserValue: profile.userName,
         },
-        { parent: this, dependsOn: [profile.dependsOn] },
-      );
-    }
-
-    for (const [group, groupId] of Object.entries(args.groupIds)) {
-      new aws.ssoadmin.ApplicationAssignment(
-        `${name}-access-${group}`,
-        { applicationArn: domain.singleSignOnApplicationArn, principalId: groupId, principalType: "GROUP" },
-        { parent: this },
+        { parent: this, dependsOn: [...profile.dependsOn, assignment] },
       );
     }
 
@@ -83,7 +91,7 @@ export class StudioDomain extends pulumi.ComponentResource {
  * a domain update fails while apps run (stop them first, see docs/research.md).
  */
 export function defaultUserSettings(
-  args: Pick<StudioDomainArgs, "executionRoleArn" | "jupyterLabImage" | "classicImage">,
+  args: Pick<StudioDomainArgs, "executionRoleArn" | "jupyterLabImage">,
 ): aws.types.input.sagemaker.DomainDefaultUserSettings {
   const attach = (image: AttachedImage) => ({
     imageName: image.imageName,
@@ -91,10 +99,10 @@ export function defaultUserSettings(
   });
   return {
     executionRole: args.executionRoleArn,
-    // The current Studio web portal with JupyterLab spaces; Classic is closed to new onboarding.
+    // The current Studio web portal with JupyterLab spaces. No KernelGatewayAppSettings: a new domain
+    // cannot create Studio Classic (KernelGateway) apps, so an image attached there is never usable.
     studioWebPortal: "ENABLED",
     defaultLandingUri: "studio::",
     jupyterLabAppSettings: { customImages: [attach(args.jupyterLabImage)] },
-    kernelGatewayAppSettings: args.classicImage ? { customImages: [attach(args.classicImage)] } : undefined,
   };
 }

@@ -37,7 +37,6 @@ describe("research config", () => {
     assert.equal(s.name, "fieldnotes-research");
     assert.equal(s.network, undefined, "no VPC given: the default VPC is looked up");
     assert.equal(s.homeEfsRetention, "Delete");
-    assert.equal(s.studioClassic, false);
     assert.equal(s.forceDeleteRepository, true);
     assert.deepEqual(s.qc, {
       minGenes: 500,
@@ -108,12 +107,10 @@ describe("research config", () => {
       "fieldnotes:research.imageUri",
       "pinned by digest",
     ));
-  it("refuses the Classic variant without the base image digest", () =>
-    rejects(
-      (c) => (c.studioClassic = true),
-      "fieldnotes:research.classicBaseDigest",
-      "(not set) is required with studioClassic",
-    ));
+  it("refuses the removed Studio Classic keys with the reason, not as unknown", () => {
+    for (const k of ["studioClassic", "classicBaseDigest", "classicImageUri"])
+      rejects((c) => (c[k] = k === "studioClassic" ? true : "x"), `fieldnotes:research.${k}`, "was removed");
+  });
   it("refuses a misspelt key instead of ignoring it", () =>
     rejects((c) => (c.imageURI = "x"), "fieldnotes:research.imageURI", "is not a known key"));
   it("refuses two user names that collide as Studio profile names", () =>

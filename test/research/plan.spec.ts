@@ -10,7 +10,6 @@ import { identityStoreOf } from "../../research/identity";
 const ACCOUNT = "444444444444";
 const REGION = "us-east-1";
 const DIGEST = /@sha256:[0-9a-f]{64}$/;
-const CLASSIC_DIGEST = `sha256:${"c".repeat(64)}`;
 const PUSHED = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/prebuilt/pegasus@sha256:${"b".repeat(64)}`;
 
 type Policy = { Version?: string; Statement: Record<string, unknown>[] };
@@ -77,14 +76,12 @@ async function simulate(
 
 describe("research stack plan (mock engine)", function () {
   this.timeout(120_000);
-  let plan: Plan, classic: Plan, prebuilt: Plan, publisher: Plan, badConfig: Plan, noSso: Plan;
+  let plan: Plan, explicitVpc: Plan, prebuilt: Plan, publisher: Plan, badConfig: Plan, noSso: Plan;
 
   before(async () => {
-    [plan, classic, prebuilt, publisher, badConfig, noSso] = await Promise.all([
+    [plan, explicitVpc, prebuilt, publisher, badConfig, noSso] = await Promise.all([
       planResearch().then(ok),
       planResearch({
-        studioClassic: true,
-        classicBaseDigest: CLASSIC_DIGEST,
         vpcId: "vpc-0123456789abcdef0",
         subnetIds: ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
       }).then(ok),
@@ -113,7 +110,7 @@ describe("research stack plan (mock engine)", function () {
     assert.deepEqual(domain.retentionPolicy, { homeEfsFileSystem: "Delete" });
     assert.match(domain.vpcId, /^vpc-/, "default VPC looked up");
     assert.equal(domain.subnetIds.length, 2);
-    const explicit = one(classic, "aws:sagemaker/domain:Domain").inputs as Record<string, any>;
+    const explicit = one(explicitVpc, "aws:sagemaker/domain:Domain").inputs as Record<string, any>;
     assert.equal(explicit.vpcId, "vpc-0123456789abcdef0");
     assert.deepEqual(explicit.subnetIds, ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]);
   });
@@ -167,6 +164,31 @@ describe("research stack plan (mock engine)", function () {
     }
   });
 
+  it("creates each user profile only after its user, its group membership and its group's assignment", () => {
+    // AWS: the user, or a group holding it, must be assigned to the domain's application first.
+    const config = researchConfig(plan) as { users: { userName: string; group: string }[] };
+    const users = ofType(plan, "aws:identitystore/user:User");
+    const groups = ofType(plan, "aws:identitystore/group:Group");
+    const memberships = ofType(plan, "aws:identitystore/groupMembership:GroupMembership");
+    const assignments = ofType(plan, "aws:ssoadmin/applicationAssignment:ApplicationAssignment");
+    for (const user of config.users) {
+      const profile = ofType(plan, "aws:sagemaker/userProfile:UserProfile").find(
+        (p) => p.inputs.singleSignOnUserValue === user.userName,
+      )!;
+      const created = users.find((u) => u.inputs.userName === user.userName)!;
+      const group = groups.find((g) => g.inputs.displayName === user.group)!;
+      const membership = memberships.find((m) => m.inputs.memberId === created.outputs.userId)!;
+      const assignment = assignments.find((a) => a.inputs.principalId === group.outputs.groupId)!;
+      for (const [what, urn] of [
+        ["user", created.urn],
+        ["membership", membership.urn],
+        ["group assignment", assignment.urn],
+      ]) {
+        assert.ok(profile.dependencies?.includes(urn), `${user.userName}'s profile waits for its ${what}`);
+      }
+    }
+  });
+
   it("attaches the JupyterLab image to the domain with the JupyterLab contract", () => {
     const settings = one(plan, "aws:sagemaker/domain:Domain").inputs.defaultUserSettings as Record<
       string,
@@ -177,14 +199,12 @@ describe("research stack plan (mock engine)", function () {
     assert.deepEqual(settings.jupyterLabAppSettings.customImages, [
       { imageName: image.imageName, appImageConfigName: config.appImageConfigName },
     ]);
-    assert.equal(settings.kernelGatewayAppSettings, undefined, "no Classic image unless asked");
+    // A new domain cannot create Studio Classic (KernelGateway) apps: nothing is attached there.
+    assert.equal(settings.kernelGatewayAppSettings, undefined);
     assert.equal(config.kernelGatewayImageConfig, undefined);
     const lab = config.jupyterLabImageConfig;
-    assert.deepEqual(lab.fileSystemConfig, {
-      mountPath: "/home/sagemaker-user",
-      defaultUid: 1000,
-      defaultGid: 100,
-    });
+    // CreateAppImageConfig refuses FileSystemConfig inside JupyterLabAppImageConfig (400).
+    assert.deepEqual(Object.keys(lab), ["containerConfig"]);
     for (const flag of [
       "--ServerApp.port=8888",
       "--ServerApp.base_url=/jupyterlab/default",
@@ -195,25 +215,6 @@ describe("research stack plan (mock engine)", function () {
       assert.ok(lab.containerConfig.containerArguments.includes(flag), flag);
     }
     assert.equal(image.roleArn, one(plan, "aws:iam/role:Role").outputs.arn);
-  });
-
-  it("attaches the walkthrough's KernelGateway image too when Studio Classic is on", () => {
-    const settings = one(classic, "aws:sagemaker/domain:Domain").inputs.defaultUserSettings as Record<
-      string,
-      any
-    >;
-    const configs = ofType(classic, "aws:sagemaker/appImageConfig:AppImageConfig");
-    assert.equal(configs.length, 2, "one AppImageConfig holds one of the two");
-    const kg = configs.find((c) => c.inputs.kernelGatewayImageConfig)!.inputs as Record<string, any>;
-    assert.deepEqual(kg.kernelGatewayImageConfig, {
-      kernelSpecs: [{ name: "python3", displayName: "Pegasus 1.0" }],
-      fileSystemConfig: { mountPath: "/root", defaultUid: 0, defaultGid: 0 },
-    });
-    assert.equal(settings.kernelGatewayAppSettings.customImages[0].appImageConfigName, kg.appImageConfigName);
-    assert.equal(settings.jupyterLabAppSettings.customImages.length, 1, "JupyterLab stays the default");
-    const build = ofType(classic, "docker:index/image:Image").find((i) => i.name.endsWith("-classic"))!;
-    assert.equal((build.inputs.build as any).args.PEGASUS_TERRA_DIGEST, CLASSIC_DIGEST);
-    assert.match((build.inputs.build as any).dockerfile, /research\/image\/Dockerfile\.classic$/);
   });
 
   it("builds for linux/amd64, pushes to a scanned repository and pins the ImageVersion by digest", () => {
@@ -332,7 +333,6 @@ describe("research stack plan (mock engine)", function () {
     }
     assert.match(out.imageUri, DIGEST);
     assert.equal(out.domainUrl, one(plan, "aws:sagemaker/domain:Domain").outputs.url);
-    assert.ok((classic.outputs.research as Record<string, string>).classicImageUri.match(DIGEST));
   });
 
   it("stops on a config error before registering anything, naming the key and the value", () => {
