@@ -92,7 +92,7 @@ const KNOWN_KEYS = [
 const REMOVED_KEYS: Record<string, string> = {
   studioClassic:
     "was removed: it attached a Studio Classic (KernelGateway) image to the domain this program creates, and " +
-    'new domains cannot create KernelGateway apps, so nobody could open it; delete the key (research docs, "Studio Classic option")',
+    'new domains cannot create KernelGateway apps, so nobody could open it; delete the key (docs/research.md, "Studio Classic option")',
 };
 REMOVED_KEYS.classicBaseDigest = REMOVED_KEYS.studioClassic;
 REMOVED_KEYS.classicImageUri = REMOVED_KEYS.studioClassic;
