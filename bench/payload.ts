@@ -1,34 +1,48 @@
-// Payload benchmark (not a test): for each size, on loopback s3rver (S3) and fauxqs (SNS/SQS),
+// Payload benchmark (not a test). On loopback s3rver (S3) and fauxqs (SNS/SQS), for each size:
 //  (a) bare @aws-sdk/lib-storage Upload vs the library's offload (publishToSns) of the same stream;
-//  (b) bare streaming GetObject (and one that also hashes) vs the library's resolve (GetObject + tag,
-//      verify);
-// each in its own child process, so the peak RSS of publishing and of resolving are their own.
-// It also prints the handler bundles' sizes and cold require times.
+//  (b) bare streaming GetObject, and one that also hashes, vs the library's resolve (GetObject +
+//      tag, SHA-256 verification), all three reading the same object;
+// then the p50 of an inline publish vs a bare SNS Publish, and the handlers' cold start.
+// Every transfer runs in its own child process, so its peak RSS is its own. Each round runs every
+// candidate beside its baseline, in an order rotated round by round, and a ratio is computed per
+// round: its median over the rounds, with the spread, is the figure (targets: docs/benchmarks.md).
 //
-//   npm run bench:payload -- --sizes 64MiB,512MiB,2GiB [--json FILE] [--part-size 8MiB] [--queue-size 4] [--repeat N]
-// Each pair runs --repeat times, interleaved, and the fastest of each is kept: on a shared machine a
-// single run measures the neighbours as much as the code. Default: 5 up to 128 MiB, 3 up to 512 MiB, 1 above.
-import { execFileSync, spawn } from "node:child_process";
+//   npm run bench:payload -- --help
+// The pinned SDK warns at every client that its releases after January 2027 need Node 22: noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { parseArgs as parseFlags } from "node:util";
 import { buildSync } from "esbuild";
 import { DeleteObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import type { HandlerName } from "../messaging/contract";
-import { handlerBundle } from "../messaging/handlers/build";
-import { emulatorClientConfig, emulatorEnv, startFauxqs, startS3rver } from "../test/support/emulators";
+import { emulatorClientConfig, startFauxqs, startS3rver } from "../test/support/emulators";
 import { subscribeNewQueue } from "../test/support/topics";
+import { measureColdStarts, type ColdStartFigure } from "./cold-start";
+import { formatSpread, rotation, spread, type Spread } from "./stats";
 import type { WorkerJob, WorkerResult } from "./worker";
 
 const MiB = 1024 * 1024;
 const ROOT = path.resolve(__dirname, "..");
 const BUCKET = "bench-payloads";
 
+/** The targets of docs/benchmarks.md, as the benchmark checks them (medians over the rounds). */
+export const TARGETS = {
+  offloadRatio: 0.9,
+  resolveRatio: 0.9,
+  peakRssMiB: 256,
+  inlineRatio: 1.05,
+  coldStartMs: 100,
+} as const;
+
 /** "64MiB", "2GiB", "512MB" (decimal), or plain bytes. */
-export function parseSize(text: string): number {
+export function parseSize(text: string, flag = "--sizes"): number {
   const m = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)?$/i.exec(text.trim());
-  if (!m) throw new Error(`--sizes: cannot read ${JSON.stringify(text)}; write e.g. 64MiB, 512MiB or 2GiB`);
+  if (!m) throw new Error(`${flag}: cannot read ${JSON.stringify(text)}; write e.g. 64MiB, 512MiB or 2GiB`);
   const units: Record<string, number> = {
     b: 1,
     kib: 1024,
@@ -39,59 +53,91 @@ export function parseSize(text: string): number {
     gb: 1e9,
   };
   const bytes = Math.round(Number(m[1]) * units[(m[2] ?? "b").toLowerCase()]);
-  if (bytes < 1) throw new Error(`--sizes: ${JSON.stringify(text)} must be at least 1 byte`);
+  if (bytes < 1) throw new Error(`${flag}: ${JSON.stringify(text)} must be at least 1 byte`);
   return bytes;
 }
 
-interface Options {
+const SECTIONS = ["transfers", "inline", "cold"] as const;
+type Section = (typeof SECTIONS)[number];
+
+export interface Options {
   sizes: number[];
+  /** Rounds per size (and inline and cold-start rounds). */
+  repeat: number;
+  coldRepeat: number;
   json: string;
   partSize: number;
   queueSize: number;
-  /** 0: 5 repetitions up to 128 MiB, 3 up to 512 MiB, 1 above. */
-  repeat: number;
+  sections: Section[];
 }
 
-export function parseArgs(argv: string[]): Options {
-  const opts: Options = {
-    sizes: [64 * MiB, 512 * MiB],
-    json: path.join(
-      ROOT,
-      "bench",
-      "results",
-      `payload-${new Date().toISOString().replace(/[:.]/g, "-")}.json`,
-    ),
-    partSize: 8 * MiB,
-    queueSize: 4,
-    repeat: 0,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = argv[i + 1];
-    if (flag === "--help" || flag === "-h") {
-      console.log(
-        "usage: npm run bench:payload -- [--sizes 64MiB,512MiB,2GiB] [--json FILE] [--part-size 8MiB] [--queue-size 4]",
-      );
-      process.exit(0);
-    }
-    if (value === undefined) throw new Error(`${flag} needs a value`);
-    i++;
-    if (flag === "--sizes") opts.sizes = value.split(",").map(parseSize);
-    else if (flag === "--json") opts.json = path.resolve(value);
-    else if (flag === "--part-size") opts.partSize = parseSize(value);
-    else if (flag === "--queue-size") {
-      opts.queueSize = Number(value);
-      if (!Number.isInteger(opts.queueSize) || opts.queueSize < 1)
-        throw new Error(`--queue-size must be a positive integer, got ${JSON.stringify(value)}`);
-    } else if (flag === "--repeat") {
-      opts.repeat = Number(value);
-      if (!Number.isInteger(opts.repeat) || opts.repeat < 1) {
-        throw new Error(`--repeat must be a positive integer, got ${JSON.stringify(value)}`);
-      }
-    } else throw new Error(`unknown argument ${JSON.stringify(flag)} (see --help)`);
+export const USAGE = `usage: npm run bench:payload -- [options]
+  --sizes LIST        payload sizes, comma-separated (default 64MiB,512MiB,2GiB)
+  --repeat N          interleaved rounds per size and for the inline publish (default 5)
+  --cold-repeat N     fresh processes per handler for the cold start (default 11)
+  --part-size SIZE    multipart part size for both uploaders, 5MiB-10MiB (default 8MiB)
+  --queue-size N      parts in flight for both uploaders (default 4)
+  --only LIST         sections to run: ${SECTIONS.join(",")} (default all)
+  --json FILE         where to write the figures (default bench/results/payload-<time>.json)
+  -h, --help          this text`;
+
+function positiveInteger(flag: string, text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(text)}`);
   }
+  return n;
+}
+
+/** Parses argv (without node and script). Returns undefined for --help. */
+export function parseArgs(argv: string[]): Options | undefined {
+  let values;
+  try {
+    ({ values } = parseFlags({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        sizes: { type: "string" },
+        repeat: { type: "string" },
+        "cold-repeat": { type: "string" },
+        "part-size": { type: "string" },
+        "queue-size": { type: "string" },
+        only: { type: "string" },
+        json: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${USAGE}`);
+  }
+  if (values.help) return undefined;
+  const opts: Options = {
+    sizes: (values.sizes ?? "64MiB,512MiB,2GiB").split(",").map((s) => parseSize(s)),
+    repeat: positiveInteger("--repeat", values.repeat ?? "5"),
+    coldRepeat: positiveInteger("--cold-repeat", values["cold-repeat"] ?? "11"),
+    json: path.resolve(
+      values.json ??
+        path.join(ROOT, "bench", "results", `payload-${new Date().toISOString().replace(/[:.]/g, "-")}.json`),
+    ),
+    partSize: parseSize(values["part-size"] ?? "8MiB", "--part-size"),
+    queueSize: positiveInteger("--queue-size", values["queue-size"] ?? "4"),
+    sections: [...SECTIONS],
+  };
+  if (values.only !== undefined) {
+    opts.sections = values.only.split(",").map((s) => {
+      if (!(SECTIONS as readonly string[]).includes(s.trim())) {
+        throw new Error(`--only: unknown section ${JSON.stringify(s)}; use ${SECTIONS.join(", ")}`);
+      }
+      return s.trim() as Section;
+    });
+  }
+  // S3's floor for a part is 5 MiB; fauxqs and s3rver take larger ones, but parts over 10 MiB only
+  // add memory (about (queueSize + 1) × partSize).
   if (opts.partSize < 5 * MiB || opts.partSize > 10 * MiB) {
-    throw new Error(`--part-size must be from 5MiB to 10MiB, got ${opts.partSize} bytes`);
+    throw new Error(
+      `--part-size must be from 5MiB to 10MiB, got ${values["part-size"]} (${opts.partSize} bytes)`,
+    );
   }
   return opts;
 }
@@ -106,7 +152,7 @@ export function bundleWorker(): string {
     platform: "node",
     target: "node20",
     format: "cjs",
-    // Same split as the Lambda bundles: the SDK (and lib-storage for the baseline) from node_modules.
+    // The SDK (and lib-storage for the baseline) from node_modules, the same code for both sides.
     external: ["@aws-sdk/*"],
     logLevel: "silent",
   });
@@ -129,204 +175,291 @@ function runWorker(worker: string, job: WorkerJob): Promise<WorkerResult> {
   });
 }
 
-interface BundleFigure {
-  name: HandlerName;
-  bytes: number;
-  coldRequireMs: number;
-  coldRequireWithoutSdkMs: number;
-}
-
-/** Bundle size and cold `require` time, in a fresh process each, with and without the SDK's load. */
-function measureBundles(endpoint: string): BundleFigure[] {
-  const names: HandlerName[] = ["publish", "consume-queue", "consume-topic"];
-  const env = {
-    ...process.env,
-    ...emulatorEnv({ s3: endpoint, sns: endpoint, sqs: endpoint }),
-    TOPIC_ARN: "arn:aws:sns:us-east-1:000000000000:bench",
-    PAYLOAD_BUCKET: BUCKET,
-    SUBSCRIBER_NAME: "bench",
-    PAYLOAD_BUCKET_ALLOWLIST: BUCKET,
-    DOWNSTREAM: "stepfunctions",
-    STATE_MACHINE_ARN: "arn:aws:states:us-east-1:000000000000:stateMachine:bench",
-  };
-  const time = (file: string, preload: string[]) => {
-    const script = `${preload.map((m) => `require(${JSON.stringify(m)});`).join("")}const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
-    // Median of 5 fresh processes: one cold start is noisy on a shared machine.
-    const runs = Array.from({ length: 5 }, () =>
-      Number(execFileSync(process.execPath, ["--no-warnings", "-e", script], { env, cwd: ROOT }).toString()),
-    );
-    return runs.sort((a, b) => a - b)[2];
-  };
-  return names.map((name) => {
-    const file = path.join(handlerBundle(name), "index.js");
-    const sdk = ["@aws-sdk/client-s3", "@aws-sdk/client-sns", "@aws-sdk/client-sfn"];
-    return {
-      name,
-      bytes: fs.statSync(file).size,
-      coldRequireMs: time(file, []),
-      coldRequireWithoutSdkMs: time(file, sdk),
-    };
-  });
-}
-
-const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 const label = (bytes: number) =>
-  bytes >= 1024 * MiB ? `${round(bytes / 1024 / MiB)}GiB` : `${round(bytes / MiB)}MiB`;
+  bytes >= 1024 * MiB ? `${+(bytes / 1024 / MiB).toFixed(2)}GiB` : `${+(bytes / MiB).toFixed(2)}MiB`;
+const mibps = (r: WorkerResult) => r.bytes / MiB / r.seconds;
+const loadAverage = () => os.loadavg().map((n) => +n.toFixed(2));
+
+type TransferMode = "baseline-upload" | "offload" | "baseline-get" | "baseline-get-sha256" | "resolve";
+
+interface SizeFigures {
+  size: number;
+  label: string;
+  rounds: number;
+  offload: { ratio: Spread; mibps: Spread; baselineMibps: Spread };
+  resolve: {
+    ratio: Spread;
+    /** Against a bare GetObject that also computes SHA-256: what verification alone costs. */
+    ratioToHashingBaseline: Spread;
+    mibps: Spread;
+    baselineMibps: Spread;
+    hashingBaselineMibps: Spread;
+  };
+  /** The worst over every round. */
+  peakRssMiB: { publish: number; resolve: number; baselineUpload: number; baselineGet: number };
+  /** Every round's seconds per mode, in the order they ran. */
+  seconds: Record<TransferMode, number[]>;
+  order: TransferMode[][];
+}
+
+interface Bench {
+  worker: string;
+  s3: S3Client;
+  sqs: SQSClient;
+  queueUrl: string;
+  topicArn: string;
+  common: Pick<WorkerJob, "s3Endpoint" | "snsEndpoint" | "bucket" | "partSize" | "queueSize">;
+}
+
+async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<void> {
+  for (;;) {
+    const batch = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    if (!batch.Messages?.length) return;
+    for (const m of batch.Messages)
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+  }
+}
+
+async function measureSize(bench: Bench, size: number, repeat: number): Promise<SizeFigures> {
+  const { worker, common } = bench;
+  const results = Object.fromEntries(
+    (["baseline-upload", "offload", "baseline-get", "baseline-get-sha256", "resolve"] as const).map((m) => [
+      m,
+      [] as WorkerResult[],
+    ]),
+  ) as Record<TransferMode, WorkerResult[]>;
+  const order: TransferMode[][] = [];
+  for (let round = 0; round < repeat; round++) {
+    const baselineKey = `baseline/${size}-${round}`;
+    const ran: TransferMode[] = [];
+    let offloaded: WorkerResult | undefined;
+    for (const mode of rotation(["baseline-upload", "offload"] as const, round)) {
+      const r =
+        mode === "offload"
+          ? await runWorker(worker, { ...common, mode, size, topicArn: bench.topicArn })
+          : await runWorker(worker, { ...common, mode, size, key: baselineKey });
+      results[mode].push(r);
+      ran.push(mode);
+      if (mode === "offload") offloaded = r;
+    }
+    // All three readers read the offloaded object, so they see the same bytes in the same place.
+    const key = offloaded!.key!;
+    for (const mode of rotation(["baseline-get", "resolve", "baseline-get-sha256"] as const, round)) {
+      const r =
+        mode === "resolve"
+          ? await runWorker(worker, { ...common, mode, size, queueUrl: bench.queueUrl })
+          : await runWorker(worker, { ...common, mode, size, key });
+      if (mode === "resolve" && (r.bytes !== size || r.sha256 !== offloaded!.sha256 || !r.verified)) {
+        throw new Error(
+          `resolve returned ${r.bytes} bytes, sha256 ${r.sha256} (verified ${r.verified}); sent ${size}, ${offloaded!.sha256}`,
+        );
+      }
+      results[mode].push(r);
+      ran.push(mode);
+    }
+    order.push(ran);
+    // Leave no message and no object behind: a 2 GiB run would otherwise fill the disk.
+    await drainQueue(bench.sqs, bench.queueUrl);
+    await bench.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: baselineKey }));
+    await bench.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    process.stdout.write(
+      `  round ${round + 1}/${repeat}: ${ran.map((m) => `${m} ${results[m].at(-1)!.seconds.toFixed(2)}s`).join(", ")}\n`,
+    );
+  }
+  const perRound = (a: TransferMode, b: TransferMode) =>
+    results[a].map((r, i) => mibps(r) / mibps(results[b][i]));
+  const rates = (m: TransferMode) => spread(results[m].map(mibps), 1);
+  const peak = (m: TransferMode) => +Math.max(...results[m].map((r) => r.peakRssMiB)).toFixed(1);
+  return {
+    size,
+    label: label(size),
+    rounds: repeat,
+    offload: {
+      ratio: spread(perRound("offload", "baseline-upload")),
+      mibps: rates("offload"),
+      baselineMibps: rates("baseline-upload"),
+    },
+    resolve: {
+      ratio: spread(perRound("resolve", "baseline-get")),
+      ratioToHashingBaseline: spread(perRound("resolve", "baseline-get-sha256")),
+      mibps: rates("resolve"),
+      baselineMibps: rates("baseline-get"),
+      hashingBaselineMibps: rates("baseline-get-sha256"),
+    },
+    peakRssMiB: {
+      publish: peak("offload"),
+      resolve: peak("resolve"),
+      baselineUpload: peak("baseline-upload"),
+      baselineGet: peak("baseline-get"),
+    },
+    seconds: Object.fromEntries(
+      Object.entries(results).map(([m, rs]) => [m, rs.map((r) => +r.seconds.toFixed(3))]),
+    ) as Record<TransferMode, number[]>,
+    order,
+  };
+}
+
+interface InlineFigures {
+  publishesPerRound: number;
+  ratio: Spread;
+  p50Ms: Spread;
+  baselineP50Ms: Spread;
+}
+
+/** An inline message costs no S3 call and little time over a bare SNS Publish. */
+async function measureInline(bench: Bench, repeat: number): Promise<InlineFigures> {
+  const publishes = 200;
+  const rounds: WorkerResult[] = [];
+  for (let round = 0; round < repeat; round++) {
+    rounds.push(
+      await runWorker(bench.worker, {
+        ...bench.common,
+        mode: "inline-publish",
+        size: publishes,
+        topicArn: bench.topicArn,
+      }),
+    );
+  }
+  // The inline publishes are on the queue too; drop them before the transfers.
+  await drainQueue(bench.sqs, bench.queueUrl);
+  return {
+    publishesPerRound: publishes,
+    ratio: spread(rounds.map((r) => r.p50Ms! / r.baselineP50Ms!)),
+    p50Ms: spread(rounds.map((r) => r.p50Ms!)),
+    baselineP50Ms: spread(rounds.map((r) => r.baselineP50Ms!)),
+  };
+}
+
+const mark = (ok: boolean) => (ok ? "meets" : "MISSES");
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  const worker = bundleWorker();
-  const [s3rver, fauxqs] = await Promise.all([startS3rver({ buckets: [BUCKET] }), startFauxqs()]);
-  const s3 = new S3Client(emulatorClientConfig(s3rver.endpoint));
-  const sns = new SNSClient(emulatorClientConfig(fauxqs.endpoint));
-  const sqs = new SQSClient(emulatorClientConfig(fauxqs.endpoint));
-  try {
-    const bundles = measureBundles(fauxqs.endpoint);
-    console.log("handler bundles (target: ≤ 100 KiB, cold require ≤ 100 ms)");
-    for (const b of bundles) {
-      console.log(
-        `  ${b.name.padEnd(14)} ${(b.bytes / 1024).toFixed(1).padStart(6)} KiB   cold require ${b.coldRequireMs.toFixed(1)} ms (${b.coldRequireWithoutSdkMs.toFixed(1)} ms with the SDK already loaded)`,
-      );
-    }
+  if (!opts) {
+    console.log(USAGE);
+    return;
+  }
+  const started = { at: new Date().toISOString(), loadAverage: loadAverage() };
+  console.log(
+    `payload benchmark: ${opts.repeat} interleaved rounds, parts of ${label(opts.partSize)}, ${opts.queueSize} in flight; load average ${started.loadAverage.join(" ")}`,
+  );
+  const out: {
+    node: string;
+    cpus: number;
+    started: typeof started;
+    finished?: typeof started;
+    repeat: number;
+    partSize: number;
+    queueSize: number;
+    targets: typeof TARGETS;
+    sizes: SizeFigures[];
+    inline?: InlineFigures;
+    coldStart?: ColdStartFigure[];
+    meetsTargets: Record<string, boolean>;
+  } = {
+    node: process.version,
+    cpus: os.cpus().length,
+    started,
+    repeat: opts.repeat,
+    partSize: opts.partSize,
+    queueSize: opts.queueSize,
+    targets: TARGETS,
+    sizes: [],
+    meetsTargets: {},
+  };
 
-    const topicArn = (await sns.send(new CreateTopicCommand({ Name: "bench" }))).TopicArn!;
-    const queueUrl = (await subscribeNewQueue(sns, sqs, topicArn, "bench")).url;
-
-    // An inline message costs no S3 call and little time over a bare SNS Publish.
-    const inlineRun = await runWorker(worker, {
-      mode: "inline-publish",
-      s3Endpoint: s3rver.endpoint,
-      snsEndpoint: fauxqs.endpoint,
-      bucket: BUCKET,
-      size: 500,
-      partSize: opts.partSize,
-      queueSize: opts.queueSize,
-      topicArn,
-    });
-    const inline = {
-      p50Ms: round(inlineRun.p50Ms!, 3),
-      baselineP50Ms: round(inlineRun.baselineP50Ms!, 3),
-      ratio: round(inlineRun.p50Ms! / inlineRun.baselineP50Ms!, 3),
-    };
+  if (opts.sections.includes("cold")) {
+    out.coldStart = measureColdStarts(opts.coldRepeat);
     console.log(
-      `\ninline 1 KiB publish p50 ${inline.p50Ms} ms vs bare SNS Publish ${inline.baselineP50Ms} ms  ratio ${inline.ratio} (target ≤ 1.05)`,
+      `\nhandler cold start: require of the bundle in a fresh process, median of ${opts.coldRepeat} (target ≤ ${TARGETS.coldStartMs} ms)`,
     );
-    // The inline publishes are on the queue too; drop them before the transfers.
-    for (;;) {
-      const batch = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-      );
-      if (!batch.Messages?.length) break;
-      for (const m of batch.Messages)
-        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
-    }
-
-    const common = {
-      s3Endpoint: s3rver.endpoint,
-      snsEndpoint: fauxqs.endpoint,
-      bucket: BUCKET,
-      partSize: opts.partSize,
-      queueSize: opts.queueSize,
-    };
-    const runs = [];
-    for (const size of opts.sizes) {
-      const repeat = opts.repeat || (size > 512 * MiB ? 1 : size > 128 * MiB ? 3 : 5);
+    for (const c of out.coldStart) {
       console.log(
-        `\n${label(size)} (part ${label(opts.partSize)}, ${opts.queueSize} in flight, best of ${repeat})`,
+        `  ${c.name.padEnd(40)} ${(c.bytes / 1024).toFixed(1).padStart(6)} KiB  ${formatSpread(c.initMs)} ms  ${mark(c.initMs.median <= TARGETS.coldStartMs)}`,
       );
-      const all = {
-        baseUp: [] as WorkerResult[],
-        offload: [] as WorkerResult[],
-        baseGet: [] as WorkerResult[],
-        baseGetSha: [] as WorkerResult[],
-        resolve: [] as WorkerResult[],
+      console.log(
+        `  ${"".padEnd(40)} CPU ${c.cpuMs.median} ms; ${c.fromNodeModules} modules from node_modules`,
+      );
+      out.meetsTargets[`coldStart ${c.name}`] = c.initMs.median <= TARGETS.coldStartMs;
+    }
+  }
+
+  if (opts.sections.includes("inline") || opts.sections.includes("transfers")) {
+    const worker = bundleWorker();
+    const [s3rver, fauxqs] = await Promise.all([startS3rver({ buckets: [BUCKET] }), startFauxqs()]);
+    const s3 = new S3Client(emulatorClientConfig(s3rver.endpoint));
+    const sns = new SNSClient(emulatorClientConfig(fauxqs.endpoint));
+    const sqs = new SQSClient(emulatorClientConfig(fauxqs.endpoint));
+    try {
+      const topicArn = (await sns.send(new CreateTopicCommand({ Name: "bench" }))).TopicArn!;
+      const queueUrl = (await subscribeNewQueue(sns, sqs, topicArn, "bench")).url;
+      const bench: Bench = {
+        worker,
+        s3,
+        sqs,
+        queueUrl,
+        topicArn,
+        common: {
+          s3Endpoint: s3rver.endpoint,
+          snsEndpoint: fauxqs.endpoint,
+          bucket: BUCKET,
+          partSize: opts.partSize,
+          queueSize: opts.queueSize,
+        },
       };
-      for (let round = 0; round < repeat; round++) {
-        const baselineKey = `baseline/${size}`;
-        all.baseUp.push(
-          await runWorker(worker, { ...common, mode: "baseline-upload", size, key: baselineKey }),
+      if (opts.sections.includes("inline")) {
+        out.inline = await measureInline(bench, opts.repeat);
+        console.log(
+          `\ninline 1 KiB publish p50 ${out.inline.p50Ms.median} ms vs bare SNS Publish ${out.inline.baselineP50Ms.median} ms`,
         );
-        const offload = await runWorker(worker, { ...common, mode: "offload", size, topicArn });
-        all.offload.push(offload);
-        all.baseGet.push(
-          await runWorker(worker, { ...common, mode: "baseline-get", size, key: baselineKey }),
+        console.log(
+          `  ratio ${formatSpread(out.inline.ratio)} (target ≤ ${TARGETS.inlineRatio}) ${mark(out.inline.ratio.median <= TARGETS.inlineRatio)}`,
         );
-        all.baseGetSha.push(
-          await runWorker(worker, { ...common, mode: "baseline-get-sha256", size, key: baselineKey }),
-        );
-        const resolve = await runWorker(worker, { ...common, mode: "resolve", size, queueUrl });
-        all.resolve.push(resolve);
-        if (resolve.bytes !== size || resolve.sha256 !== offload.sha256 || !resolve.verified) {
-          throw new Error(
-            `resolve returned ${resolve.bytes} bytes, sha256 ${resolve.sha256} (verified ${resolve.verified}); sent ${size}, ${offload.sha256}`,
+        out.meetsTargets.inline = out.inline.ratio.median <= TARGETS.inlineRatio;
+      }
+      if (opts.sections.includes("transfers")) {
+        for (const size of opts.sizes) {
+          console.log(`\n${label(size)}`);
+          const f = await measureSize(bench, size, opts.repeat);
+          out.sizes.push(f);
+          const rss = Math.max(f.peakRssMiB.publish, f.peakRssMiB.resolve);
+          out.meetsTargets[`offload ${f.label}`] = f.offload.ratio.median >= TARGETS.offloadRatio;
+          out.meetsTargets[`resolve ${f.label}`] = f.resolve.ratio.median >= TARGETS.resolveRatio;
+          out.meetsTargets[`peak RSS ${f.label}`] = rss <= TARGETS.peakRssMiB;
+          console.log(
+            `  offload ${f.offload.mibps.median} MiB/s vs lib-storage ${f.offload.baselineMibps.median} MiB/s`,
+          );
+          console.log(
+            `    ratio ${formatSpread(f.offload.ratio)} (target ≥ ${TARGETS.offloadRatio}) ${mark(f.offload.ratio.median >= TARGETS.offloadRatio)}`,
+          );
+          console.log(
+            `  resolve ${f.resolve.mibps.median} MiB/s vs GetObject ${f.resolve.baselineMibps.median} MiB/s (GetObject + SHA-256 ${f.resolve.hashingBaselineMibps.median} MiB/s)`,
+          );
+          console.log(
+            `    ratio ${formatSpread(f.resolve.ratio)} (target ≥ ${TARGETS.resolveRatio}) ${mark(f.resolve.ratio.median >= TARGETS.resolveRatio)}`,
+          );
+          console.log(`    ratio to GetObject + SHA-256 ${formatSpread(f.resolve.ratioToHashingBaseline)}`);
+          console.log(
+            `  peak RSS publish ${f.peakRssMiB.publish} MiB, resolve ${f.peakRssMiB.resolve} MiB (target ≤ ${TARGETS.peakRssMiB}) ${mark(rss <= TARGETS.peakRssMiB)}; lib-storage ${f.peakRssMiB.baselineUpload}, GetObject ${f.peakRssMiB.baselineGet} MiB`,
           );
         }
-        // Leave no message and no object behind: a 2 GiB run would otherwise fill the disk.
-        const left = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0 }));
-        for (const m of left.Messages ?? []) {
-          await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
-        }
-        await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: baselineKey }));
-        await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: offload.key! }));
       }
-      const fastest = (rs: WorkerResult[]) => rs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-      // Memory is reported as the worst over every repetition, not that of the fastest one.
-      const peak = (rs: WorkerResult[]) => round(Math.max(...rs.map((r) => r.peakRssMiB)), 1);
-      const [baseUp, offload, baseGet, baseGetSha, resolve] = [
-        all.baseUp,
-        all.offload,
-        all.baseGet,
-        all.baseGetSha,
-        all.resolve,
-      ].map(fastest);
-      const mibps = (r: WorkerResult) => r.bytes / MiB / r.seconds;
-      const run = {
-        size,
-        offload: {
-          mibps: round(mibps(offload)),
-          baselineMibps: round(mibps(baseUp)),
-          ratio: round(mibps(offload) / mibps(baseUp), 3),
-        },
-        resolve: {
-          mibps: round(mibps(resolve)),
-          baselineMibps: round(mibps(baseGet)),
-          ratio: round(mibps(resolve) / mibps(baseGet), 3),
-          // A bare GetObject that also computes SHA-256: what verification alone costs.
-          hashingBaselineMibps: round(mibps(baseGetSha)),
-          ratioToHashingBaseline: round(mibps(resolve) / mibps(baseGetSha), 3),
-        },
-        peakRssMiB: { publish: peak(all.offload), resolve: peak(all.resolve) },
-        baselinePeakRssMiB: { upload: peak(all.baseUp), get: peak(all.baseGet) },
-        repeat,
-        // Every run's seconds, so the spread behind the fastest is visible.
-        seconds: Object.fromEntries(
-          Object.entries(all).map(([k, rs]) => [k, rs.map((r) => round(r.seconds, 3))]),
-        ),
-      };
-      runs.push(run);
-      console.log(
-        `  offload  ${run.offload.mibps} MiB/s vs lib-storage Upload ${run.offload.baselineMibps} MiB/s  ratio ${run.offload.ratio} (target ≥ 0.9)`,
-      );
-      console.log(
-        `  resolve  ${run.resolve.mibps} MiB/s vs streaming GetObject ${run.resolve.baselineMibps} MiB/s  ratio ${run.resolve.ratio} (target ≥ 0.9)`,
-      );
-      console.log(
-        `           vs GetObject + SHA-256 ${run.resolve.hashingBaselineMibps} MiB/s  ratio ${run.resolve.ratioToHashingBaseline}`,
-      );
-      console.log(
-        `  peak RSS publish ${run.peakRssMiB.publish} MiB, resolve ${run.peakRssMiB.resolve} MiB (target ≤ 256, flat); baselines ${run.baselinePeakRssMiB.upload} / ${run.baselinePeakRssMiB.get} MiB`,
-      );
+    } finally {
+      s3.destroy();
+      sns.destroy();
+      sqs.destroy();
+      await Promise.all([s3rver.stop(), fauxqs.stop()]);
     }
-    fs.mkdirSync(path.dirname(opts.json), { recursive: true });
-    fs.writeFileSync(
-      opts.json,
-      `${JSON.stringify({ runs, inline, bundles, partSize: opts.partSize, queueSize: opts.queueSize, node: process.version }, null, 2)}\n`,
-    );
-    console.log(`\nwrote ${path.relative(process.cwd(), opts.json)}`);
-  } finally {
-    s3.destroy();
-    await Promise.all([s3rver.stop(), fauxqs.stop()]);
   }
+  out.finished = { at: new Date().toISOString(), loadAverage: loadAverage() };
+  fs.mkdirSync(path.dirname(opts.json), { recursive: true });
+  fs.writeFileSync(opts.json, `${JSON.stringify(out, null, 2)}\n`);
+  const missed = Object.entries(out.meetsTargets).filter(([, ok]) => !ok);
+  console.log(
+    `\n${missed.length ? `MISSED: ${missed.map(([k]) => k).join("; ")}` : "every target met"} (load average at the end ${out.finished.loadAverage.join(" ")})`,
+  );
+  console.log(`wrote ${path.relative(process.cwd(), opts.json)}`);
 }
 
 if (require.main === module) {

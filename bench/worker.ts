@@ -123,6 +123,7 @@ async function prepare(job: WorkerJob): Promise<() => Promise<Measured>> {
     }
     case "inline-publish": {
       // Interleaved, so both see the same machine: library publish of 1 KiB vs a bare Publish.
+      // `size` is the number of publishes of each.
       const sns = client(SNSClient, job.snsEndpoint!);
       const body = "x".repeat(1024);
       const writer = { s3, bucket: job.bucket, keyPrefix: "payloads/" };
@@ -136,9 +137,14 @@ async function prepare(job: WorkerJob): Promise<() => Promise<Measured>> {
       for (let i = 0; i < 50; i++)
         await time([], () => publishToSns(sns, { topicArn: job.topicArn!, body }, writer));
       return async () => {
+        const publishBare = () =>
+          time(bare, () => sns.send(new PublishCommand({ TopicArn: job.topicArn!, Message: body })));
+        const publishLibrary = () =>
+          time(library, () => publishToSns(sns, { topicArn: job.topicArn!, body }, writer));
+        // Alternating which goes first, so neither always follows the other's response handling.
         for (let i = 0; i < job.size; i++) {
-          await time(bare, () => sns.send(new PublishCommand({ TopicArn: job.topicArn!, Message: body })));
-          await time(library, () => publishToSns(sns, { topicArn: job.topicArn!, body }, writer));
+          for (const publish of i % 2 ? [publishLibrary, publishBare] : [publishBare, publishLibrary])
+            await publish();
         }
         const p50 = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
         return { bytes: 0, p50Ms: p50(library), baselineP50Ms: p50(bare) };

@@ -1,0 +1,113 @@
+// Handler cold start as a Lambda init pays it: a fresh Node process loading the handler bundle with
+// the configuration of a real function, timed around the require (which runs the module's top-level
+// code: config checks, SDK clients, logger). Each handler/downstream pair is one row; the rows run
+// round-robin, in an order rotated each round, so that load from the neighbours falls on all of them.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { HandlerName } from "../messaging/contract";
+import { handlerBundle } from "../messaging/handlers/build";
+import { rotation, spread, type Spread } from "./stats";
+
+export interface ColdStartFigure {
+  /** e.g. "consume-queue (DOWNSTREAM=ecs)" */
+  name: string;
+  handler: HandlerName;
+  bytes: number;
+  /** Milliseconds from require() to its return: what the target is about. */
+  initMs: Spread;
+  /**
+   * CPU milliseconds (user + system) the require used: less sensitive than initMs to neighbours
+   * taking the cores, so it shows what the init would cost on an idle one.
+   */
+  cpuMs: Spread;
+  /** Modules the bundle loaded from node_modules (the Lambda runtime would load these from its own). */
+  fromNodeModules: number;
+}
+
+const REGION = { AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "bench", AWS_SECRET_ACCESS_KEY: "bench" };
+const SUBSCRIBER = { SUBSCRIBER_NAME: "bench", PAYLOAD_BUCKET_ALLOWLIST: "bench-payloads" };
+const DOWNSTREAMS = {
+  stepfunctions: {
+    DOWNSTREAM: "stepfunctions",
+    STATE_MACHINE_ARN: "arn:aws:states:us-east-1:000000000000:stateMachine:bench",
+  },
+  ecs: {
+    DOWNSTREAM: "ecs",
+    ECS_CLUSTER_ARN: "arn:aws:ecs:us-east-1:000000000000:cluster/bench",
+    ECS_TASK_DEFINITION_ARN: "arn:aws:ecs:us-east-1:000000000000:task-definition/bench:1",
+    ECS_CONTAINER_NAME: "app",
+    ECS_SUBNET_IDS: "subnet-0123456789abcdef0",
+  },
+};
+
+/** The functions a stack deploys: the publisher, and each subscriber kind with each downstream. */
+export function coldStartCases(): Array<{ name: string; handler: HandlerName; env: Record<string, string> }> {
+  const subscribers = (["consume-queue", "consume-topic"] as const).flatMap((handler) =>
+    Object.entries(DOWNSTREAMS).map(([kind, env]) => ({
+      name: `${handler} (DOWNSTREAM=${kind})`,
+      handler,
+      env: { ...SUBSCRIBER, ...env },
+    })),
+  );
+  return [
+    {
+      name: "publish",
+      handler: "publish",
+      env: { TOPIC_ARN: "arn:aws:sns:us-east-1:000000000000:bench", PAYLOAD_BUCKET: "bench-payloads" },
+    },
+    ...subscribers,
+  ];
+}
+
+const PROBE = `const file = process.argv[1];
+const cpu = process.cpuUsage();
+const t = process.hrtime.bigint();
+require(file);
+const ms = Number(process.hrtime.bigint() - t) / 1e6;
+const used = process.cpuUsage(cpu);
+const cpuMs = (used.user + used.system) / 1e3;
+const fromNodeModules = Object.keys(require.cache).filter((k) => k.includes("node_modules")).length;
+process.stdout.write(JSON.stringify({ ms, cpuMs, fromNodeModules }));`;
+
+export function measureColdStarts(repeat: number): ColdStartFigure[] {
+  const cases = coldStartCases().map((c) => ({
+    ...c,
+    file: path.join(handlerBundle(c.handler), "index.js"),
+  }));
+  const samples = new Map<string, Array<{ ms: number; cpuMs: number; fromNodeModules: number }>>();
+  for (let round = 0; round < repeat; round++) {
+    for (const c of rotation(cases, round)) {
+      const out = execFileSync(process.execPath, ["-e", PROBE, c.file], {
+        // Only what a Lambda function would have: no inherited AWS_* or NODE_OPTIONS from this shell.
+        env: {
+          PATH: process.env.PATH ?? "",
+          ...REGION,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+          ...c.env,
+        },
+        cwd: path.dirname(c.file),
+      });
+      const list = samples.get(c.name) ?? [];
+      list.push(JSON.parse(out.toString()) as { ms: number; cpuMs: number; fromNodeModules: number });
+      samples.set(c.name, list);
+    }
+  }
+  return cases.map((c) => {
+    const runs = samples.get(c.name)!;
+    return {
+      name: c.name,
+      handler: c.handler,
+      bytes: fs.statSync(c.file).size,
+      initMs: spread(
+        runs.map((r) => r.ms),
+        1,
+      ),
+      cpuMs: spread(
+        runs.map((r) => r.cpuMs),
+        1,
+      ),
+      fromNodeModules: Math.max(...runs.map((r) => r.fromNodeModules)),
+    };
+  });
+}

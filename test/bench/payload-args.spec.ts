@@ -1,0 +1,51 @@
+import * as assert from "node:assert/strict";
+import { parseArgs } from "../../bench/payload";
+import { rotation, spread } from "../../bench/stats";
+
+const MiB = 1024 * 1024;
+
+describe("payload benchmark: flags and figures", () => {
+  it("reads sizes, rounds and sections, and defaults to 64MiB,512MiB,2GiB over 5 rounds", () => {
+    const defaults = parseArgs([])!;
+    assert.deepEqual(defaults.sizes, [64 * MiB, 512 * MiB, 2048 * MiB]);
+    assert.equal(defaults.repeat, 5);
+    assert.deepEqual(defaults.sections, ["transfers", "inline", "cold"]);
+    const o = parseArgs(["--sizes", "1MiB,2GiB", "--repeat=3", "--only", "cold", "--part-size", "5MiB"])!;
+    assert.deepEqual([o.sizes, o.repeat, o.sections, o.partSize], [[MiB, 2048 * MiB], 3, ["cold"], 5 * MiB]);
+    assert.equal(parseArgs(["--help"]), undefined);
+  });
+
+  it("refuses a bad flag, naming it and the value", () => {
+    assert.throws(() => parseArgs(["--repeats", "3"]), /Unknown option '--repeats'/);
+    assert.throws(() => parseArgs(["--repeat", "0"]), /--repeat must be a positive integer, got "0"/);
+    assert.throws(() => parseArgs(["--repeat", "2.5"]), /--repeat must be a positive integer, got "2.5"/);
+    assert.throws(() => parseArgs(["--sizes", "64MiB,lots"]), /--sizes: cannot read "lots"/);
+    assert.throws(
+      () => parseArgs(["--part-size", "4MiB"]),
+      /--part-size must be from 5MiB to 10MiB, got 4MiB/,
+    );
+    assert.throws(() => parseArgs(["--only", "transfer"]), /--only: unknown section "transfer"/);
+    assert.throws(() => parseArgs(["--repeat"]), /argument missing/);
+  });
+
+  it("summarises a sample by its median, quartiles and range", () => {
+    assert.deepEqual(spread([0.8, 1.0, 0.9, 0.95, 0.7]), {
+      median: 0.9,
+      q1: 0.8,
+      q3: 0.95,
+      min: 0.7,
+      max: 1,
+      n: 5,
+    });
+    assert.equal(spread([2, 1]).median, 1.5);
+    assert.throws(() => spread([]), /no values/);
+    assert.throws(() => spread([1, NaN]), /NaN is not a finite number/);
+  });
+
+  it("rotates the order of the candidates round by round", () => {
+    assert.deepEqual(
+      [0, 1, 2, 3].map((r) => rotation(["a", "b", "c"], r).join("")),
+      ["abc", "bca", "cab", "abc"],
+    );
+  });
+});
