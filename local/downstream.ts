@@ -18,6 +18,8 @@ export interface DownstreamRecorder {
   endpoint: string;
   calls: DownstreamCall[];
   onCall(listener: (call: DownstreamCall) => void): void;
+  /** Calls answered as a repeat of an earlier one (same execution name and input, same RunTask clientToken). */
+  repeats(): number;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,9 @@ export async function startDownstreamRecorder(): Promise<DownstreamRecorder> {
   const calls: DownstreamCall[] = [];
   const listeners: Array<(call: DownstreamCall) => void> = [];
   const executions = new Map<string, string>();
+  // RunTask's clientToken makes the call idempotent: a repeat gets the first call's answer.
+  const tasks = new Map<string, string>();
+  let repeats = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -68,14 +73,21 @@ export async function startDownstreamRecorder(): Promise<DownstreamRecorder> {
         }
         const repeated = prior !== undefined;
         executions.set(key, input);
-        if (!repeated) record(call);
+        if (repeated) repeats++;
+        else record(call);
         const executionArn = arn.replace(":stateMachine:", ":execution:") + `:${name}`;
         reply(200, { executionArn, startDate: Date.now() / 1000 });
         return;
       }
-      record(call);
       const cluster = String(request.cluster ?? "default");
-      const taskArn = `${cluster.replace(":cluster/", ":task/")}/${randomUUID().replace(/-/g, "")}`;
+      const token = typeof request.clientToken === "string" ? request.clientToken : undefined;
+      let taskArn = token ? tasks.get(token) : undefined;
+      if (taskArn) repeats++;
+      else {
+        record(call);
+        taskArn = `${cluster.replace(":cluster/", ":task/")}/${randomUUID().replace(/-/g, "")}`;
+        if (token) tasks.set(token, taskArn);
+      }
       reply(
         200,
         {
@@ -97,6 +109,7 @@ export async function startDownstreamRecorder(): Promise<DownstreamRecorder> {
     endpoint: `http://127.0.0.1:${port}`,
     calls,
     onCall: (l) => listeners.push(l),
+    repeats: () => repeats,
     stop: () => (stopped ??= new Promise<void>((resolve) => server.close(() => resolve()))),
   };
 }
