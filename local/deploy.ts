@@ -132,8 +132,22 @@ export function isBucket(r: PlannedResource): boolean {
   return r.type === T.bucket || r.type === T.bucketV2;
 }
 
+export interface DeployOptions {
+  /**
+   * Shortens every queue's visibility timeout to at most this many seconds. The soak loses
+   * receive answers and deletes on purpose; a message then reappears only after the visibility
+   * timeout, which the program sets to six times the consumer's timeout (30 minutes by default).
+   * Like the runtime's compressed retry delays, this changes when, not whether.
+   */
+  maxVisibilitySeconds?: number;
+}
+
 /** Creates the plan's messaging resources on the emulators. */
-export async function deployLocally(plan: Plan, endpoints: Endpoints): Promise<LocalDeployment> {
+export async function deployLocally(
+  plan: Plan,
+  endpoints: Endpoints,
+  opts: DeployOptions = {},
+): Promise<LocalDeployment> {
   const sqsFor = memo((region: string) => new SQSClient({ ...emulatorClientConfig(endpoints.sqs), region }));
   const snsFor = memo((region: string) => new SNSClient({ ...emulatorClientConfig(endpoints.sns), region }));
   const s3 = new S3Client(emulatorClientConfig(endpoints.s3));
@@ -187,6 +201,10 @@ export async function deployLocally(plan: Plan, endpoints: Endpoints): Promise<L
       );
     }
     const attributes = queueAttributes(r);
+    if (opts.maxVisibilitySeconds !== undefined)
+      attributes.VisibilityTimeout = String(
+        Math.min(Number(attributes.VisibilityTimeout ?? 30), opts.maxVisibilitySeconds),
+      );
     // The redrive policy is an input of the queue, or a separate aws.sqs.RedrivePolicy resource.
     const separate = of(T.redrivePolicy).find((p) => p.inputs.queueUrl === r.outputs.url);
     const redrive = str(r.inputs.redrivePolicy) ?? str(separate?.inputs.redrivePolicy);
@@ -304,7 +322,15 @@ export async function deployLocally(plan: Plan, endpoints: Endpoints): Promise<L
       // runtime turns each envelope into the SNS event Lambda would get.
       const bridgeName = `local-sns-to-lambda-${fn.name}`.slice(0, 80);
       const client = sqsFor(topic.region);
-      const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: bridgeName }));
+      const { QueueUrl } = await client.send(
+        new CreateQueueCommand({
+          QueueName: bridgeName,
+          Attributes:
+            opts.maxVisibilitySeconds !== undefined
+              ? { VisibilityTimeout: String(Math.min(30, opts.maxVisibilitySeconds)) }
+              : {},
+        }),
+      );
       const qa = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
       queue = {
         resource: r,

@@ -119,6 +119,8 @@ export class FunctionInstance {
   constructor(
     readonly fn: LocalFunction,
     private readonly endpoints: Endpoints,
+    /** Fault injection: ms into an invocation after which its worker dies, or undefined. */
+    private readonly crashAfterMs?: () => number | undefined,
   ) {}
 
   private start(): Worker {
@@ -191,10 +193,22 @@ export class FunctionInstance {
         }, timeoutMs);
       });
       this.worker.postMessage({ id, event, init, deadline: Date.now() + timeoutMs });
+      // An injected crash ends the sandbox mid-invocation, as an out-of-memory kill or a timeout
+      // would: whatever the handler had not finished is not acknowledged.
+      const crashIn = init ? undefined : this.crashAfterMs?.();
+      const crash =
+        crashIn === undefined
+          ? undefined
+          : setTimeout(() => {
+              const w = this.worker;
+              this.worker = undefined;
+              void w?.terminate();
+            }, crashIn);
       try {
         return await Promise.race([outcome, timedOut]);
       } finally {
         clearTimeout(timer);
+        clearTimeout(crash);
       }
     };
     const next = this.queue.then(run, run);
@@ -212,6 +226,11 @@ export class FunctionInstance {
 export interface RuntimeOptions {
   /** Pause before a failed record or async invoke is retried (AWS: visibility timeout / minutes). */
   retryDelayMs?: number;
+  /**
+   * Fault injection (the soak): for each invocation of `fn`, the ms after which its worker is
+   * killed mid-invocation, or undefined to let it run.
+   */
+  crashAfterMs?: (fn: LocalFunction) => number | undefined;
 }
 
 export class LambdaRuntime extends EventEmitter {
@@ -222,6 +241,7 @@ export class LambdaRuntime extends EventEmitter {
   private running = true;
   private readonly loops: Promise<void>[] = [];
   private readonly retryDelayMs: number;
+  private readonly crashAfterMs?: RuntimeOptions["crashAfterMs"];
 
   constructor(
     readonly deployment: LocalDeployment,
@@ -229,6 +249,7 @@ export class LambdaRuntime extends EventEmitter {
   ) {
     super();
     this.retryDelayMs = opts.retryDelayMs ?? 100;
+    this.crashAfterMs = opts.crashAfterMs;
     this.sqs = new SQSClient(emulatorClientConfig(deployment.endpoints.sqs));
   }
 
@@ -241,7 +262,11 @@ export class LambdaRuntime extends EventEmitter {
 
   instance(fn: LocalFunction): FunctionInstance {
     let i = this.instances.get(fn.name);
-    if (!i) this.instances.set(fn.name, (i = new FunctionInstance(fn, this.deployment.endpoints)));
+    if (!i) {
+      const crash = this.crashAfterMs;
+      i = new FunctionInstance(fn, this.deployment.endpoints, crash && (() => crash(fn)));
+      this.instances.set(fn.name, i);
+    }
     return i;
   }
 
