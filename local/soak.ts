@@ -23,18 +23,19 @@ import { formatSize, KiB, MiB } from "./demo";
 import { deployLocally, type LocalDeployment, type LocalFunction, type LocalQueue } from "./deploy";
 import { startDownstreamRecorder, type DownstreamCall } from "./downstream";
 import {
+  seededFaults,
   seededRandom,
   startFaultProxy,
+  type AwsService,
   type FaultKind,
-  type FaultProxy,
-  type FaultService,
+  type SeededFaults,
 } from "./fault-proxy";
 import { LambdaRuntime, type InvocationRecord } from "./lambda-runtime";
 import { planStack, type Plan } from "./plan";
 import { checkWiring } from "./wiring";
 
 /** Fault classes `--faults` selects: the HTTP services behind the proxies, and Lambda crashes. */
-export type FaultClass = FaultService | "lambda";
+export type FaultClass = AwsService | "lambda";
 export const FAULT_CLASSES: readonly FaultClass[] = ["s3", "sqs", "sns", "lambda", "downstream"];
 
 /** A defect planted on purpose, to show that the soak detects it. */
@@ -319,20 +320,25 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const recorder = await startDownstreamRecorder();
     stops.push(recorder.stop);
     const httpFaults = (["s3", "sqs", "sns"] as const).filter((s) => faults.has(s));
-    const common = { seed, rate: opts.faultRate, stallMs: opts.stallMs, services: httpFaults };
-    const s3Proxy = await startFaultProxy({ ...common, target: s3rver.endpoint, defaultService: "s3" });
-    const mqProxy = await startFaultProxy({ ...common, target: fauxqs.endpoint, defaultService: "sqs" });
-    const dsProxy = await startFaultProxy({
+    const network = seededFaults({ seed, rate: opts.faultRate, stallMs: opts.stallMs, services: httpFaults });
+    // A downstream that fails sometimes: errors and throttling, which its SDK client retries.
+    const failing = seededFaults({
       seed,
-      target: recorder.endpoint,
       services: faults.has("downstream") ? ["downstream"] : [],
       rate: opts.downstreamFailRate,
       stallMs: opts.stallMs,
       kinds: ["error5xx", "throttle"],
-      defaultService: "downstream",
     });
-    const proxies: FaultProxy[] = [s3Proxy, mqProxy, dsProxy];
-    for (const p of proxies) stops.push(p.stop);
+    const sources = [network, failing];
+    const proxyFor = async (target: string, f: SeededFaults) => {
+      const p = await startFaultProxy(target, { record: false });
+      stops.push(p.stop);
+      p.addFault(f.rule);
+      return p;
+    };
+    const s3Proxy = await proxyFor(s3rver.endpoint, network);
+    const mqProxy = await proxyFor(fauxqs.endpoint, network);
+    const dsProxy = await proxyFor(recorder.endpoint, failing);
 
     const deployment: LocalDeployment = await deployLocally(
       plan,
@@ -393,7 +399,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       const problem = await runtime.instance(fn).coldStart();
       if (problem) throw new Error(`function ${fn.name} fails at cold start: ${problem}`);
     }
-    for (const p of proxies) p.enabled = true;
+    for (const f of sources) f.enabled = true;
     runtime.start();
 
     // Direct clients (no faults) for the soak's own staging checks and final inspection.
@@ -455,7 +461,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         })
         .join(" · ");
       const published = [...sent.values()].filter((m) => m.publishedAt !== undefined).length;
-      const f = proxies.reduce((n, p) => n + Object.values(p.byKind()).reduce((a, b) => a + b, 0), 0);
+      const f = sources.reduce((n, p) => n + Object.values(p.byKind()).reduce((a, b) => a + b, 0), 0);
       const crashes = runtime.invocations.filter((i) => i.error?.errorType === "Runtime.ExitError").length;
       const line = `[${((now - started) / 1000).toFixed(1).padStart(6)} s] ${phase}: sent ${[...sent.values()].filter((m) => m.sentAt).length}${opts.messages ? `/${opts.messages}` : ""} · published ${published} · ${subs} · faults ${f} · crashes ${crashes}`;
       out.write(tty ? `\r${line.padEnd(120)}` : `${line}\n`);
@@ -653,7 +659,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     progress("drained", true);
     if (tty) out.write("\n");
     const drainMs = Date.now() - drainStart;
-    for (const p of proxies) p.enabled = false;
+    for (const f of sources) f.enabled = false;
     await runtime.stop();
 
     // Dead-letter queues, read as they are, without faults.
@@ -872,12 +878,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       if (!inv.ok || inv.failedIds.length) failedInvocations[inv.fn] = (failedInvocations[inv.fn] ?? 0) + 1;
     }
     const byKindTotals = { crash: 0 } as Record<FaultKind | "crash", number>;
-    for (const p of proxies)
+    for (const p of sources)
       for (const [k, n] of Object.entries(p.byKind()))
         byKindTotals[k as FaultKind] = (byKindTotals[k as FaultKind] ?? 0) + n;
     byKindTotals.crash = Object.values(crashesByFunction).reduce((a, b) => a + b, 0);
     const byOperation: Record<string, Record<string, number>> = {};
-    for (const p of proxies)
+    for (const p of sources)
       for (const [op, c] of Object.entries(p.counts)) byOperation[op] = { ...(byOperation[op] ?? {}), ...c };
     const notSent = [...sent.values()]
       .filter((m) => m.notSent)
