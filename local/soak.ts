@@ -395,6 +395,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     stops.unshift(() => runtime.stop());
     let runtimeErrors = 0;
     runtime.on("error", () => runtimeErrors++);
+    // The runtime keeps every invocation with the bodies it handed over (up to 256 KiB each);
+    // the soak needs only ids and outcomes, and a long run would otherwise hold gigabytes.
+    runtime.on("invocation", (rec: InvocationRecord) => {
+      for (const r of rec.records) r.body = "";
+    });
     for (const fn of deployment.functions) {
       const problem = await runtime.instance(fn).coldStart();
       if (problem) throw new Error(`function ${fn.name} fails at cold start: ${problem}`);
