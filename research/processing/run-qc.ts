@@ -7,8 +7,8 @@ import {
   SageMakerClient,
   StartPipelineExecutionCommand,
 } from "@aws-sdk/client-sagemaker";
-import { execFileSync } from "child_process";
 import { randomUUID } from "crypto";
+import { Exec, readPulumiOutputs } from "../../common/stack-outputs";
 import { QC_STEP_NAME, QcParameters } from "../pipeline-contract";
 
 export const USAGE = `usage: npm run qc -- --stack NAME --input s3://BUCKET/KEY [options]
@@ -106,35 +106,9 @@ export interface QcStackOutputs {
   pipelineName: string;
 }
 
-type Exec = (file: string, args: string[]) => string;
-const defaultExec: Exec = (file, args) =>
-  execFileSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 16 << 20 });
-
 /** Reads the stack outputs with the Pulumi CLI; clear errors when the CLI or an output is missing. */
-export function readStackOutputs(stack: string, exec: Exec = defaultExec): QcStackOutputs {
-  let text: string;
-  try {
-    text = exec("pulumi", ["stack", "output", "--json", "--stack", stack]);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: string | Buffer };
-    if (e.code === "ENOENT") {
-      throw new QcUsageError(
-        "the Pulumi CLI is not installed (no `pulumi` on PATH): install it (https://www.pulumi.com/docs/install/) " +
-          "and log in to the backend that holds the stack",
-      );
-    }
-    throw new QcUsageError(
-      `pulumi stack output --stack ${stack} failed: ${String(e.stderr ?? e.message).trim()}`,
-    );
-  }
-  let all: Record<string, unknown>;
-  try {
-    all = JSON.parse(text);
-  } catch {
-    throw new QcUsageError(
-      `pulumi stack output --json --stack ${stack} did not print JSON: ${text.slice(0, 200)}`,
-    );
-  }
+export function readStackOutputs(stack: string, exec?: Exec): QcStackOutputs {
+  const all = readPulumiOutputs(stack, (message) => new QcUsageError(message), exec);
   // index.ts exports the research outputs as one object, `research`.
   const research = all.research;
   if (typeof research !== "object" || research === null) {
