@@ -24,6 +24,8 @@ export class DirectSubscriber extends pulumi.ComponentResource {
   readonly function: aws.lambda.Function;
   readonly deadLetterQueue: aws.sqs.Queue;
   readonly subscription: aws.sns.TopicSubscription;
+  /** The subscription's DLQ, in the topic's Region. */
+  readonly deliveryDeadLetterQueue: aws.sqs.Queue;
 
   constructor(name: string, args: DirectSubscriberArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fieldnotes:messaging:DirectSubscriber", name, {}, opts);
@@ -62,6 +64,7 @@ export class DirectSubscriber extends pulumi.ComponentResource {
     );
 
     const deliveryDlq = createDeliveryDlq(this, name, pub, names, args.topicRegionProvider);
+    this.deliveryDeadLetterQueue = deliveryDlq.queue;
     this.subscription = new aws.sns.TopicSubscription(
       `${name}-subscription`,
       {

@@ -28,6 +28,8 @@ export class QueueSubscriber extends pulumi.ComponentResource {
   readonly queue: aws.sqs.Queue;
   readonly deadLetterQueue: aws.sqs.Queue;
   readonly subscription: aws.sns.TopicSubscription;
+  /** The subscription's DLQ, in the topic's Region. */
+  readonly deliveryDeadLetterQueue: aws.sqs.Queue;
   readonly function: aws.lambda.Function;
 
   constructor(name: string, args: QueueSubscriberArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -76,6 +78,7 @@ export class QueueSubscriber extends pulumi.ComponentResource {
     );
 
     const deliveryDlq = createDeliveryDlq(this, name, pub, names, args.topicRegionProvider);
+    this.deliveryDeadLetterQueue = deliveryDlq.queue;
     // Created by B's account in the topic's Region: a cross-account subscription made by the
     // topic owner would wait for a confirmation nobody sends. Raw delivery: the Java SQS
     // extended client resolves pointers only in raw messages.

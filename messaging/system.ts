@@ -5,7 +5,9 @@ import { DirectSubscriber } from "./direct-subscriber";
 import { dashboardBody, OperatedPart, OperationsSettings, operationsNames, partAlarms } from "./operations";
 import { Publisher } from "./publisher";
 import { QueueSubscriber } from "./queue-subscriber";
+import { publisherNames, subscriberNames } from "./naming";
 import { MessagingSelection } from "./topology";
+import type { DeadLetterKind } from "./dlq/queues";
 
 export interface PartProviders {
   /** Account A in the publisher's Region. */
@@ -36,8 +38,25 @@ export interface MessagingOutputs {
     functionName: pulumi.Output<string>;
   };
   subscribers: Record<string, { functionName: pulumi.Output<string>; queueUrl?: pulumi.Output<string> }>;
+  /**
+   * Every dead-letter queue of the stack, keyed "<part>/<queue>" (e.g. "b/dlq"): what `npm run dlq`
+   * inspects and redrives, with the bucket its pointers name.
+   */
+  deadLetterQueues: Record<string, DeadLetterQueueOutput>;
   /** The alarm topic of each account and Region ("account/region" → ARN), when alarms are on. */
   alarmTopics?: Record<string, pulumi.Output<string>>;
+}
+
+export interface DeadLetterQueueOutput {
+  kind: DeadLetterKind;
+  part: string;
+  url: pulumi.Output<string>;
+  arn: pulumi.Output<string>;
+  region: string;
+  /** queue-dlq: the queue whose redrive policy feeds it (where StartMessageMoveTask moves messages back). */
+  sourceArn?: string;
+  payloadBucket: string;
+  payloadBucketRegion: string;
 }
 
 /** The messaging half of the system: the parts (publisher, subscribers) this stack owns. */
@@ -48,7 +67,21 @@ export class MessagingSystem extends pulumi.ComponentResource {
     super("fieldnotes:messaging:MessagingSystem", name, {}, opts);
     const { selection, providers, operations } = args;
     const { topology } = selection;
-    this.outputs = { subscribers: {} };
+    this.outputs = { subscribers: {}, deadLetterQueues: {} };
+    const pub = publisherNames(topology);
+    const dlq = (
+      key: string,
+      queue: aws.sqs.Queue,
+      fields: Pick<DeadLetterQueueOutput, "kind" | "part" | "region" | "sourceArn">,
+    ) => {
+      this.outputs.deadLetterQueues[key] = {
+        ...fields,
+        url: queue.url,
+        arn: queue.arn,
+        payloadBucket: pub.bucket,
+        payloadBucketRegion: pub.region,
+      };
+    };
     const parts: {
       part: OperatedPart;
       component: pulumi.ComponentResource;
@@ -65,6 +98,11 @@ export class MessagingSystem extends pulumi.ComponentResource {
         { parent: this, provider: providers.publisher },
       );
       const { account, region } = topology.publisher;
+      dlq("publisher/failures", publisher.failureQueue, {
+        kind: "publisher-failures",
+        part: "publisher",
+        region,
+      });
       parts.push({ part: { kind: "publisher" }, component: publisher, account, region });
       this.outputs.publisher = {
         topicArn: publisher.topic.arn,
@@ -89,10 +127,31 @@ export class MessagingSystem extends pulumi.ComponentResource {
         const part = new QueueSubscriber(`subscriber-${sub.name}`, common, childOpts);
         this.outputs.subscribers[sub.name] = { functionName: part.function.name, queueUrl: part.queue.url };
         parts.push({ part: { kind: "subscriber", subscriber: sub }, component: part, ...sub });
+        dlq(`${sub.name}/dlq`, part.deadLetterQueue, {
+          kind: "queue-dlq",
+          part: sub.name,
+          region: sub.region,
+          sourceArn: subscriberNames(topology, sub).queueArn,
+        });
+        dlq(`${sub.name}/delivery-dlq`, part.deliveryDeadLetterQueue, {
+          kind: "subscription-dlq",
+          part: sub.name,
+          region: pub.region,
+        });
       } else {
         const part = new DirectSubscriber(`subscriber-${sub.name}`, common, childOpts);
         this.outputs.subscribers[sub.name] = { functionName: part.function.name };
         parts.push({ part: { kind: "subscriber", subscriber: sub }, component: part, ...sub });
+        dlq(`${sub.name}/dlq`, part.deadLetterQueue, {
+          kind: "on-failure",
+          part: sub.name,
+          region: sub.region,
+        });
+        dlq(`${sub.name}/delivery-dlq`, part.deliveryDeadLetterQueue, {
+          kind: "subscription-dlq",
+          part: sub.name,
+          region: pub.region,
+        });
       }
     }
 

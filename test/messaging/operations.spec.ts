@@ -199,6 +199,24 @@ describe("operations: alarms, alarm topics, dashboard and tracing in every stack
     assert.equal(where(ofType(plans["b-usw2"], T.dashboard)[0]), `${ACCOUNT_B}/us-west-2`);
   });
 
+  it("exports every dead-letter queue with what npm run dlq needs", () => {
+    const queues = (
+      plans.dev.outputs.messaging as { deadLetterQueues: Record<string, Record<string, string>> }
+    ).deadLetterQueues;
+    assert.deepEqual(
+      Object.entries(queues).map(([id, q]) => `${id} ${q.kind} ${q.region} ${q.sourceArn ?? "-"}`),
+      [
+        "publisher/failures publisher-failures us-east-1 -",
+        `b/dlq queue-dlq us-west-2 arn:aws:sqs:us-west-2:${SANDBOX}:fieldnotes-b-queue`,
+        "b/delivery-dlq subscription-dlq us-east-1 -",
+        "c/dlq on-failure us-east-1 -",
+        "c/delivery-dlq subscription-dlq us-east-1 -",
+      ],
+    );
+    assert.equal(queues["b/dlq"].url, `https://sqs.us-west-2.amazonaws.com/${SANDBOX}/fieldnotes-b-dlq`);
+    assert.equal(queues["b/dlq"].payloadBucket, `fieldnotes-payloads-${SANDBOX}-us-east-1`);
+  });
+
   it("traces every function (Active) and the state machine, with the X-Ray permissions", () => {
     for (const stack of stacks) {
       const plan = plans[stack];
