@@ -47,7 +47,7 @@ export function createDownstream(config: DownstreamConfig): Downstream {
     case "none":
       return { kind: "none", start: async () => ({}) };
     case "stepfunctions": {
-      // Loaded only for the downstream in use: each SDK client adds to the cold start.
+      // Initialised only for the downstream in use: each SDK client adds to the cold start.
       const { SFNClient, StartExecutionCommand } = require("@aws-sdk/client-sfn") as typeof Sfn;
       const sfn = new SFNClient({});
       return {
