@@ -186,7 +186,13 @@ interface SizeFigures {
   size: number;
   label: string;
   rounds: number;
-  offload: { ratio: Spread; mibps: Spread; baselineMibps: Spread };
+  offload: {
+    ratio: Spread;
+    mibps: Spread;
+    baselineMibps: Spread;
+    /** The baseline's CPU seconds over the candidate's, per round: less sensitive to neighbours. */
+    cpuRatio: Spread;
+  };
   resolve: {
     ratio: Spread;
     /** Against a bare GetObject that also computes SHA-256: what verification alone costs. */
@@ -194,6 +200,7 @@ interface SizeFigures {
     mibps: Spread;
     baselineMibps: Spread;
     hashingBaselineMibps: Spread;
+    cpuRatio: Spread;
   };
   /** The worst over every round. */
   peakRssMiB: { publish: number; resolve: number; baselineUpload: number; baselineGet: number };
@@ -270,6 +277,10 @@ async function measureSize(bench: Bench, size: number, repeat: number): Promise<
   }
   const perRound = (a: TransferMode, b: TransferMode) =>
     results[a].map((r, i) => mibps(r) / mibps(results[b][i]));
+  // The client process's CPU per byte, baseline over candidate: where the time goes when the
+  // process, not the emulator, is the bottleneck (both moved the same bytes).
+  const cpuRatio = (a: TransferMode, b: TransferMode) =>
+    spread(results[a].map((r, i) => results[b][i].cpuSeconds / r.cpuSeconds));
   const rates = (m: TransferMode) => spread(results[m].map(mibps), 1);
   const peak = (m: TransferMode) => +Math.max(...results[m].map((r) => r.peakRssMiB)).toFixed(1);
   return {
@@ -280,6 +291,7 @@ async function measureSize(bench: Bench, size: number, repeat: number): Promise<
       ratio: spread(perRound("offload", "baseline-upload")),
       mibps: rates("offload"),
       baselineMibps: rates("baseline-upload"),
+      cpuRatio: cpuRatio("offload", "baseline-upload"),
     },
     resolve: {
       ratio: spread(perRound("resolve", "baseline-get")),
@@ -287,6 +299,7 @@ async function measureSize(bench: Bench, size: number, repeat: number): Promise<
       mibps: rates("resolve"),
       baselineMibps: rates("baseline-get"),
       hashingBaselineMibps: rates("baseline-get-sha256"),
+      cpuRatio: cpuRatio("resolve", "baseline-get"),
     },
     peakRssMiB: {
       publish: peak("offload"),
@@ -433,6 +446,7 @@ async function main(): Promise<void> {
           console.log(
             `    ratio ${formatSpread(f.offload.ratio)} (target ≥ ${TARGETS.offloadRatio}) ${mark(f.offload.ratio.median >= TARGETS.offloadRatio)}`,
           );
+          console.log(`    CPU ratio (lib-storage's CPU over offload's) ${formatSpread(f.offload.cpuRatio)}`);
           console.log(
             `  resolve ${f.resolve.mibps.median} MiB/s vs GetObject ${f.resolve.baselineMibps.median} MiB/s (GetObject + SHA-256 ${f.resolve.hashingBaselineMibps.median} MiB/s)`,
           );
@@ -440,6 +454,7 @@ async function main(): Promise<void> {
             `    ratio ${formatSpread(f.resolve.ratio)} (target ≥ ${TARGETS.resolveRatio}) ${mark(f.resolve.ratio.median >= TARGETS.resolveRatio)}`,
           );
           console.log(`    ratio to GetObject + SHA-256 ${formatSpread(f.resolve.ratioToHashingBaseline)}`);
+          console.log(`    CPU ratio (GetObject's CPU over resolve's) ${formatSpread(f.resolve.cpuRatio)}`);
           console.log(
             `  peak RSS publish ${f.peakRssMiB.publish} MiB, resolve ${f.peakRssMiB.resolve} MiB (target ≤ ${TARGETS.peakRssMiB}) ${mark(rss <= TARGETS.peakRssMiB)}; lib-storage ${f.peakRssMiB.baselineUpload}, GetObject ${f.peakRssMiB.baselineGet} MiB`,
           );

@@ -38,6 +38,8 @@ export interface WorkerResult {
   bytes: number;
   seconds: number;
   /** RSS when the transfer started, and the highest RSS sampled during it. */
+  /** CPU seconds (user + system) this process used during the transfer. */
+  cpuSeconds: number;
   startRssMiB: number;
   peakRssMiB: number;
   /** The kernel's lifetime peak for the process (includes start-up). */
@@ -85,7 +87,10 @@ async function drain(stream: AsyncIterable<Uint8Array>): Promise<number> {
   return bytes;
 }
 
-type Measured = Omit<WorkerResult, "seconds" | "startRssMiB" | "peakRssMiB" | "maxRssMiB" | "mode">;
+type Measured = Omit<
+  WorkerResult,
+  "seconds" | "cpuSeconds" | "startRssMiB" | "peakRssMiB" | "maxRssMiB" | "mode"
+>;
 
 /**
  * Prepares the job (untimed) and returns the transfer to time. For resolve, receiving the SQS message
@@ -204,15 +209,18 @@ async function main(): Promise<void> {
   const startRss = process.memoryUsage.rss();
   let peak = startRss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   const out = await transfer();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage.rss());
   const result: WorkerResult = {
     mode: job.mode,
     ...out,
     seconds,
+    cpuSeconds: (used.user + used.system) / 1e6,
     startRssMiB: startRss / MiB,
     peakRssMiB: peak / MiB,
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
