@@ -6,13 +6,16 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { HandlerName } from "../messaging/contract";
-import { handlerBundle } from "../messaging/handlers/build";
+import { buildSync } from "esbuild";
+import { handlerBuildOptions, handlerBundle } from "../messaging/handlers/build";
 import { rotation, spread, type Spread } from "./stats";
 
 export interface ColdStartFigure {
   /** e.g. "consume-queue (DOWNSTREAM=ecs)" */
   name: string;
   handler: HandlerName;
+  /** False for the comparison row: the same handler loading the SDK from node_modules. */
+  shipped: boolean;
   bytes: number;
   /** Milliseconds from require() to its return: what the target is about. */
   initMs: Spread;
@@ -70,11 +73,21 @@ const cpuMs = (used.user + used.system) / 1e3;
 const fromNodeModules = Object.keys(require.cache).filter((k) => k.includes("node_modules")).length;
 process.stdout.write(JSON.stringify({ ms, cpuMs, fromNodeModules }));`;
 
+/**
+ * The same handler with the SDK left out, loaded from node_modules as it would be from the Lambda
+ * runtime's: the other way the target allows, measured beside the shipped bundle.
+ */
+function runtimeSdkBundle(name: HandlerName): string {
+  const outfile = path.resolve(handlerBundle(name), "..", "..", "bench", "runtime-sdk", name, "index.js");
+  buildSync({ ...handlerBuildOptions(name, outfile), external: ["@aws-sdk/*"] });
+  return outfile;
+}
+
 export function measureColdStarts(repeat: number): ColdStartFigure[] {
-  const cases = coldStartCases().map((c) => ({
-    ...c,
-    file: path.join(handlerBundle(c.handler), "index.js"),
-  }));
+  const cases = coldStartCases().flatMap((c) => [
+    { ...c, shipped: true, file: path.join(handlerBundle(c.handler), "index.js") },
+    { ...c, shipped: false, name: `${c.name}, SDK from node_modules`, file: runtimeSdkBundle(c.handler) },
+  ]);
   const samples = new Map<string, Array<{ ms: number; cpuMs: number; fromNodeModules: number }>>();
   for (let round = 0; round < repeat; round++) {
     for (const c of rotation(cases, round)) {
@@ -98,6 +111,7 @@ export function measureColdStarts(repeat: number): ColdStartFigure[] {
     return {
       name: c.name,
       handler: c.handler,
+      shipped: c.shipped,
       bytes: fs.statSync(c.file).size,
       initMs: spread(
         runs.map((r) => r.ms),

@@ -388,13 +388,12 @@ async function main(): Promise<void> {
       `\nhandler cold start: require of the bundle in a fresh process, median of ${opts.coldRepeat} (target ≤ ${TARGETS.coldStartMs} ms)`,
     );
     for (const c of out.coldStart) {
+      const verdict = c.shipped ? `  ${mark(c.initMs.median <= TARGETS.coldStartMs)}` : "  (comparison)";
+      console.log(`  ${c.name}`);
       console.log(
-        `  ${c.name.padEnd(40)} ${(c.bytes / 1024).toFixed(1).padStart(6)} KiB  ${formatSpread(c.initMs)} ms  ${mark(c.initMs.median <= TARGETS.coldStartMs)}`,
+        `    ${(c.bytes / 1024).toFixed(1)} KiB, ${formatSpread(c.initMs)} ms, CPU ${c.cpuMs.median} ms, ${c.fromNodeModules} modules from node_modules${verdict}`,
       );
-      console.log(
-        `  ${"".padEnd(40)} CPU ${c.cpuMs.median} ms; ${c.fromNodeModules} modules from node_modules`,
-      );
-      out.meetsTargets[`coldStart ${c.name}`] = c.initMs.median <= TARGETS.coldStartMs;
+      if (c.shipped) out.meetsTargets[`coldStart ${c.name}`] = c.initMs.median <= TARGETS.coldStartMs;
     }
   }
 

@@ -1,7 +1,7 @@
 // Bundles a handler for Lambda (and for the local runner, which loads the same file).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { buildSync } from "esbuild";
+import { buildSync, type BuildOptions } from "esbuild";
 import type { HandlerName } from "../contract";
 
 const HANDLERS: readonly HandlerName[] = ["publish", "consume-queue", "consume-topic"];
@@ -21,27 +21,10 @@ function repoRoot(): string {
   }
 }
 
-/**
- * Builds `messaging/handlers/<name>.ts` into `.build/handlers/<name>/index.js` and returns that
- * directory (handler string `index.handler`). Synchronous so a Pulumi program can call it while
- * declaring resources; memoised per process.
- *
- * Everything is bundled, the AWS SDK clients too, from their ES module builds so that esbuild keeps
- * only the commands and schemas the handler uses. Loading the runtime's SDK from node_modules means
- * resolving and compiling dozens of packages whole at every cold start, and took a handler's init
- * past 100 ms (DESIGN §6); one minified file of the parts in use loads in about half that. It also
- * pins the SDK to the version the tests ran against instead of whatever the runtime ships.
- */
-export function handlerBundle(name: HandlerName): string {
-  if (!HANDLERS.includes(name)) {
-    throw new Error(`handler name must be one of ${HANDLERS.join(", ")}, got ${JSON.stringify(name)}`);
-  }
-  const cached = built.get(name);
-  if (cached) return cached;
-  const root = repoRoot();
-  const outdir = path.join(root, ".build", "handlers", name);
-  const result = buildSync({
-    entryPoints: [path.join(root, "messaging", "handlers", `${name}.ts`)],
+/** The esbuild options of a handler bundle (the benchmark builds variants of them). */
+export function handlerBuildOptions(name: HandlerName, outfile: string): BuildOptions {
+  return {
+    entryPoints: [path.join(repoRoot(), "messaging", "handlers", `${name}.ts`)],
     bundle: true,
     platform: "node",
     target: "node22",
@@ -50,10 +33,30 @@ export function handlerBundle(name: HandlerName): string {
     // ES modules first: their named exports are what lets esbuild drop unused commands.
     mainFields: ["module", "main"],
     legalComments: "none",
-    write: false,
     logLevel: "silent",
-    outfile: path.join(outdir, "index.js"),
-  });
+    outfile,
+  };
+}
+
+/**
+ * Builds `messaging/handlers/<name>.ts` into `.build/handlers/<name>/index.js` and returns that
+ * directory (handler string `index.handler`). Synchronous so a Pulumi program can call it while
+ * declaring resources; memoised per process.
+ *
+ * Everything is bundled, the AWS SDK clients too, from their ES module builds so that esbuild keeps
+ * only the commands and schemas the handler uses. Loading the runtime's SDK from node_modules means
+ * resolving and compiling dozens of packages whole at every cold start, and took a handler's init
+ * past the 100 ms target (docs/benchmarks.md); one minified file of the parts in use loads in about half that. It also
+ * pins the SDK to the version the tests ran against instead of whatever the runtime ships.
+ */
+export function handlerBundle(name: HandlerName): string {
+  if (!HANDLERS.includes(name)) {
+    throw new Error(`handler name must be one of ${HANDLERS.join(", ")}, got ${JSON.stringify(name)}`);
+  }
+  const cached = built.get(name);
+  if (cached) return cached;
+  const outdir = path.join(repoRoot(), ".build", "handlers", name);
+  const result = buildSync({ ...handlerBuildOptions(name, path.join(outdir, "index.js")), write: false });
   fs.mkdirSync(outdir, { recursive: true });
   for (const file of result.outputFiles) {
     // Write then rename: other processes (tests, the local runner) may be loading the same file.
