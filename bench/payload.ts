@@ -201,6 +201,7 @@ interface SizeFigures {
     baselineMibps: Spread;
     hashingBaselineMibps: Spread;
     cpuRatio: Spread;
+    cpuRatioToHashingBaseline: Spread;
   };
   /** The worst over every round. */
   peakRssMiB: { publish: number; resolve: number; baselineUpload: number; baselineGet: number };
@@ -300,6 +301,7 @@ async function measureSize(bench: Bench, size: number, repeat: number): Promise<
       baselineMibps: rates("baseline-get"),
       hashingBaselineMibps: rates("baseline-get-sha256"),
       cpuRatio: cpuRatio("resolve", "baseline-get"),
+      cpuRatioToHashingBaseline: cpuRatio("resolve", "baseline-get-sha256"),
     },
     peakRssMiB: {
       publish: peak("offload"),
@@ -454,6 +456,9 @@ async function main(): Promise<void> {
           );
           console.log(`    ratio to GetObject + SHA-256 ${formatSpread(f.resolve.ratioToHashingBaseline)}`);
           console.log(`    CPU ratio (GetObject's CPU over resolve's) ${formatSpread(f.resolve.cpuRatio)}`);
+          console.log(
+            `    CPU ratio to GetObject + SHA-256 ${formatSpread(f.resolve.cpuRatioToHashingBaseline)}`,
+          );
           console.log(
             `  peak RSS publish ${f.peakRssMiB.publish} MiB, resolve ${f.peakRssMiB.resolve} MiB (target ≤ ${TARGETS.peakRssMiB}) ${mark(rss <= TARGETS.peakRssMiB)}; lib-storage ${f.peakRssMiB.baselineUpload}, GetObject ${f.peakRssMiB.baselineGet} MiB`,
           );

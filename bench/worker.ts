@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { GetTopicAttributesCommand, PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DeleteMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { Upload } from "@aws-sdk/lib-storage";
 import {
@@ -111,6 +111,9 @@ async function prepare(job: WorkerJob): Promise<() => Promise<Measured>> {
       };
     case "offload": {
       const sns = client(SNSClient, job.snsEndpoint!);
+      // The SNS client's first request resolves its endpoint and credentials: client start-up, not
+      // transfer, and the baseline has no SNS client to start. (Both S3 clients start cold.)
+      await sns.send(new GetTopicAttributesCommand({ TopicArn: job.topicArn! }));
       return async () => {
         const out = await publishToSns(
           sns,
