@@ -1,4 +1,12 @@
-import { ConfigError, readStructured } from "./config-error";
+import {
+  collectProblems,
+  ConfigError,
+  ConfigProblem,
+  readStructured,
+  throwIfProblems,
+  unknownKeyReason,
+} from "./config-error";
+import { accountId, accountReason, check, isAccountId, parse, text, v } from "./schema";
 
 // Which parts this stack deploys, and how it reaches the accounts it deploys into. Both are
 // stack-level config (Pulumi.<stack>.yaml); the topology itself is project-level (Pulumi.yaml).
@@ -28,77 +36,141 @@ interface ConfigSource {
   get(key: string): string | undefined;
 }
 
-const ACCOUNT = /^\d{12}$/;
+/**
+ * Every `fieldnotes:` key the program reads, project or stack level. Any other `fieldnotes:` key in
+ * a stack file is a typo (`fieldnotes:sandboxAcount` would deploy into production accounts), so it
+ * is refused. Add a key here when the program starts reading it, and describe it in
+ * docs/configuration.md.
+ */
+export const CONFIG_KEYS = [
+  "topology",
+  "parts",
+  "sandboxAccount",
+  "deployRoles",
+  "ecsNetwork",
+  "logRetentionDays",
+  "research",
+  "alarms",
+  "dashboard",
+  "tracing",
+] as const;
+
 const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
 const SUBSCRIBER_PART = /^subscriber\/(.+)$/;
+const PARTS_REASON = 'must be a non-empty list of parts: "publisher", "subscriber/<name>" or "research"';
 
-export function isAccountId(value: unknown): value is string {
-  return typeof value === "string" && ACCOUNT.test(value);
+/** Reads and validates the stack-level settings; throws a ConfigError naming every key and value. */
+export function loadStackSettings(config: ConfigSource, allKeys: readonly string[] = []): StackSettings {
+  const { value, problems } = checkStackSettings(config, allKeys);
+  throwIfProblems(problems);
+  return value!;
 }
 
-/** Reads and validates the stack-level settings; throws a ConfigError naming key and value. */
-export function loadStackSettings(config: ConfigSource): StackSettings {
-  return {
-    parts: parseParts(readStructured(config, "parts")),
-    deployRoles: parseDeployRoles(readStructured(config, "deployRoles")),
-    sandboxAccount: parseSandboxAccount(config.get("sandboxAccount")),
-  };
+/**
+ * Like loadStackSettings, but returns the problems (and the settings, when they could be read
+ * despite them, e.g. next to an unknown key). `allKeys` are the config's full key names
+ * (`fieldnotes:parts`, `aws:region`, …); the `fieldnotes:` ones must be in CONFIG_KEYS.
+ */
+export function checkStackSettings(
+  config: ConfigSource,
+  allKeys: readonly string[] = [],
+): { value?: StackSettings; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const namespace = `${config.name}:`;
+  for (const full of allKeys) {
+    if (!full.startsWith(namespace)) continue;
+    const key = full.slice(namespace.length);
+    if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
+      problems.push({
+        key: full,
+        value: /^\s*[[{]/.test(config.get(key) ?? "") ? readStructured(config, key) : config.get(key),
+        reason: unknownKeyReason(
+          full,
+          CONFIG_KEYS.map((k) => namespace + k),
+        ),
+      });
+    }
+  }
+  const parts = collectProblems(problems, () => parseParts(readStructured(config, "parts")));
+  const deployRoles = collectProblems(problems, () =>
+    parseDeployRoles(readStructured(config, "deployRoles")),
+  );
+  const sandbox = check(v.optional(accountId), config.get("sandboxAccount"), SANDBOX_ACCOUNT_KEY);
+  problems.push(...sandbox.problems);
+  // The settings are returned whenever they could be read, so the caller can go on checking the
+  // parts they select and report those problems together with these.
+  if (!parts || !deployRoles || sandbox.problems.length > 0) return { problems };
+  return { value: { parts, deployRoles, sandboxAccount: sandbox.output }, problems };
 }
+
+const partsSchema = v.pipe(
+  v.union(
+    [
+      v.pipe(
+        v.string(),
+        v.transform((p) => [p]),
+      ),
+      v.array(v.unknown()),
+    ],
+    PARTS_REASON,
+  ),
+  v.minLength(1, PARTS_REASON),
+  v.array(v.string('must be a string: "publisher", "subscriber/<name>" or "research"')),
+);
 
 export function parseParts(raw: unknown): StackParts {
-  const list = typeof raw === "string" ? [raw] : raw;
-  if (!Array.isArray(list) || list.length === 0) {
-    throw new ConfigError(
-      PARTS_KEY,
-      raw,
-      'must be a non-empty list of parts: "publisher", "subscriber/<name>" or "research"',
-    );
-  }
+  const problems: ConfigProblem[] = [];
+  const list = check(partsSchema, raw, PARTS_KEY);
+  if (!list.output) throw new ConfigError(list.problems);
   const parts: StackParts = { publisher: false, subscribers: [], research: false };
   const seen = new Set<string>();
-  list.forEach((part, index) => {
+  list.output.forEach((part, index) => {
     const key = `${PARTS_KEY}[${index}]`;
-    if (typeof part !== "string") {
-      throw new ConfigError(key, part, 'must be a string: "publisher", "subscriber/<name>" or "research"');
-    }
-    if (seen.has(part)) throw new ConfigError(key, part, "is listed twice");
-    seen.add(part);
     const subscriber = SUBSCRIBER_PART.exec(part);
-    if (part === "publisher") parts.publisher = true;
+    if (seen.has(part)) problems.push({ key, value: part, reason: "is listed twice" });
+    else if (part === "publisher") parts.publisher = true;
     else if (part === "research") parts.research = true;
     else if (subscriber) parts.subscribers.push(subscriber[1]);
     else
-      throw new ConfigError(key, part, 'is not a part: use "publisher", "subscriber/<name>" or "research"');
+      problems.push({
+        key,
+        value: part,
+        reason: 'is not a part: use "publisher", "subscriber/<name>" or "research"',
+      });
+    seen.add(part);
   });
+  throwIfProblems(problems);
   return parts;
 }
 
-export function parseDeployRoles(raw: unknown): Record<string, string> {
-  if (raw === undefined) return {};
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new ConfigError(
-      DEPLOY_ROLES_KEY,
-      raw,
-      'must be a map of account ID to role ARN, e.g. {"222222222222": "arn:aws:iam::222222222222:role/deployer"}',
-    );
-  }
-  const roles: Record<string, string> = {};
-  for (const [account, arn] of Object.entries(raw)) {
-    const key = `${DEPLOY_ROLES_KEY}.${account}`;
-    if (!ACCOUNT.test(account))
-      throw new ConfigError(DEPLOY_ROLES_KEY, account, "has a key that is not a 12-digit AWS account ID");
-    const match = typeof arn === "string" ? ROLE_ARN.exec(arn) : null;
-    if (!match)
-      throw new ConfigError(key, arn, "is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)");
-    if (match[1] !== account)
-      throw new ConfigError(key, arn, `is a role in account ${match[1]}, not in ${account}`);
-    roles[account] = arn as string;
-  }
-  return roles;
-}
+const deployRolesSchema = v.optional(
+  v.record(
+    v.string(),
+    text(ROLE_ARN, "is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
+    'must be a map of account ID to role ARN, e.g. {"222222222222": "arn:aws:iam::222222222222:role/deployer"}',
+  ),
+  {},
+);
 
-function parseSandboxAccount(raw: string | undefined): string | undefined {
-  if (raw === undefined) return undefined;
-  if (!ACCOUNT.test(raw)) throw new ConfigError(SANDBOX_ACCOUNT_KEY, raw, "is not a 12-digit AWS account ID");
-  return raw;
+export function parseDeployRoles(raw: unknown): Record<string, string> {
+  const roles = parse(deployRolesSchema, raw, DEPLOY_ROLES_KEY);
+  const problems: ConfigProblem[] = [];
+  for (const [account, arn] of Object.entries(roles)) {
+    const accountOfRole = ROLE_ARN.exec(arn)![1];
+    if (!isAccountId(account)) {
+      problems.push({
+        key: DEPLOY_ROLES_KEY,
+        value: account,
+        reason: `has a key that ${accountReason(account)}`,
+      });
+    } else if (accountOfRole !== account) {
+      problems.push({
+        key: `${DEPLOY_ROLES_KEY}.${account}`,
+        value: arn,
+        reason: `is a role in account ${accountOfRole}, not in ${account}`,
+      });
+    }
+  }
+  throwIfProblems(problems);
+  return roles;
 }

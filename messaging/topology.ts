@@ -1,6 +1,20 @@
-import { ConfigError, readStructured } from "../common/config-error";
-import { isKnownRegion } from "../common/regions";
-import { isAccountId, StackSettings } from "../common/stack";
+import { ConfigProblem, readStructured, throwIfProblems } from "../common/config-error";
+import {
+  accountId,
+  bool,
+  check,
+  integer,
+  list,
+  listedText,
+  oneOf,
+  region,
+  Schema,
+  strict,
+  text,
+  v,
+  withDefault,
+} from "../common/schema";
+import { StackSettings } from "../common/stack";
 
 // The messaging system, described once for every stack (project-level `fieldnotes:topology` in
 // Pulumi.yaml). Every name and ARN another stack needs is derived from it (see naming.ts), so no
@@ -18,8 +32,8 @@ export const DEFAULT_TASK_IMAGE = "public.ecr.aws/docker/library/busybox:stable"
 
 export type Delivery = "sqs" | "lambda";
 export type Downstream = "stepfunctions" | "ecs" | "none";
-const DELIVERIES: readonly Delivery[] = ["sqs", "lambda"];
-const DOWNSTREAMS: readonly Downstream[] = ["stepfunctions", "ecs", "none"];
+const DELIVERIES = ["sqs", "lambda"] as const satisfies readonly Delivery[];
+const DOWNSTREAMS = ["stepfunctions", "ecs", "none"] as const satisfies readonly Downstream[];
 
 export interface PublisherTopology {
   account: string;
@@ -95,6 +109,7 @@ interface ConfigSource {
 
 const SYSTEM_NAME = /^[a-z][a-z0-9-]{0,23}$/;
 const SUBSCRIBER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const ACCOUNT = /^\d{12}$/;
 const PRINCIPAL_ARN = /^arn:aws:(iam|sts)::(\d{12}):[\w+=,.@/-]+$/;
 const SOURCE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[^\s,]*$/;
 const SUBNET = /^subnet-[0-9a-f]{8,17}$/;
@@ -104,156 +119,213 @@ const LOG_RETENTIONS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
+// Absent and null both mean "the default" in the topology (a YAML key left empty is null).
+const dflt = <T>(schema: Schema<T>, fallback: T) => withDefault(schema, fallback, true);
+
+const publisherSchema = strict(
+  {
+    account: accountId,
+    region,
+    producers: v.nullish(
+      list(
+        listedText(
+          new RegExp(`${ACCOUNT.source}|${PRINCIPAL_ARN.source}`),
+          "is neither a 12-digit account ID nor an IAM principal ARN",
+        ),
+      ),
+    ),
+    detailType: dflt(text(/^[\w .:-]{1,128}$/), "PublishPayload"),
+    extraSources: dflt(list(listedText(SOURCE, 'is not a "bucket/prefix" S3 source')), []),
+    timeoutSeconds: dflt(integer(1, 900), 900),
+    memoryMb: dflt(integer(128, 10240), 512),
+  },
+  "must be an object with account and region",
+);
+
+const subscriberSchema = strict(
+  {
+    name: text(SUBSCRIBER_NAME, "must be 1–32 lowercase letters, digits or hyphens, starting with a letter"),
+    account: accountId,
+    region,
+    delivery: oneOf(DELIVERIES),
+    downstream: oneOf(DOWNSTREAMS),
+    timeoutSeconds: dflt(integer(1, 900), 300),
+    memoryMb: dflt(integer(128, 10240), 512),
+    batchSize: dflt(integer(1, 10_000), 10),
+    batchWindowSeconds: dflt(integer(0, 300), 0),
+    maxReceiveCount: dflt(integer(1, 1000), 5),
+    retryAttempts: dflt(integer(0, 2), 2),
+    previewBytes: dflt(integer(0, 65_536), 1024),
+    taskImage: dflt(text(/^[\w.\-/:@]{1,255}$/), DEFAULT_TASK_IMAGE),
+    taskCpu: dflt(oneOf([256, 512, 1024, 2048, 4096] as const), 256),
+    taskMemoryMb: dflt(integer(512, 30720), 512),
+  },
+  "must be an object with name, account, region, delivery and downstream",
+);
+
+const offloadSchema = strict(
+  {
+    thresholdBytes: dflt(
+      v.pipe(
+        integer(0, Number.MAX_SAFE_INTEGER),
+        v.check(
+          (n) => n <= SNS_MAX_MESSAGE_BYTES,
+          `is above the SNS message limit of ${SNS_MAX_MESSAGE_BYTES} bytes; messages that large cannot be published inline`,
+        ),
+      ),
+      SNS_MAX_MESSAGE_BYTES,
+    ),
+    alwaysThroughS3: dflt(bool, false),
+    retentionDays: dflt(integer(1, 3650), 7),
+    kms: dflt(bool, false),
+  },
+  "must be an object",
+);
+
+/** The schema of `fieldnotes:topology`: every key, its type, range and default. */
+export const topologySchema = strict(
+  {
+    system: dflt(
+      text(SYSTEM_NAME, "must be 1–24 lowercase letters, digits or hyphens, starting with a letter"),
+      "fieldnotes",
+    ),
+    publisher: publisherSchema,
+    subscribers: v.pipe(
+      list(subscriberSchema, "must be a non-empty list of subscribers"),
+      v.minLength(1, "must be a non-empty list of subscribers"),
+    ),
+    offload: v.nullish(offloadSchema, {}),
+  },
+  "must be an object with publisher, subscribers and offload",
+);
+
+const ecsNetworkSchema = v.record(
+  v.string(),
+  strict(
+    {
+      subnetIds: v.pipe(
+        list(listedText(SUBNET, "is not a subnet ID (subnet-…)")),
+        v.minLength(1, "must not be empty"),
+      ),
+      securityGroupIds: v.pipe(
+        list(listedText(SECURITY_GROUP, "is not a security group ID (sg-…)")),
+        v.minLength(1, "must not be empty"),
+      ),
+    },
+    "must be {subnetIds: [subnet-…], securityGroupIds: [sg-…]}",
+  ),
+  "must be a map of subscriber name to {subnetIds, securityGroupIds}",
+);
+
 /**
  * Reads the topology and the stack's messaging parts, validates all of it, and returns what this
- * stack deploys. Throws a ConfigError (key and value named) before anything is registered.
+ * stack deploys. Throws a ConfigError naming every wrong key and value before anything is registered.
  */
 export function loadMessaging(config: ConfigSource, stack: StackSettings): MessagingSelection {
-  const topology = parseTopology(readStructured(config, "topology"), {
+  const { value, problems } = checkMessaging(config, stack);
+  throwIfProblems(problems);
+  return value!;
+}
+
+/** Like loadMessaging, but returns the problems instead of throwing, so callers can report them with others. */
+export function checkMessaging(
+  config: ConfigSource,
+  stack: StackSettings,
+): { value?: MessagingSelection; problems: ConfigProblem[] } {
+  const topology = checkTopology(readStructured(config, "topology"), {
     sandboxAccount: stack.sandboxAccount,
     logRetentionDays: config.get("logRetentionDays"),
   });
-  return selectParts(topology, stack, readStructured(config, "ecsNetwork"));
+  if (!topology.value) {
+    // The network map can still be checked on its own shape.
+    const networks = check(
+      v.optional(ecsNetworkSchema),
+      readStructured(config, "ecsNetwork"),
+      ECS_NETWORK_KEY,
+    );
+    return { problems: [...topology.problems, ...networks.problems] };
+  }
+  return checkSelection(topology.value, stack, readStructured(config, "ecsNetwork"));
 }
 
 export function parseTopology(
   raw: unknown,
   overrides: { sandboxAccount?: string; logRetentionDays?: string } = {},
 ): MessagingTopology {
-  const top = object(raw, TOPOLOGY_KEY, "must be an object with publisher, subscribers and offload");
-  const system = optional(top.system, "fieldnotes");
-  if (typeof system !== "string" || !SYSTEM_NAME.test(system)) {
-    throw new ConfigError(
-      `${TOPOLOGY_KEY}.system`,
-      system,
-      "must be 1–24 lowercase letters, digits or hyphens, starting with a letter",
-    );
+  const { value, problems } = checkTopology(raw, overrides);
+  throwIfProblems(problems);
+  return value!;
+}
+
+/** Validates the topology and collects every problem. */
+export function checkTopology(
+  raw: unknown,
+  overrides: { sandboxAccount?: string; logRetentionDays?: string } = {},
+): { value?: MessagingTopology; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const retention = overrides.logRetentionDays === undefined ? 14 : Number(overrides.logRetentionDays);
+  if (!LOG_RETENTIONS.includes(retention)) {
+    problems.push({
+      key: LOG_RETENTION_KEY,
+      value: overrides.logRetentionDays,
+      reason: `must be one of the CloudWatch Logs retention periods: ${LOG_RETENTIONS.join(", ")}`,
+    });
   }
-  const account = (value: unknown, key: string) => {
-    if (!isAccountId(value)) throw new ConfigError(key, value, "is not a 12-digit AWS account ID");
-    return overrides.sandboxAccount ?? value;
-  };
-  const region = (value: unknown, key: string) => {
-    if (!isKnownRegion(value))
-      throw new ConfigError(key, value, "is not a known AWS Region (commercial partition, e.g. us-east-1)");
-    return value;
-  };
-
-  const pubKey = `${TOPOLOGY_KEY}.publisher`;
-  const pub = object(top.publisher, pubKey, "must be an object with account and region");
-  const publisherAccount = account(pub.account, `${pubKey}.account`);
-  const publisher: PublisherTopology = {
-    account: publisherAccount,
-    region: region(pub.region, `${pubKey}.region`),
-    producers: stringList(optional(pub.producers, [publisherAccount]), `${pubKey}.producers`, (p, key) => {
-      const arn = PRINCIPAL_ARN.exec(p);
-      if (/^\d{12}$/.test(p)) return overrides.sandboxAccount ?? p;
-      if (!arn) throw new ConfigError(key, p, "is neither a 12-digit account ID nor an IAM principal ARN");
-      return overrides.sandboxAccount ? p.replace(`::${arn[2]}:`, `::${overrides.sandboxAccount}:`) : p;
-    }),
-    detailType: text(optional(pub.detailType, "PublishPayload"), `${pubKey}.detailType`, /^[\w .:-]{1,128}$/),
-    extraSources: stringList(optional(pub.extraSources, []), `${pubKey}.extraSources`, (s, key) => {
-      if (!SOURCE.test(s)) throw new ConfigError(key, s, 'is not a "bucket/prefix" S3 source');
-      return s;
-    }),
-    timeoutSeconds: integer(optional(pub.timeoutSeconds, 900), `${pubKey}.timeoutSeconds`, 1, 900),
-    memoryMb: integer(optional(pub.memoryMb, 512), `${pubKey}.memoryMb`, 128, 10240),
-  };
-
+  const parsed = check(topologySchema, raw, TOPOLOGY_KEY);
+  problems.push(...parsed.problems);
+  if (!parsed.output) return { problems };
+  const top = parsed.output;
   const subsKey = `${TOPOLOGY_KEY}.subscribers`;
-  if (!Array.isArray(top.subscribers) || top.subscribers.length === 0) {
-    throw new ConfigError(subsKey, top.subscribers, "must be a non-empty list of subscribers");
-  }
   const names = new Set<string>();
-  const subscribers = top.subscribers.map((entry, index): SubscriberTopology => {
+  top.subscribers.forEach((sub, index) => {
     const key = `${subsKey}[${index}]`;
-    const sub = object(entry, key, "must be an object with name, account, region, delivery and downstream");
-    const name = text(
-      sub.name,
-      `${key}.name`,
-      SUBSCRIBER_NAME,
-      "must be 1–32 lowercase letters, digits or hyphens, starting with a letter",
-    );
-    if (names.has(name)) throw new ConfigError(`${key}.name`, name, "is a duplicate subscriber name");
-    names.add(name);
-    const delivery = oneOf(sub.delivery, `${key}.delivery`, DELIVERIES);
-    const downstream = oneOf(sub.downstream, `${key}.downstream`, DOWNSTREAMS);
-    const batchSize = integer(optional(sub.batchSize, 10), `${key}.batchSize`, 1, 10_000);
-    const batchWindowSeconds = integer(
-      optional(sub.batchWindowSeconds, 0),
-      `${key}.batchWindowSeconds`,
-      0,
-      300,
-    );
-    // The event source mapping API rejects batches over 10 without a batching window.
-    if (batchSize > 10 && batchWindowSeconds < 1) {
-      throw new ConfigError(
-        `${key}.batchWindowSeconds`,
-        batchWindowSeconds,
-        `must be at least 1 when batchSize (${batchSize}) is over 10`,
-      );
+    if (names.has(sub.name)) {
+      problems.push({ key: `${key}.name`, value: sub.name, reason: "is a duplicate subscriber name" });
     }
-    const taskCpu = oneOf(optional(sub.taskCpu, 256), `${key}.taskCpu`, [256, 512, 1024, 2048, 4096]);
-    const taskMemoryMb = integer(optional(sub.taskMemoryMb, 512), `${key}.taskMemoryMb`, 512, 30720);
+    names.add(sub.name);
+    // The event source mapping API rejects batches over 10 without a batching window.
+    if (sub.batchSize > 10 && sub.batchWindowSeconds < 1) {
+      problems.push({
+        key: `${key}.batchWindowSeconds`,
+        value: sub.batchWindowSeconds,
+        reason: `must be at least 1 when batchSize (${sub.batchSize}) is over 10`,
+      });
+    }
     // RegisterTaskDefinition accepts only Fargate's cpu/memory pairs ("No Fargate configuration
     // exists for given values"), so e.g. 256 CPU with 4096 MiB would fail at deploy, not here.
-    const memoryChoices = fargateMemoryMb(taskCpu);
-    if (!memoryChoices.includes(taskMemoryMb)) {
-      throw new ConfigError(
-        `${key}.taskMemoryMb`,
-        taskMemoryMb,
-        `is not a Fargate memory size for taskCpu ${taskCpu}; use one of ${memoryChoices.join(", ")}`,
-      );
+    const memoryChoices = fargateMemoryMb(sub.taskCpu);
+    if (!memoryChoices.includes(sub.taskMemoryMb)) {
+      problems.push({
+        key: `${key}.taskMemoryMb`,
+        value: sub.taskMemoryMb,
+        reason: `is not a Fargate memory size for taskCpu ${sub.taskCpu}; use one of ${memoryChoices.join(", ")}`,
+      });
     }
-    return {
-      name,
-      account: account(sub.account, `${key}.account`),
-      region: region(sub.region, `${key}.region`),
-      delivery,
-      downstream,
-      timeoutSeconds: integer(optional(sub.timeoutSeconds, 300), `${key}.timeoutSeconds`, 1, 900),
-      memoryMb: integer(optional(sub.memoryMb, 512), `${key}.memoryMb`, 128, 10240),
-      batchSize,
-      batchWindowSeconds,
-      maxReceiveCount: integer(optional(sub.maxReceiveCount, 5), `${key}.maxReceiveCount`, 1, 1000),
-      retryAttempts: integer(optional(sub.retryAttempts, 2), `${key}.retryAttempts`, 0, 2),
-      previewBytes: integer(optional(sub.previewBytes, 1024), `${key}.previewBytes`, 0, 65_536),
-      taskImage: text(optional(sub.taskImage, DEFAULT_TASK_IMAGE), `${key}.taskImage`, /^[\w.\-/:@]{1,255}$/),
-      taskCpu,
-      taskMemoryMb,
-    };
   });
+  if (problems.length > 0) return { problems };
 
-  const offKey = `${TOPOLOGY_KEY}.offload`;
-  const off = object(optional(top.offload, {}), offKey, "must be an object");
-  const offload: OffloadSettings = {
-    thresholdBytes: integer(
-      optional(off.thresholdBytes, SNS_MAX_MESSAGE_BYTES),
-      `${offKey}.thresholdBytes`,
-      0,
-      Number.MAX_SAFE_INTEGER,
-    ),
-    alwaysThroughS3: bool(optional(off.alwaysThroughS3, false), `${offKey}.alwaysThroughS3`),
-    retentionDays: integer(optional(off.retentionDays, 7), `${offKey}.retentionDays`, 1, 3650),
-    kms: bool(optional(off.kms, false), `${offKey}.kms`),
+  const sandbox = overrides.sandboxAccount;
+  const account = (a: string) => sandbox ?? a;
+  const publisherAccount = account(top.publisher.account);
+  const publisher: PublisherTopology = {
+    ...top.publisher,
+    account: publisherAccount,
+    producers: (top.publisher.producers ?? [publisherAccount]).map((p) => {
+      if (!sandbox) return p;
+      const arn = PRINCIPAL_ARN.exec(p);
+      return arn ? p.replace(`::${arn[2]}:`, `::${sandbox}:`) : sandbox;
+    }),
   };
-  if (offload.thresholdBytes > SNS_MAX_MESSAGE_BYTES) {
-    throw new ConfigError(
-      `${offKey}.thresholdBytes`,
-      offload.thresholdBytes,
-      `is above the SNS message limit of ${SNS_MAX_MESSAGE_BYTES} bytes; messages that large cannot be published inline`,
-    );
-  }
-
-  const retentionRaw = overrides.logRetentionDays === undefined ? 14 : Number(overrides.logRetentionDays);
-  if (!LOG_RETENTIONS.includes(retentionRaw)) {
-    throw new ConfigError(
-      LOG_RETENTION_KEY,
-      overrides.logRetentionDays,
-      `must be one of the CloudWatch Logs retention periods: ${LOG_RETENTIONS.join(", ")}`,
-    );
-  }
-  return { system, publisher, subscribers, offload, logRetentionDays: retentionRaw };
+  return {
+    value: {
+      system: top.system,
+      publisher,
+      subscribers: top.subscribers.map((s) => ({ ...s, account: account(s.account) })),
+      offload: top.offload,
+      logRetentionDays: retention,
+    },
+    problems: [],
+  };
 }
 
 /**
@@ -286,103 +358,49 @@ export function selectParts(
   stack: StackSettings,
   rawNetworks: unknown,
 ): MessagingSelection {
+  const { value, problems } = checkSelection(topology, stack, rawNetworks);
+  throwIfProblems(problems);
+  return value!;
+}
+
+function checkSelection(
+  topology: MessagingTopology,
+  stack: StackSettings,
+  rawNetworks: unknown,
+): { value?: MessagingSelection; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
   const byName = new Map(topology.subscribers.map((s) => [s.name, s]));
-  const subscribers = stack.parts.subscribers.map((name) => {
+  const subscribers: SubscriberTopology[] = [];
+  for (const name of stack.parts.subscribers) {
     const sub = byName.get(name);
-    if (!sub) {
-      throw new ConfigError(
-        "fieldnotes:parts",
-        `subscriber/${name}`,
-        `is not in the topology; its subscribers are: ${[...byName.keys()].map((n) => `subscriber/${n}`).join(", ")}`,
-      );
-    }
-    return sub;
-  });
-  const networks =
-    rawNetworks === undefined
-      ? {}
-      : object(
-          rawNetworks,
-          ECS_NETWORK_KEY,
-          "must be a map of subscriber name to {subnetIds, securityGroupIds}",
-        );
-  const ecsNetworks: Record<string, EcsNetwork> = {};
-  for (const name of Object.keys(networks)) {
+    if (sub) subscribers.push(sub);
+    else
+      problems.push({
+        key: "fieldnotes:parts",
+        value: `subscriber/${name}`,
+        reason: `is not in the topology; its subscribers are: ${[...byName.keys()].map((n) => `subscriber/${n}`).join(", ")}`,
+      });
+  }
+  const parsed = check(v.optional(ecsNetworkSchema, {}), rawNetworks, ECS_NETWORK_KEY);
+  problems.push(...parsed.problems);
+  const networks = parsed.output ?? {};
+  const named = typeof rawNetworks === "object" && rawNetworks !== null ? Object.keys(rawNetworks) : [];
+  for (const name of named) {
     if (!byName.has(name))
-      throw new ConfigError(ECS_NETWORK_KEY, name, "names no subscriber of the topology");
+      problems.push({ key: ECS_NETWORK_KEY, value: name, reason: "names no subscriber of the topology" });
   }
+  const ecsNetworks: Record<string, EcsNetwork> = {};
   for (const sub of subscribers.filter((s) => s.downstream === "ecs")) {
-    const key = `${ECS_NETWORK_KEY}.${sub.name}`;
-    const net = object(
-      networks[sub.name],
-      key,
-      "is required for a subscriber with downstream ecs: {subnetIds: [subnet-…], securityGroupIds: [sg-…]} of the VPC the Fargate task runs in",
-    );
-    ecsNetworks[sub.name] = {
-      subnetIds: nonEmpty(
-        stringList(net.subnetIds, `${key}.subnetIds`, (v, k) =>
-          SUBNET.test(v) ? v : fail(k, v, "is not a subnet ID (subnet-…)"),
-        ),
-        `${key}.subnetIds`,
-      ),
-      securityGroupIds: nonEmpty(
-        stringList(net.securityGroupIds, `${key}.securityGroupIds`, (v, k) =>
-          SECURITY_GROUP.test(v) ? v : fail(k, v, "is not a security group ID (sg-…)"),
-        ),
-        `${key}.securityGroupIds`,
-      ),
-    };
+    const network = networks[sub.name];
+    if (network) ecsNetworks[sub.name] = network;
+    else if (parsed.output)
+      problems.push({
+        key: `${ECS_NETWORK_KEY}.${sub.name}`,
+        value: undefined,
+        reason:
+          "is required for a subscriber with downstream ecs: {subnetIds: [subnet-…], securityGroupIds: [sg-…]} of the VPC the Fargate task runs in",
+      });
   }
-  return { topology, publisher: stack.parts.publisher, subscribers, ecsNetworks };
-}
-
-function fail(key: string, value: unknown, reason: string): never {
-  throw new ConfigError(key, value, reason);
-}
-
-function optional<T>(value: unknown, fallback: T): unknown {
-  return value === undefined || value === null ? fallback : value;
-}
-
-function object(value: unknown, key: string, reason: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new ConfigError(key, value, reason);
-  return value as Record<string, unknown>;
-}
-
-function text(value: unknown, key: string, pattern: RegExp, reason = `must match ${pattern}`): string {
-  if (typeof value !== "string" || !pattern.test(value)) throw new ConfigError(key, value, reason);
-  return value;
-}
-
-function oneOf<T extends string | number>(value: unknown, key: string, allowed: readonly T[]): T {
-  if (!allowed.includes(value as T)) {
-    throw new ConfigError(key, value, `is not one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
-  }
-  return value as T;
-}
-
-function integer(value: unknown, key: string, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(key, value, `must be an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function bool(value: unknown, key: string): boolean {
-  if (typeof value !== "boolean") throw new ConfigError(key, value, "must be true or false");
-  return value;
-}
-
-function stringList(value: unknown, key: string, check: (item: string, key: string) => string): string[] {
-  if (!Array.isArray(value)) throw new ConfigError(key, value, "must be a list");
-  return value.map((item, i) => {
-    if (typeof item !== "string") throw new ConfigError(`${key}[${i}]`, item, "must be a string");
-    return check(item, `${key}[${i}]`);
-  });
-}
-
-function nonEmpty(list: string[], key: string): string[] {
-  if (list.length === 0) throw new ConfigError(key, list, "must not be empty");
-  return list;
+  if (problems.length > 0) return { problems };
+  return { value: { topology, publisher: stack.parts.publisher, subscribers, ecsNetworks }, problems };
 }

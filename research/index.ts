@@ -11,7 +11,7 @@ import { executionAccessPolicy, executionRoleTrustPolicy, executionStudioPolicy 
 import { QcProcessing } from "./processing";
 import { StudioDomain } from "./studio";
 
-export { loadResearchSettings, parseResearchSettings, RESEARCH_KEY } from "./config";
+export { checkResearchSettings, loadResearchSettings, parseResearchSettings, RESEARCH_KEY } from "./config";
 export type { ResearchSettings, ResearchUser, QcThresholds } from "./config";
 
 /** The stack outputs of the research part: everything `npm run qc` and the notebook read. */

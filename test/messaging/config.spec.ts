@@ -15,7 +15,7 @@ import { limited, planOf, topologyOverride } from "./plans";
 describe("config errors stop the program before any resource is registered", function () {
   this.timeout(120_000);
 
-  const cases: { what: string; config: () => Promise<Record<string, string>>; message: string }[] = [
+  const cases: { what: string; config: () => Promise<Record<string, string | null>>; message: string }[] = [
     {
       what: "an account that is not 12 digits",
       config: () => topologyOverride((t) => (t.subscribers[0].account = "12345")),
@@ -61,6 +61,41 @@ describe("config errors stop the program before any resource is registered", fun
       config: async () => ({ "fieldnotes:parts": JSON.stringify(["publisher", "subscriber/d"]) }),
       message:
         'Invalid config fieldnotes:parts: "subscriber/d" is not in the topology; its subscribers are: subscriber/b, subscriber/c',
+    },
+    {
+      what: "a misspelt key inside the topology",
+      config: () => topologyOverride((t) => (t.offload.kmss = true)),
+      message:
+        "Invalid config fieldnotes:topology.offload.kmss: true is not a known key; did you mean kms? (known: thresholdBytes, alwaysThroughS3, retentionDays, kms)",
+    },
+    {
+      what: "a misspelt stack key (which would deploy into the topology's production accounts)",
+      config: async () => ({ "fieldnotes:sandboxAccount": null, "fieldnotes:sandboxAcount": "123456789012" }),
+      message:
+        'Invalid config fieldnotes:sandboxAcount: "123456789012" is not a known key; did you mean fieldnotes:sandboxAccount? (known: fieldnotes:topology, fieldnotes:parts, fieldnotes:sandboxAccount, fieldnotes:deployRoles, fieldnotes:ecsNetwork, fieldnotes:logRetentionDays, fieldnotes:research, fieldnotes:alarms, fieldnotes:dashboard, fieldnotes:tracing)',
+    },
+    {
+      what: "an unquoted account that lost its leading zero",
+      config: () => topologyOverride((t) => (t.subscribers[0].account = 22222222222)),
+      message:
+        'Invalid config fieldnotes:topology.subscribers[0].account: 22222222222 is not a 12-digit AWS account ID: if you typed 022222222222, YAML read it as a number and dropped the leading zero; quote it: "022222222222"',
+    },
+    {
+      what: "several problems at once, one line each",
+      config: async () => ({
+        ...(await topologyOverride((t) => {
+          t.subscribers[0].account = "12345";
+          t.subscribers[1].delivery = "http";
+          t.offload.kmss = true;
+        })),
+        "fieldnotes:sandboxAcount": "123456789012",
+      }),
+      message: [
+        'Invalid config fieldnotes:sandboxAcount: "123456789012" is not a known key; did you mean fieldnotes:sandboxAccount? (known: fieldnotes:topology, fieldnotes:parts, fieldnotes:sandboxAccount, fieldnotes:deployRoles, fieldnotes:ecsNetwork, fieldnotes:logRetentionDays, fieldnotes:research, fieldnotes:alarms, fieldnotes:dashboard, fieldnotes:tracing)',
+        'Invalid config fieldnotes:topology.subscribers[0].account: "12345" is not a 12-digit AWS account ID',
+        'Invalid config fieldnotes:topology.subscribers[1].delivery: "http" is not one of "sqs", "lambda"',
+        "Invalid config fieldnotes:topology.offload.kmss: true is not a known key; did you mean kms? (known: thresholdBytes, alwaysThroughS3, retentionDays, kms)",
+      ].join("\n"),
     },
   ];
 
@@ -156,12 +191,94 @@ describe("config validation details", () => {
     });
   });
 
+  it("refuses an unknown key at every level of the topology, suggesting the closest known key", () => {
+    const cases: [(t: ReturnType<typeof topology>) => void, string][] = [
+      [
+        (t) => Object.assign(t, { sytem: "x" }),
+        'fieldnotes:topology.sytem: "x" is not a known key; did you mean system?',
+      ],
+      [
+        (t) => Object.assign(t.publisher, { regoin: "us-east-1" }),
+        'fieldnotes:topology.publisher.regoin: "us-east-1" is not a known key; did you mean region?',
+      ],
+      [
+        (t) => Object.assign(t.subscribers[1], { batchsize: 5 }),
+        "fieldnotes:topology.subscribers[1].batchsize: 5 is not a known key; did you mean batchSize?",
+      ],
+      [
+        (t) => Object.assign(t, { offload: { kmss: true } }),
+        "fieldnotes:topology.offload.kmss: true is not a known key; did you mean kms?",
+      ],
+      [
+        (t) => Object.assign(t.publisher, { colour: "blue" }),
+        'fieldnotes:topology.publisher.colour: "blue" is not a known key (known: account, region, producers',
+      ],
+    ];
+    for (const [change, expected] of cases) {
+      const t = topology();
+      change(t);
+      assert.throws(
+        () => parseTopology(t),
+        (e: Error) => e.message.startsWith(`Invalid config ${expected}`) && !e.message.includes("\n"),
+        expected,
+      );
+    }
+    const parsed = parseTopology(topology());
+    assert.throws(
+      () =>
+        selectParts(parsed, stack(["c"]), {
+          c: { subnetId: ["subnet-0123456789abcdef0"], securityGroupIds: ["sg-0123456789abcdef0"] },
+        }),
+      {
+        message: [
+          "Invalid config fieldnotes:ecsNetwork.c.subnetIds: (not set) must be a list",
+          'Invalid config fieldnotes:ecsNetwork.c.subnetId: ["subnet-0123456789abcdef0"] is not a known key; did you mean subnetIds? (known: subnetIds, securityGroupIds)',
+        ].join("\n"),
+      },
+    );
+  });
+
+  it("refuses an unknown stack key, and reports it with the other stack-level problems", () => {
+    assert.throws(
+      () =>
+        loadStackSettings(config({ parts: ["publisher", "queue"], sandboxAccount: "12345678901" }), [
+          "fieldnotes:parts",
+          "fieldnotes:sandboxAccount",
+          "fieldnotes:deployRole",
+          "aws:region",
+        ]),
+      {
+        message: [
+          "Invalid config fieldnotes:deployRole: (not set) is not a known key; did you mean fieldnotes:deployRoles? (known: fieldnotes:topology, fieldnotes:parts, fieldnotes:sandboxAccount, fieldnotes:deployRoles, fieldnotes:ecsNetwork, fieldnotes:logRetentionDays, fieldnotes:research, fieldnotes:alarms, fieldnotes:dashboard, fieldnotes:tracing)",
+          'Invalid config fieldnotes:parts[1]: "queue" is not a part: use "publisher", "subscriber/<name>" or "research"',
+          'Invalid config fieldnotes:sandboxAccount: "12345678901" is not a 12-digit AWS account ID: if you typed 012345678901, YAML read it as a number and dropped the leading zero; quote it: "012345678901"',
+        ].join("\n"),
+      },
+    );
+  });
+
+  it("hints at a lost leading zero in a deploy role's account", () => {
+    assert.throws(
+      () =>
+        loadStackSettings(
+          config({
+            parts: ["publisher"],
+            deployRoles: { "22222222222": "arn:aws:iam::022222222222:role/d" },
+          }),
+        ),
+      {
+        message:
+          'Invalid config fieldnotes:deployRoles: "22222222222" has a key that is not a 12-digit AWS account ID: if you typed 022222222222, YAML read it as a number and dropped the leading zero; quote it: "022222222222"',
+      },
+    );
+  });
+
   it("refuses an account given as a YAML number (leading zeros would be lost)", () => {
     const t = topology();
     (t.publisher as Record<string, unknown>).account = 111111111111;
     assert.throws(() => parseTopology(t), {
       message:
-        "Invalid config fieldnotes:topology.publisher.account: 111111111111 is not a 12-digit AWS account ID",
+        'Invalid config fieldnotes:topology.publisher.account: 111111111111 is not a 12-digit AWS account ID: write it as a quoted string ("111111111111"), or a leading zero is lost',
     });
   });
 
@@ -227,7 +344,11 @@ describe("config validation details", () => {
       },
     );
     assert.throws(() => selectParts(parsed, stack(["b"]), { d: {} }), {
-      message: 'Invalid config fieldnotes:ecsNetwork: "d" names no subscriber of the topology',
+      message: [
+        "Invalid config fieldnotes:ecsNetwork.d.subnetIds: (not set) must be a list",
+        "Invalid config fieldnotes:ecsNetwork.d.securityGroupIds: (not set) must be a list",
+        'Invalid config fieldnotes:ecsNetwork: "d" names no subscriber of the topology',
+      ].join("\n"),
     });
     assert.deepEqual(
       selectParts(parsed, stack(["b"]), undefined).ecsNetworks,

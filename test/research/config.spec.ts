@@ -94,7 +94,7 @@ describe("research config", () => {
       "lists 17 subnets; a Studio domain takes at most 16",
     ));
   it("refuses an account that is not 12 digits, and an unknown Region", () => {
-    rejects((c) => (c.account = "4444"), "fieldnotes:research.account", '"4444" must be a 12-digit');
+    rejects((c) => (c.account = "4444"), "fieldnotes:research.account", '"4444" is not a 12-digit');
     rejects(
       (c) => (c.region = "us-east-9"),
       "fieldnotes:research.region",
@@ -113,6 +113,34 @@ describe("research config", () => {
   });
   it("refuses a misspelt key instead of ignoring it", () =>
     rejects((c) => (c.imageURI = "x"), "fieldnotes:research.imageURI", "is not a known key"));
+  it("suggests the closest known key at every level of the research config", () => {
+    rejects((c) => (c.imageURI = "x"), "fieldnotes:research.imageURI", "did you mean imageUri?");
+    rejects(
+      (c) => ((c.users as Record<string, unknown>[])[0].mail = "ada@example.org"),
+      "fieldnotes:research.users[0].mail",
+      "did you mean email?",
+    );
+    rejects((c) => (c.qc = { minGene: 10 }), "fieldnotes:research.qc.minGene", "did you mean minGenes?");
+  });
+  it("reports every problem of the research config at once", () => {
+    const config: Record<string, unknown> = {
+      ...valid(),
+      account: "4444",
+      region: "us-east-9",
+      keepImage: 3,
+    };
+    assert.throws(
+      () => parseResearchSettings(config),
+      (err: Error) => {
+        assert.deepEqual(err.message.split("\n"), [
+          'Invalid config fieldnotes:research.account: "4444" is not a 12-digit AWS account ID',
+          'Invalid config fieldnotes:research.region: "us-east-9" must be an AWS Region, the one where Identity Center runs',
+          "Invalid config fieldnotes:research.keepImage: 3 is not a known key; did you mean keepImages? (known: account, region, name, groups, users, vpcId, subnetIds, appNetworkAccessType, homeEfsRetention, imageUri, processingImageUri, jupyterLabBaseImage, forceDeleteRepository, keepImages, forceDestroyBucket, processingInstanceType, processingVolumeSizeGb, processingMaxRuntimeSeconds, qc)",
+        ]);
+        return true;
+      },
+    );
+  });
   it("refuses two user names that collide as Studio profile names", () =>
     rejects(
       (c) =>
