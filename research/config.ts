@@ -64,15 +64,18 @@ export interface ResearchSettings {
   qc: QcThresholds;
 }
 
-const DEFAULT_QC: QcThresholds = {
-  // The original walkthrough's intent on pegasuspy 1.0: its defaults, with the mito cut at 10 %.
+// The original walkthrough's intent on pegasuspy 1.0: its defaults, with the mito cut at 10 %. No
+// default mito prefix: it depends on the organism (MT- human, mt- mouse), and the wrong one makes
+// every QC run fail (qc_metrics.py refuses a prefix that matches no gene), so the config says which.
+const DEFAULT_QC: Omit<QcThresholds, "mitoPrefix"> = {
   minGenes: 500,
   maxGenes: 6000,
   minUmis: null,
   maxUmis: null,
-  mitoPrefix: "MT-",
   percentMito: 10,
 };
+const MITO_PREFIX_HINT =
+  'must be the mitochondrial gene prefix of your samples\' organism: "MT-" (human) or "mt-" (mouse), or null for no mito filter';
 
 const RESEARCH_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
 // Identity Store user names: no spaces or control characters, at most 128.
@@ -144,10 +147,7 @@ const qcSchema = strict(
     maxGenes: v.optional(threshold, DEFAULT_QC.maxGenes),
     minUmis: v.optional(threshold, DEFAULT_QC.minUmis),
     maxUmis: v.optional(threshold, DEFAULT_QC.maxUmis),
-    mitoPrefix: v.optional(
-      v.nullable(text(/^\S+$/, 'must be a gene-name prefix such as "MT-" (human) or "mt-" (mouse), or null')),
-      DEFAULT_QC.mitoPrefix,
-    ),
+    mitoPrefix: v.nullable(text(/^\S+$/, MITO_PREFIX_HINT)),
     percentMito: v.optional(
       v.nullable(
         accept<number>(
@@ -158,7 +158,7 @@ const qcSchema = strict(
       DEFAULT_QC.percentMito,
     ),
   },
-  `must be an object with any of ${Object.keys(DEFAULT_QC).join(", ")}`,
+  `must be an object with mitoPrefix and any of ${Object.keys(DEFAULT_QC).join(", ")}`,
 );
 
 /** The schema of `fieldnotes:research`: every key, its type and default. */
@@ -218,7 +218,7 @@ export const researchSchema = strict(
     // Processing volumes: 1-16384 GB; runtime: at most 5 days.
     processingVolumeSizeGb: v.optional(whole(1, 16384), 30),
     processingMaxRuntimeSeconds: v.optional(whole(1, 432000), 3600),
-    qc: v.optional(qcSchema, {}),
+    qc: qcSchema,
   },
   "must be an object with at least account, region, groups and users (see docs/configuration.md, section Research)",
 );

@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
-# Creates (or refreshes) the Python environment of the research part at .venv/research: pegasuspy
-# 1.10.2 and the rest of the image's pinned set, plus pytest. Reinstalls only when a requirements file
-# changed, so a second run costs a second. Measured on 2 cores: about 80 s from an empty pip cache.
-#   usage: research/setup-python.sh        (then: .venv/research/bin/python -m pytest test/research)
+# Creates (or refreshes) one of the research part's Python environments, and reinstalls only when its
+# requirements changed, so a second run costs a second.
+#   research/setup-python.sh            .venv/research: pegasuspy 1.10.2 and the rest of the image's
+#                                       pinned set, plus pytest (QC script tests). About 80 s on 2 cores
+#                                       from an empty pip cache.
+#   research/setup-python.sh requests   .venv/requests: the SageMaker Python SDK the notebook pins, moto,
+#                                       pytest (test/requests: captured requests vs the API models).
+# Each environment is its own venv: the notebook's SDK runs in Studio's default environment, never in
+# the Pegasus one, and their numpy/pandas pins differ.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv=.venv/research
-requirements=test/research/requirements.txt
+env="${1:-research}"
+case "$env" in
+  research) requirements=(test/research/requirements.txt research/image/requirements.txt) ;;
+  requests) requirements=(test/requests/requirements.txt) ;;
+  *)
+    echo "setup-python: unknown environment '$env' (research or requests)" >&2
+    exit 2
+    ;;
+esac
+venv=".venv/$env"
 stamp="$venv/.requirements.sha256"
 python="${PYTHON:-python3}"
 
@@ -20,7 +33,7 @@ if ! "$python" -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 10) els
   exit 1
 fi
 
-wanted="$(cat "$requirements" research/image/requirements.txt | sha256sum | cut -d' ' -f1)"
+wanted="$(cat "${requirements[@]}" | sha256sum | cut -d' ' -f1)"
 if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
   echo "setup-python: $venv is up to date"
   exit 0
@@ -28,6 +41,6 @@ fi
 
 start=$(date +%s)
 [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "${requirements[0]}"
 echo "$wanted" >"$stamp"
-echo "setup-python: installed $requirements into $venv in $(($(date +%s) - start)) s"
+echo "setup-python: installed ${requirements[0]} into $venv in $(($(date +%s) - start)) s"

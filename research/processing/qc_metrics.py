@@ -11,7 +11,8 @@ mito filter runs only when both the prefix and the percentage are set, so the or
 `qc_metrics(data, percent_mito=10)` filters nothing on current Pegasus. The defaults below restore its
 intent (pegasuspy 1.0 defaults with the mito cut at 10 %). Pass "none" to switch one filter off.
 
-Exit codes: 0 success, 2 bad arguments or missing input, 3 unreadable input, 4 no cells in the input.
+Exit codes: 0 success, 2 bad arguments or missing input, 3 unreadable input, 4 no cells in the input,
+5 a --mito-prefix that matches no gene of the sample (the wrong organism's prefix: MT- human, mt- mouse).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ MTX_MARKERS = ("matrix.mtx", "matrix.mtx.gz")
 EXIT_USAGE = 2
 EXIT_UNREADABLE = 3
 EXIT_EMPTY = 4
+EXIT_NO_MITO = 5
 
 
 class QcError(Exception):
@@ -120,6 +122,23 @@ def resolve_input(path: str) -> str:
     raise QcError(f"{len(samples)} samples in {path} ({', '.join(samples)}); give one with --input", EXIT_USAGE)
 
 
+def check_mito_prefix(prefix: str, genes: Sequence[str]) -> None:
+    """Refuses a prefix that matches no gene: the run would compute percent_mito 0 for every cell and
+    the mito filter would keep them all, a result that looks valid. The usual cause is the human "MT-"
+    prefix on mouse data, where the genes are "mt-"."""
+    if any(gene.startswith(prefix) for gene in genes):
+        return
+    folded = prefix.lower()
+    lookalikes = sorted({gene[: len(prefix)] for gene in genes if gene.lower().startswith(folded)})
+    hint = f"; this sample's genes start with {', '.join(map(repr, lookalikes))}" if lookalikes else ""
+    raise QcError(
+        f"no gene name starts with --mito-prefix {prefix!r}, so the mito filter would keep every cell "
+        f"(mouse mitochondrial genes start with 'mt-', human with 'MT-'{hint}); pass the prefix of this "
+        f"sample's organism, or --mito-prefix none --percent-mito none to run without the mito filter",
+        EXIT_NO_MITO,
+    )
+
+
 def run(args: argparse.Namespace) -> str:
     """Computes the QC table and writes it; returns the CSV path."""
     check_thresholds(args)
@@ -140,14 +159,7 @@ def run(args: argparse.Namespace) -> str:
         raise QcError(f"{sample} holds no cells", EXIT_EMPTY)
 
     if args.mito_prefix is not None:
-        genes = data.var_names
-        if not any(str(gene).startswith(args.mito_prefix) for gene in genes):
-            # The classic mistake: the human "MT-" prefix on mouse data, where the genes are "mt-".
-            print(
-                f"warning: no gene name starts with {args.mito_prefix!r}; percent_mito will be 0 "
-                f"(mouse mitochondrial genes start with 'mt-', human with 'MT-')",
-                file=sys.stderr,
-            )
+        check_mito_prefix(args.mito_prefix, [str(gene) for gene in data.var_names])
 
     pg.qc_metrics(
         data,

@@ -11,12 +11,14 @@ import { randomUUID } from "crypto";
 import { Exec, readPulumiOutputs } from "../../common/stack-outputs";
 import { QC_STEP_NAME, QcParameters } from "../pipeline-contract";
 
-export const USAGE = `usage: npm run qc -- --stack NAME --input s3://BUCKET/KEY [options]
+export const USAGE = `usage: npm run qc -- --stack NAME --input s3://BUCKET/KEY --mito-prefix P|none [options]
   --stack NAME           the Pulumi stack that deployed the research part
   --input S3_URI         the sample (a file, or a prefix holding exactly one sample) in the research bucket
+  --mito-prefix P | none mitochondrial gene prefix of the sample's organism: mt- (mouse), MT- (human);
+                         required, because the wrong one makes the QC step fail (no gene matches it)
   --output S3_URI        where qc_metrics.csv goes (default: the stack's outputPrefix + a run id)
   --min-genes N | none   --max-genes N | none   --min-umis N | none   --max-umis N | none
-  --mito-prefix P | none --percent-mito F | none   (defaults: the pipeline's, from the stack config)
+  --percent-mito F | none   (defaults: the pipeline's, from the stack config)
   --poll-seconds N       status poll interval (default 15)`;
 
 export class QcUsageError extends Error {}
@@ -67,6 +69,13 @@ export function parseQcArgs(argv: string[]): QcArgs {
       throw new QcUsageError(`${flag} "${uri}" is not an S3 URI with a key (s3://bucket/key)`);
     }
   }
+  // Human and mouse samples name mitochondrial genes differently (MT- / mt-); a stack-wide default
+  // is right for one organism only, so each run says which it is.
+  if (!values["--mito-prefix"]) {
+    throw new QcUsageError(
+      `--mito-prefix is required: mt- for mouse, MT- for human, or none to skip the mito filter\n${USAGE}`,
+    );
+  }
   const thresholds: Record<string, string> = {};
   for (const [flag, { param, kind }] of Object.entries(THRESHOLD_FLAGS)) {
     const v = values[flag];
@@ -85,6 +94,10 @@ export function parseQcArgs(argv: string[]): QcArgs {
       throw new QcUsageError(`${flag} "${v}" must be ${expected} or "none"`);
     }
     thresholds[param] = v;
+  }
+  // Without a prefix Pegasus skips the mito filter, and the script refuses a percentage it would ignore.
+  if (thresholds[QcParameters.mitoPrefix] === "none" && values["--percent-mito"] === undefined) {
+    thresholds[QcParameters.percentMito] = "none";
   }
   const poll = values["--poll-seconds"] ?? "15";
   if (!/^\d+$/.test(poll) || Number(poll) < 1)

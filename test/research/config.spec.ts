@@ -16,6 +16,7 @@ const valid = () => ({
       group: "researchers",
     },
   ],
+  qc: { mitoPrefix: "mt-" } as Record<string, unknown>,
 });
 
 function rejects(mutate: (c: Record<string, unknown>) => void, key: string, fragment: string) {
@@ -43,7 +44,7 @@ describe("research config", () => {
       maxGenes: 6000,
       minUmis: null,
       maxUmis: null,
-      mitoPrefix: "MT-",
+      mitoPrefix: "mt-",
       percentMito: 10,
     });
   });
@@ -111,6 +112,15 @@ describe("research config", () => {
     for (const k of ["studioClassic", "classicBaseDigest", "classicImageUri"])
       rejects((c) => (c[k] = k === "studioClassic" ? true : "x"), `fieldnotes:research.${k}`, "was removed");
   });
+  it("requires the mito prefix: it depends on the organism, and no default fits both", () => {
+    rejects((c) => delete c.qc, "fieldnotes:research.qc", "(not set) is required");
+    rejects((c) => (c.qc = { percentMito: 5 }), "fieldnotes:research.qc.mitoPrefix", "(not set) is required");
+    rejects(
+      (c) => (c.qc = { mitoPrefix: "" }),
+      "fieldnotes:research.qc.mitoPrefix",
+      '"" must be the mitochondrial',
+    );
+  });
   it("refuses a misspelt key instead of ignoring it", () =>
     rejects((c) => (c.imageURI = "x"), "fieldnotes:research.imageURI", "is not a known key"));
   it("suggests the closest known key at every level of the research config", () => {
@@ -158,7 +168,7 @@ describe("research config", () => {
       "needs qc.mitoPrefix",
     );
     rejects(
-      (c) => (c.qc = { minGenes: 7000 }),
+      (c) => (c.qc = { mitoPrefix: "mt-", minGenes: 7000 }),
       "fieldnotes:research.qc.minGenes",
       "must be below qc.maxGenes (6000)",
     );

@@ -52,7 +52,11 @@ describe("research notebook", () => {
 
   it("runs the QC script with explicit thresholds and the documented input/output paths", () => {
     assert.match(code, /code="qc_metrics\.py"/);
-    assert.match(code, /--mito-prefix", "mt-", "--percent-mito", "10"/);
+    // The organism's choice is one named variable the researcher sets (mt- mouse, MT- human).
+    assert.match(code, /^mito_prefix = "mt-"$/m);
+    assert.match(code, /"--mito-prefix", mito_prefix, "--percent-mito", "10"/);
+    // An explicit job name: SDK v2 would derive one from the digest-pinned image URI ("@sha256").
+    assert.match(code, /base_job_name="pegasus-qc"/);
     assert.match(code, /destination="\/opt\/ml\/processing\/input\/data"/);
     assert.match(code, /source="\/opt\/ml\/processing\/output"/);
   });

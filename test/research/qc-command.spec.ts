@@ -70,6 +70,12 @@ describe("npm run qc", () => {
       assert.throws(() => parseQcArgs(["--input", INPUT]), /--stack is required/);
       assert.throws(() => parseQcArgs(["--stack", "research"]), /--input is required/);
     });
+    it("needs an explicit --mito-prefix: the organism decides it (mt- mouse, MT- human)", () => {
+      assert.throws(
+        () => parseQcArgs(["--stack", "r", "--input", INPUT]),
+        /--mito-prefix is required: mt- for mouse, MT- for human, or none to skip the mito filter/,
+      );
+    });
     it("names a bad S3 URI, an unknown flag, a missing value and a bad threshold", () => {
       assert.throws(
         () => parseQcArgs(["--stack", "r", "--input", "/tmp/heart.h5"]),
@@ -81,11 +87,12 @@ describe("npm run qc", () => {
       );
       assert.throws(() => parseQcArgs(["--stack", "r", "--input"]), /--input needs a value/);
       assert.throws(
-        () => parseQcArgs(["--stack", "r", "--input", INPUT, "--min-genes", "many"]),
+        () => parseQcArgs(["--stack", "r", "--input", INPUT, "--min-genes", "many", "--mito-prefix", "mt-"]),
         /--min-genes "many" must be a non-negative integer or "none"/,
       );
       assert.throws(
-        () => parseQcArgs(["--stack", "r", "--input", INPUT, "--percent-mito", "120"]),
+        () =>
+          parseQcArgs(["--stack", "r", "--input", INPUT, "--percent-mito", "120", "--mito-prefix", "mt-"]),
         /--percent-mito "120" must be a percentage/,
       );
     });
@@ -100,6 +107,8 @@ describe("npm run qc", () => {
         "none",
       ]);
       assert.deepEqual(args.thresholds, { MitoPrefix: "mt-", MaxUmis: "none" });
+      const noMito = parseQcArgs(["--stack", "r", "--input", INPUT, "--mito-prefix", "none"]);
+      assert.deepEqual(noMito.thresholds, { MitoPrefix: "none", PercentMito: "none" });
       assert.equal(args.stack, "research");
     });
   });
@@ -186,7 +195,11 @@ describe("npm run qc", () => {
         ],
       ]);
       const { lines, deps: d } = deps(client);
-      const result = await runQc(parseQcArgs(["--stack", "r", "--input", INPUT]), OUTPUTS, d);
+      const result = await runQc(
+        parseQcArgs(["--stack", "r", "--input", INPUT, "--mito-prefix", "mt-"]),
+        OUTPUTS,
+        d,
+      );
       assert.equal(result.status, "Failed");
       assert.equal(result.failureReason, reason);
       assert.ok(
@@ -201,7 +214,14 @@ describe("npm run qc", () => {
       const { client, sent } = playback([["Succeeded"]]);
       await assert.rejects(
         runQc(
-          parseQcArgs(["--stack", "r", "--input", "s3://someone-elses-bucket/heart.h5"]),
+          parseQcArgs([
+            "--stack",
+            "r",
+            "--input",
+            "s3://someone-elses-bucket/heart.h5",
+            "--mito-prefix",
+            "mt-",
+          ]),
           OUTPUTS,
           deps(client).deps,
         ),

@@ -119,10 +119,22 @@ def test_reads_the_single_sample_of_a_processing_input_directory(synthetic, tmp_
     assert int(read_rows(out / "qc_metrics.csv")[0]["kept"]) == 3
 
 
-def test_warns_when_the_mito_prefix_matches_no_gene(synthetic, tmp_path, capsys):
+def test_a_mito_prefix_that_matches_no_gene_fails_the_run_and_says_why(synthetic, tmp_path, capsys):
+    # Human data (MT-) run with the mouse prefix: the mito filter would keep every cell, silently.
     args = ["--input", str(synthetic), "--output", str(tmp_path), "--mito-prefix", "mt-", "--percent-mito", "10"]
-    assert qc_metrics.main(args) == 0
-    assert "no gene name starts with 'mt-'" in capsys.readouterr().err
+    assert qc_metrics.main(args) == qc_metrics.EXIT_NO_MITO
+    err = capsys.readouterr().err
+    assert "no gene name starts with --mito-prefix 'mt-'" in err
+    assert "this sample's genes start with 'MT-'" in err
+    assert not (tmp_path / "qc_metrics.csv").exists()
+
+
+@pytest.mark.skipif(not HEART.exists(), reason=f"sample data absent: {HEART} (see ../shared/data/README.md)")
+def test_mouse_heart_sample_with_the_human_prefix_fails_and_names_the_mouse_one(tmp_path):
+    result = run_script("--input", str(HEART), "--output", str(tmp_path), "--mito-prefix", "MT-", "--percent-mito", "10")
+    assert result.returncode == qc_metrics.EXIT_NO_MITO
+    assert "this sample's genes start with 'mt-'" in result.stderr
+    assert not (tmp_path / "qc_metrics.csv").exists()
 
 
 @pytest.mark.skipif(not HEART.exists(), reason=f"sample data absent: {HEART} (see ../shared/data/README.md)")
