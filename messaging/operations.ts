@@ -1,5 +1,12 @@
-import { ConfigError, readStructured } from "../common/config-error";
+import {
+  collectProblems,
+  ConfigError,
+  ConfigProblem,
+  readStructured,
+  throwIfProblems,
+} from "../common/config-error";
 import { boundedName, NameLimits } from "../common/names";
+import { bool, check, integer, list, oneOf, parse, strict, v, withDefault } from "../common/schema";
 import { MessagePath, OperationsMetrics } from "./contract";
 import { publisherNames, subscriberNames } from "./naming";
 import { MessagingTopology, SubscriberTopology } from "./topology";
@@ -65,7 +72,7 @@ export const DEFAULT_ALARMS: AlarmSettings = {
 
 /** SQS keeps a message at most 14 days, so no message can be older than that. */
 const MAX_MESSAGE_AGE_SECONDS = 1_209_600;
-/** SNS allows this many subscriptions' worth of endpoints; more than a handful here is a mistake. */
+/** More alarm endpoints than this is a mistake, not a rota. */
 const MAX_ENDPOINTS = 10;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
@@ -74,19 +81,66 @@ interface ConfigSource {
   get(key: string): string | undefined;
 }
 
+/** Reads and validates the three operations keys; throws a ConfigError with every problem found. */
 export function loadOperations(config: ConfigSource): OperationsSettings {
-  return {
-    alarms: parseAlarms(readStructured(config, "alarms")),
-    dashboard: flag(readStructured(config, "dashboard"), DASHBOARD_KEY),
-    tracing: flag(readStructured(config, "tracing"), TRACING_KEY),
-  };
+  const problems: ConfigProblem[] = [];
+  const alarms = collectProblems(problems, () => parseAlarms(readStructured(config, "alarms")));
+  const dashboard = check(withDefault(bool, true), readStructured(config, "dashboard"), DASHBOARD_KEY);
+  const tracing = check(withDefault(bool, true), readStructured(config, "tracing"), TRACING_KEY);
+  problems.push(...dashboard.problems, ...tracing.problems);
+  throwIfProblems(problems);
+  return { alarms: alarms as AlarmSettings | false, dashboard: dashboard.output!, tracing: tracing.output! };
 }
 
-function flag(raw: unknown, key: string): boolean {
-  if (raw === undefined) return true;
-  if (typeof raw !== "boolean") throw new ConfigError(key, raw, "must be true or false");
-  return raw;
+function endpointReason(e: { protocol: EndpointProtocol; endpoint: string }): string | undefined {
+  if (e.protocol !== "https") return EMAIL.test(e.endpoint) ? undefined : "is not an email address";
+  let url: URL | undefined;
+  try {
+    url = new URL(e.endpoint);
+  } catch {
+    url = undefined;
+  }
+  // Alarms name the stack's resources: an http:// endpoint would carry them in clear text.
+  return url?.protocol === "https:" ? undefined : "is not an https:// URL";
 }
+
+const endpointSchema = strict(
+  { protocol: oneOf(PROTOCOLS), endpoint: v.string("must be a string") },
+  'must be a map like {protocol: email, endpoint: "ops@example.org"}',
+);
+
+const int = (key: keyof AlarmSettings, min: number, max: number) =>
+  withDefault(integer(min, max), DEFAULT_ALARMS[key] as number);
+
+// PutMetricAlarm: Period is 10, 20, 30 or a multiple of 60; the AWS metrics alarmed on here are per
+// minute, so only multiples of 60 make sense. Period × EvaluationPeriods may not exceed one day
+// when the period is under an hour, seven days otherwise.
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+const evaluationLimit = (s: { periodSeconds: number }) => (s.periodSeconds < 3600 ? 86_400 : 604_800);
+
+const alarmsSchema = strict(
+  {
+    periodSeconds: v.pipe(
+      int("periodSeconds", 60, 86_400),
+      v.check((p) => p % 60 === 0, "must be a multiple of 60"),
+    ),
+    evaluationPeriods: int("evaluationPeriods", 1, 10_080),
+    dlqMessages: int("dlqMessages", 0, 1_000_000),
+    oldestMessageAgeSeconds: int("oldestMessageAgeSeconds", 60, MAX_MESSAGE_AGE_SECONDS),
+    functionErrors: int("functionErrors", 0, 1_000_000),
+    functionThrottles: int("functionThrottles", 0, 1_000_000),
+    failedInvocations: int("failedInvocations", 0, 1_000_000),
+    notificationsFailed: int("notificationsFailed", 0, 1_000_000),
+    endpoints: withDefault(
+      v.pipe(
+        list(endpointSchema, "must be a list of {protocol, endpoint}"),
+        v.maxLength(MAX_ENDPOINTS, `must list at most ${MAX_ENDPOINTS} endpoints`),
+      ),
+      [],
+    ),
+  },
+  "must be false, true or a map of alarm settings",
+);
 
 /**
  * `false` (off), `true` or absent (the defaults), or a map overriding some defaults. Unknown keys
@@ -94,94 +148,30 @@ function flag(raw: unknown, key: string): boolean {
  */
 export function parseAlarms(raw: unknown): AlarmSettings | false {
   if (raw === false) return false;
-  if (raw === undefined || raw === true) return { ...DEFAULT_ALARMS };
+  if (raw === undefined || raw === true) return { ...DEFAULT_ALARMS, endpoints: [] };
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new ConfigError(ALARMS_KEY, raw, "must be false, true or a map of alarm settings");
   }
-  const given = raw as Record<string, unknown>;
-  for (const key of Object.keys(given)) {
-    if (!(key in DEFAULT_ALARMS)) {
-      throw new ConfigError(
-        `${ALARMS_KEY}.${key}`,
-        given[key],
-        `is not an alarm setting; use one of ${Object.keys(DEFAULT_ALARMS).join(", ")}`,
-      );
-    }
+  const settings = parse(alarmsSchema, raw, ALARMS_KEY) as AlarmSettings;
+  // Checks across keys, reported on the key to change.
+  const problems: ConfigProblem[] = [];
+  const limit = evaluationLimit(settings);
+  if (settings.periodSeconds * settings.evaluationPeriods > limit) {
+    problems.push({
+      key: `${ALARMS_KEY}.evaluationPeriods`,
+      value: settings.evaluationPeriods,
+      reason: `times periodSeconds (${settings.periodSeconds}) is over ${limit} seconds, the longest evaluation CloudWatch allows for that period`,
+    });
   }
-  const int = (key: keyof AlarmSettings, min: number, max: number): number => {
-    const value = given[key] ?? DEFAULT_ALARMS[key];
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-      throw new ConfigError(`${ALARMS_KEY}.${key}`, value, `must be an integer from ${min} to ${max}`);
-    }
-    return value;
-  };
-  // PutMetricAlarm: Period is 10, 20, 30 or a multiple of 60; the AWS metrics alarmed on here are
-  // per minute, so only multiples of 60 make sense. Period × EvaluationPeriods may not exceed one
-  // day when the period is under an hour, seven days otherwise.
-  // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
-  const periodSeconds = int("periodSeconds", 60, 86_400);
-  if (periodSeconds % 60 !== 0) {
-    throw new ConfigError(`${ALARMS_KEY}.periodSeconds`, periodSeconds, "must be a multiple of 60");
-  }
-  const evaluationPeriods = int("evaluationPeriods", 1, 10_080);
-  const limit = periodSeconds < 3600 ? 86_400 : 604_800;
-  if (periodSeconds * evaluationPeriods > limit) {
-    throw new ConfigError(
-      `${ALARMS_KEY}.evaluationPeriods`,
-      evaluationPeriods,
-      `times periodSeconds (${periodSeconds}) is over ${limit} seconds, the longest evaluation CloudWatch allows for that period`,
-    );
-  }
-  return {
-    periodSeconds,
-    evaluationPeriods,
-    dlqMessages: int("dlqMessages", 0, 1_000_000),
-    oldestMessageAgeSeconds: int("oldestMessageAgeSeconds", 60, MAX_MESSAGE_AGE_SECONDS),
-    functionErrors: int("functionErrors", 0, 1_000_000),
-    functionThrottles: int("functionThrottles", 0, 1_000_000),
-    failedInvocations: int("failedInvocations", 0, 1_000_000),
-    notificationsFailed: int("notificationsFailed", 0, 1_000_000),
-    endpoints: parseEndpoints(given.endpoints ?? []),
-  };
-}
-
-function parseEndpoints(raw: unknown): AlarmEndpoint[] {
-  const key = `${ALARMS_KEY}.endpoints`;
-  if (!Array.isArray(raw)) throw new ConfigError(key, raw, "must be a list of {protocol, endpoint}");
-  if (raw.length > MAX_ENDPOINTS)
-    throw new ConfigError(key, raw.length, `must list at most ${MAX_ENDPOINTS}`);
   const seen = new Set<string>();
-  return raw.map((entry, i) => {
-    const at = `${key}[${i}]`;
-    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
-      throw new ConfigError(at, entry, 'must be a map like {protocol: email, endpoint: "ops@example.org"}');
-    }
-    const { protocol, endpoint, ...rest } = entry as Record<string, unknown>;
-    const extra = Object.keys(rest);
-    if (extra.length > 0)
-      throw new ConfigError(`${at}.${extra[0]}`, rest[extra[0]], "is not an endpoint field");
-    if (!PROTOCOLS.includes(protocol as EndpointProtocol)) {
-      throw new ConfigError(`${at}.protocol`, protocol, `is not one of ${PROTOCOLS.join(", ")}`);
-    }
-    if (typeof endpoint !== "string") throw new ConfigError(`${at}.endpoint`, endpoint, "must be a string");
-    if (protocol === "https") {
-      let url: URL | undefined;
-      try {
-        url = new URL(endpoint);
-      } catch {
-        url = undefined;
-      }
-      // SNS delivers notifications only over TLS here: an http:// endpoint would carry alarms in clear text.
-      if (url?.protocol !== "https:")
-        throw new ConfigError(`${at}.endpoint`, endpoint, "is not an https:// URL");
-    } else if (!EMAIL.test(endpoint)) {
-      throw new ConfigError(`${at}.endpoint`, endpoint, "is not an email address");
-    }
-    const id = `${protocol} ${endpoint}`;
-    if (seen.has(id)) throw new ConfigError(`${at}.endpoint`, endpoint, "is listed twice");
+  settings.endpoints.forEach((e, i) => {
+    const id = `${e.protocol} ${e.endpoint}`;
+    const reason = endpointReason(e) ?? (seen.has(id) ? "is listed twice" : undefined);
+    if (reason) problems.push({ key: `${ALARMS_KEY}.endpoints[${i}].endpoint`, value: e.endpoint, reason });
     seen.add(id);
-    return { protocol: protocol as EndpointProtocol, endpoint };
   });
+  throwIfProblems(problems);
+  return settings;
 }
 
 /** Names of one stack's operations resources in one account and Region. */

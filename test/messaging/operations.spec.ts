@@ -367,7 +367,10 @@ describe("operations config validation", () => {
   it("names the key and the value of a bad threshold, period or endpoint", () => {
     const cases: [unknown, string][] = [
       ["yes", `Invalid config ${ALARMS_KEY}: "yes" must be false, true or a map of alarm settings`],
-      [{ dlqMesages: 1 }, `Invalid config ${ALARMS_KEY}.dlqMesages: 1 is not an alarm setting; use one of`],
+      [
+        { dlqMesages: 1 },
+        `Invalid config ${ALARMS_KEY}.dlqMesages: 1 is not a known key; did you mean dlqMessages?`,
+      ],
       [{ periodSeconds: 90 }, `Invalid config ${ALARMS_KEY}.periodSeconds: 90 must be a multiple of 60`],
       [
         { periodSeconds: 30 },
@@ -386,7 +389,7 @@ describe("operations config validation", () => {
       [{ endpoints: "ops@example.org" }, `${ALARMS_KEY}.endpoints: "ops@example.org" must be a list`],
       [
         { endpoints: [{ protocol: "sms", endpoint: "+15550100" }] },
-        `${ALARMS_KEY}.endpoints[0].protocol: "sms" is not one of email, email-json, https`,
+        `${ALARMS_KEY}.endpoints[0].protocol: "sms" is not one of "email", "email-json", "https"`,
       ],
       [
         { endpoints: [{ protocol: "email", endpoint: "ops" }] },
@@ -398,7 +401,7 @@ describe("operations config validation", () => {
       ],
       [
         { endpoints: [{ protocol: "email", endpoint: "a@b.org", filter: 1 }] },
-        `${ALARMS_KEY}.endpoints[0].filter: 1 is not an endpoint field`,
+        `${ALARMS_KEY}.endpoints[0].filter: 1 is not a known key`,
       ],
       [
         {
@@ -412,6 +415,14 @@ describe("operations config validation", () => {
     ];
     for (const [raw, message] of cases)
       assert.ok(err(raw).includes(message), `${JSON.stringify(raw)}: ${err(raw)}`);
+  });
+
+  it("reports every problem at once, one line each", () => {
+    const text = err({ periodSeconds: 90, functionErrors: -1, endpoints: "ops" });
+    assert.equal(text.split("\n").length, 3, text);
+    assert.match(text, /periodSeconds: 90 must be a multiple of 60/);
+    assert.match(text, /functionErrors: -1 must be an integer/);
+    assert.match(text, /endpoints: "ops" must be a list/);
   });
 
   it("a bad value stops the real program before any resource is registered", async function () {
