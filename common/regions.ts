@@ -37,6 +37,50 @@ export const KNOWN_REGIONS: readonly string[] = [
   "sa-east-1",
 ];
 
+// Regions that are disabled by default (an account opts in), i.e. launched after 20 March 2019.
+// Amazon SNS delivers from a topic in one of them to another Region only when the endpoint's policy
+// names the Region's own SNS principal, and refuses some combinations outright. Source: "Sending
+// Amazon SNS messages to an Amazon SQS queue or AWS Lambda function in a different Region"
+// (https://docs.aws.amazon.com/sns/latest/dg/sns-cross-region-delivery.html) and "Prerequisites for
+// integrating Amazon SNS with Lambda functions across regions"
+// (https://docs.aws.amazon.com/sns/latest/dg/lambda-prereq.html). The SNS page's table also lists
+// ap-northeast-3, which AWS Account Management lists as enabled by default; it is left out here
+// (see docs/deploy-readiness.md).
+export const OPT_IN_REGIONS: readonly string[] = [
+  "af-south-1",
+  "ap-east-1",
+  "ap-east-2",
+  "ap-south-2",
+  "ap-southeast-3",
+  "ap-southeast-4",
+  "ap-southeast-5",
+  "ap-southeast-6",
+  "ap-southeast-7",
+  "ca-west-1",
+  "eu-central-2",
+  "eu-south-1",
+  "eu-south-2",
+  "il-central-1",
+  "me-central-1",
+  "me-south-1",
+  "mx-central-1",
+];
+
+export function isOptInRegion(region: string): boolean {
+  return OPT_IN_REGIONS.includes(region);
+}
+
+/**
+ * The SNS service principal an endpoint's policy must name for deliveries from a topic in
+ * `topicRegion` to an endpoint in `endpointRegion`: the Region's own principal
+ * (sns.<region>.amazonaws.com) when an opt-in Region's topic delivers to another Region.
+ */
+export function snsServicePrincipal(topicRegion: string, endpointRegion: string): string {
+  return isOptInRegion(topicRegion) && topicRegion !== endpointRegion
+    ? `sns.${topicRegion}.amazonaws.com`
+    : "sns.amazonaws.com";
+}
+
 export function isKnownRegion(region: unknown): region is string {
   return typeof region === "string" && KNOWN_REGIONS.includes(region);
 }

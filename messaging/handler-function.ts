@@ -70,7 +70,9 @@ export class HandlerFunction extends pulumi.ComponentResource {
         architectures: ["arm64"],
         timeout: args.timeoutSeconds,
         memorySize: args.memoryMb,
-        environment: { variables: pulumi.output(args.environment).apply(checkEnvironment) },
+        environment: {
+          variables: pulumi.output(args.environment).apply((env) => checkEnvironment(env, args.functionName)),
+        },
         loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
         // Active: the function samples and sends traces itself; PassThrough only forwards a header.
         tracingConfig: { mode: args.tracing ? "Active" : "PassThrough" },
@@ -82,13 +84,44 @@ export class HandlerFunction extends pulumi.ComponentResource {
   }
 }
 
-/** Lambda refuses reserved variable names only at deploy time; refuse them here, under mocks too. */
-export function checkEnvironment(env: Record<string, string>): Record<string, string> {
+/**
+ * Lambda caps a function's environment at 4 KB, names and values of all variables together
+ * ("Lambda quotas", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html);
+ * CreateFunction/UpdateFunctionConfiguration refuse more.
+ */
+export const LAMBDA_ENV_MAX_BYTES = 4096;
+
+/** Variables whose length follows a config key, so the error can say what to shorten. */
+const ENV_SOURCES: Record<string, string> = {
+  SOURCE_ALLOWLIST: "fieldnotes:topology.publisher.extraSources",
+  ECS_SUBNET_IDS: "fieldnotes:ecsNetwork.<subscriber>.subnetIds",
+  ECS_SECURITY_GROUP_IDS: "fieldnotes:ecsNetwork.<subscriber>.securityGroupIds",
+};
+
+/**
+ * Lambda refuses reserved variable names and an environment over 4 KB only at deploy time; refuse
+ * them here, under mocks too.
+ */
+export function checkEnvironment(
+  env: Record<string, string>,
+  functionName = "function",
+): Record<string, string> {
   for (const key of Object.keys(env)) {
     if (RESERVED_ENV.test(key))
       throw new Error(
         `Lambda environment variable ${key} is reserved by Lambda and would be rejected at deploy`,
       );
+  }
+  const sizes = Object.entries(env).map(
+    ([k, v]) => [k, Buffer.byteLength(k, "utf8") + Buffer.byteLength(v, "utf8")] as const,
+  );
+  const total = sizes.reduce((sum, [, n]) => sum + n, 0);
+  if (total > LAMBDA_ENV_MAX_BYTES) {
+    const [largest, bytes] = sizes.reduce((a, b) => (b[1] > a[1] ? b : a));
+    const source = ENV_SOURCES[largest] ? ` (from ${ENV_SOURCES[largest]}: shorten or remove entries)` : "";
+    throw new Error(
+      `Lambda environment of ${functionName} is ${total} bytes (names + values), over Lambda's limit of ${LAMBDA_ENV_MAX_BYTES}; ${largest} takes ${bytes} bytes${source}`,
+    );
   }
   return env;
 }

@@ -1,7 +1,11 @@
 import { ConfigProblem, readStructured, throwIfProblems } from "../common/config-error";
+import { isOptInRegion } from "../common/regions";
 import {
+  accept,
   accountId,
+  accountReason,
   bool,
+  isAccountId,
   check,
   integer,
   list,
@@ -66,6 +70,12 @@ export interface SubscriberTopology {
   retryAttempts: number;
   /** Bytes of a UTF-8 payload copied into the downstream summary. */
   previewBytes: number;
+  /**
+   * sqs delivery: IAM roles of this subscriber's account that may send to its SNS-fed queue besides
+   * SNS: the identities that run a DLQ redrive (SQS StartMessageMoveTask moves messages back as the
+   * caller). Everyone else is denied sqs:SendMessage, whatever their IAM policy says.
+   */
+  redriveRoles: string[];
   /** ecs downstream: the container image of Application C and its Fargate size. */
   taskImage: string;
   taskCpu: number;
@@ -109,8 +119,9 @@ interface ConfigSource {
 
 const SYSTEM_NAME = /^[a-z][a-z0-9-]{0,23}$/;
 const SUBSCRIBER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
-const ACCOUNT = /^\d{12}$/;
-const PRINCIPAL_ARN = /^arn:aws:(iam|sts)::(\d{12}):[\w+=,.@/-]+$/;
+// IAM role and user ARNs: an optional path, then a name of 1–64 of IAM's name characters.
+const IAM_PRINCIPAL_ARN = /^arn:aws:iam::(\d{12}):(role|user)\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+const ASSUMED_ROLE_ARN = /^arn:aws:sts::(\d{12}):assumed-role\/([\w+=,.@-]{1,64})\/[\w+=,.@-]+$/;
 const SOURCE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[^\s,]*$/;
 const SUBNET = /^subnet-[0-9a-f]{8,17}$/;
 const SECURITY_GROUP = /^sg-[0-9a-f]{8,17}$/;
@@ -119,6 +130,35 @@ const LOG_RETENTIONS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
+/**
+ * Why a principal ARN is refused. An STS session ARN never matches aws:PrincipalArn (that key holds
+ * the role's ARN for a session), so it is refused with the role ARN to use instead.
+ */
+function principalArnReason(value: unknown, kinds: "role or user" | "role"): string {
+  if (typeof value !== "string") return "must be a string";
+  const session = ASSUMED_ROLE_ARN.exec(value);
+  if (session)
+    return `is an STS assumed-role session ARN, which never matches aws:PrincipalArn; use the role's ARN arn:aws:iam::${session[1]}:role/${session[2]} (with the role's path, if it has one)`;
+  if (value.startsWith("arn:aws:sts::"))
+    return "is an STS session ARN, which never matches aws:PrincipalArn; use the IAM role or user ARN (arn:aws:iam::<account>:role/<name>)";
+  return kinds === "role"
+    ? "is not an IAM role ARN (arn:aws:iam::<account>:role/<name>, name 1–64 characters)"
+    : "is neither a 12-digit account ID nor an IAM role or user ARN (arn:aws:iam::<account>:role/<name>, name 1–64 characters)";
+}
+
+/** A producer: an account ID (the whole account) or one IAM role or user. */
+const producer = accept<string>(
+  (x) => typeof x === "string" && (isAccountId(x) || IAM_PRINCIPAL_ARN.test(x)),
+  (x) =>
+    typeof x === "string" && /^\d+$/.test(x) ? accountReason(x) : principalArnReason(x, "role or user"),
+);
+
+/** An IAM role ARN (a DLQ redrive role). */
+const roleArn = accept<string>(
+  (x) => typeof x === "string" && IAM_PRINCIPAL_ARN.test(x) && x.includes(":role/"),
+  (x) => principalArnReason(x, "role"),
+);
+
 // Absent and null both mean "the default" in the topology (a YAML key left empty is null).
 const dflt = <T>(schema: Schema<T>, fallback: T) => withDefault(schema, fallback, true);
 
@@ -126,14 +166,7 @@ const publisherSchema = strict(
   {
     account: accountId,
     region,
-    producers: v.nullish(
-      list(
-        listedText(
-          new RegExp(`${ACCOUNT.source}|${PRINCIPAL_ARN.source}`),
-          "is neither a 12-digit account ID nor an IAM principal ARN",
-        ),
-      ),
-    ),
+    producers: v.nullish(list(producer)),
     detailType: dflt(text(/^[\w .:-]{1,128}$/), "PublishPayload"),
     extraSources: dflt(list(listedText(SOURCE, 'is not a "bucket/prefix" S3 source')), []),
     timeoutSeconds: dflt(integer(1, 900), 900),
@@ -156,6 +189,7 @@ const subscriberSchema = strict(
     maxReceiveCount: dflt(integer(1, 1000), 5),
     retryAttempts: dflt(integer(0, 2), 2),
     previewBytes: dflt(integer(0, 65_536), 1024),
+    redriveRoles: dflt(list(roleArn), []),
     taskImage: dflt(text(/^[\w.\-/:@]{1,255}$/), DEFAULT_TASK_IMAGE),
     taskCpu: dflt(oneOf([256, 512, 1024, 2048, 4096] as const), 256),
     taskMemoryMb: dflt(integer(512, 30720), 512),
@@ -279,6 +313,24 @@ export function checkTopology(
   const names = new Set<string>();
   top.subscribers.forEach((sub, index) => {
     const key = `${subsKey}[${index}]`;
+    problems.push(...deliveryRegionProblems(top.publisher.region, sub, key));
+    if (sub.redriveRoles.length > 0 && sub.delivery !== "sqs") {
+      problems.push({
+        key: `${key}.redriveRoles`,
+        value: sub.redriveRoles,
+        reason: 'applies only to delivery "sqs" (a DLQ redrive moves messages back into the SNS-fed queue)',
+      });
+    }
+    // StartMessageMoveTask moves within one account: the redrive runs in the queue's account.
+    sub.redriveRoles.forEach((arn, i) => {
+      const roleAccount = arn.split(":")[4];
+      if (roleAccount !== sub.account)
+        problems.push({
+          key: `${key}.redriveRoles[${i}]`,
+          value: arn,
+          reason: `is a role in account ${roleAccount}, not in the subscriber's account ${sub.account}; a DLQ redrive runs in the queue's account`,
+        });
+    });
     if (names.has(sub.name)) {
       problems.push({ key: `${key}.name`, value: sub.name, reason: "is a duplicate subscriber name" });
     }
@@ -306,26 +358,79 @@ export function checkTopology(
 
   const sandbox = overrides.sandboxAccount;
   const account = (a: string) => sandbox ?? a;
+  const inSandbox = (arn: string) => {
+    const parsed = IAM_PRINCIPAL_ARN.exec(arn);
+    return sandbox && parsed ? arn.replace(`::${parsed[1]}:`, `::${sandbox}:`) : arn;
+  };
   const publisherAccount = account(top.publisher.account);
   const publisher: PublisherTopology = {
     ...top.publisher,
     account: publisherAccount,
-    producers: (top.publisher.producers ?? [publisherAccount]).map((p) => {
-      if (!sandbox) return p;
-      const arn = PRINCIPAL_ARN.exec(p);
-      return arn ? p.replace(`::${arn[2]}:`, `::${sandbox}:`) : sandbox;
-    }),
+    producers: (top.publisher.producers ?? [publisherAccount]).map((p) =>
+      isAccountId(p) ? account(p) : inSandbox(p),
+    ),
   };
   return {
     value: {
       system: top.system,
       publisher,
-      subscribers: top.subscribers.map((s) => ({ ...s, account: account(s.account) })),
+      subscribers: top.subscribers.map((s) => ({
+        ...s,
+        account: account(s.account),
+        redriveRoles: s.redriveRoles.map(inSandbox),
+      })),
       offload: top.offload,
       logRetentionDays: retention,
     },
     problems: [],
   };
+}
+
+/**
+ * SNS cannot deliver from a default Region to Lambda in an opt-in Region, nor from an opt-in Region
+ * to another opt-in Region (docs cited in common/regions.ts); such a subscription would be created
+ * and then never deliver, so the topology refuses it.
+ */
+function deliveryRegionProblems(
+  topicRegion: string,
+  sub: { region: string; delivery: Delivery },
+  key: string,
+): ConfigProblem[] {
+  if (sub.region === topicRegion || !isOptInRegion(sub.region)) return [];
+  if (isOptInRegion(topicRegion))
+    return [
+      {
+        key: `${key}.region`,
+        value: sub.region,
+        reason: `is an opt-in Region and the topic's Region ${topicRegion} is another opt-in Region; SNS does not deliver from one opt-in Region to another`,
+      },
+    ];
+  if (sub.delivery === "lambda")
+    return [
+      {
+        key: `${key}.region`,
+        value: sub.region,
+        reason: `is an opt-in Region; SNS does not deliver from a topic in a default Region (${topicRegion}) to Lambda in an opt-in Region (use delivery "sqs", or the topic's Region)`,
+      },
+    ];
+  return [];
+}
+
+/** SQS keeps a message at most 14 days (MessageRetentionPeriod 60–1,209,600 s). */
+export const SQS_MAX_RETENTION_SECONDS = 1_209_600;
+/** Lambda's longest timeout: the publisher publishes a pointer at most this long after writing its object. */
+const PUBLISH_AFTER_UPLOAD_SECONDS = 900;
+
+/**
+ * Retention of every queue that holds messages of this system (SNS-fed queues, their DLQs, the
+ * subscription DLQs, the on-failure and failure queues): never longer than the payload objects
+ * live, so no queue keeps a pointer whose object the bucket's lifecycle has already expired.
+ * Lifecycle expires an object `retentionDays` after its creation (rounded up to the next midnight
+ * UTC), and the object is written at most one Lambda timeout before its pointer is published, so
+ * that margin is taken off. Capped at SQS's 14 days.
+ */
+export function queueRetentionSeconds(offload: Pick<OffloadSettings, "retentionDays">): number {
+  return Math.min(SQS_MAX_RETENTION_SECONDS, offload.retentionDays * 86_400 - PUBLISH_AFTER_UPLOAD_SECONDS);
 }
 
 /**
@@ -388,6 +493,19 @@ function checkSelection(
   for (const name of named) {
     if (!byName.has(name))
       problems.push({ key: ECS_NETWORK_KEY, value: name, reason: "names no subscriber of the topology" });
+  }
+  // A subnet or security group listed twice is a typo for another one.
+  for (const [name, network] of Object.entries(networks)) {
+    for (const field of ["subnetIds", "securityGroupIds"] as const) {
+      network[field].forEach((id, i) => {
+        if (network[field].indexOf(id) !== i)
+          problems.push({
+            key: `${ECS_NETWORK_KEY}.${name}.${field}[${i}]`,
+            value: id,
+            reason: "is listed twice",
+          });
+      });
+    }
   }
   const ecsNetworks: Record<string, EcsNetwork> = {};
   for (const sub of subscribers.filter((s) => s.downstream === "ecs")) {

@@ -2,10 +2,10 @@ import { strict as assert } from "assert";
 import { boundedName, NameLimits } from "../../common/names";
 import { regionCode } from "../../common/regions";
 import { loadStackSettings, StackSettings } from "../../common/stack";
-import { checkEnvironment } from "../../messaging/handler-function";
+import { checkEnvironment, LAMBDA_ENV_MAX_BYTES } from "../../messaging/handler-function";
 import { publisherNames, subscriberNames } from "../../messaging/naming";
 import { subscriberEnvironment } from "../../messaging/subscriber-common";
-import { parseTopology, selectParts } from "../../messaging/topology";
+import { parseTopology, queueRetentionSeconds, selectParts } from "../../messaging/topology";
 import { limited, planOf, topologyOverride } from "./plans";
 
 // Bad config stops the program before any resource is registered, with a message naming the key
@@ -118,6 +118,27 @@ describe("config errors stop the program before any resource is registered", fun
       assert.deepEqual(plan.resources, []);
     });
   }
+});
+
+describe("a Lambda environment over 4 KB stops the program", function () {
+  this.timeout(120_000);
+  it("extraSources long enough to push SOURCE_ALLOWLIST over the limit: the error names the variable and the key", async () => {
+    const extraSources = Array.from(
+      { length: 60 },
+      (_, i) => `research-data-${String(i).padStart(2, "0")}/${"p".repeat(50)}/`,
+    );
+    const plan = await planOf(
+      "a-use1",
+      await topologyOverride((t) => {
+        t.publisher.extraSources = extraSources;
+      }),
+    );
+    assert.ok(plan.error, "the program should have failed");
+    assert.match(
+      plan.error.message,
+      /Lambda environment of fieldnotes-publisher is \d+ bytes \(names \+ values\), over Lambda's limit of 4096; SOURCE_ALLOWLIST takes \d+ bytes \(from fieldnotes:topology\.publisher\.extraSources/,
+    );
+  });
 });
 
 describe("config validation details", () => {
@@ -362,6 +383,197 @@ describe("config validation details", () => {
     assert.deepEqual(
       [parsed.publisher.account, ...parsed.subscribers.map((s) => s.account), ...parsed.publisher.producers],
       Array(4).fill("123456789012"),
+    );
+  });
+
+  it("refuses accounts of 11 and 13 digits, wherever an account is given", () => {
+    // 11 digits reads as a 12-digit ID whose leading zero YAML dropped; the message says so.
+    const reasons: Record<string, string> = {
+      "11111111111":
+        'is not a 12-digit AWS account ID: if you typed 011111111111, YAML read it as a number and dropped the leading zero; quote it: "011111111111"',
+      "1111111111111": "is not a 12-digit AWS account ID",
+    };
+    for (const [bad, reason] of Object.entries(reasons)) {
+      const t = topology();
+      t.publisher.account = bad;
+      assert.throws(() => parseTopology(t), {
+        message: `Invalid config fieldnotes:topology.publisher.account: "${bad}" ${reason}`,
+      });
+      const u = topology();
+      u.subscribers[1].account = bad;
+      assert.throws(() => parseTopology(u), {
+        message: `Invalid config fieldnotes:topology.subscribers[1].account: "${bad}" ${reason}`,
+      });
+      const w = topology();
+      Object.assign(w.publisher, { producers: ["111111111111", bad] });
+      assert.throws(() => parseTopology(w), {
+        message: `Invalid config fieldnotes:topology.publisher.producers[1]: "${bad}" ${reason}`,
+      });
+    }
+  });
+
+  it("refuses an STS session ARN as a producer, naming the role ARN to use", () => {
+    const t = topology();
+    Object.assign(t.publisher, {
+      producers: ["arn:aws:sts::444444444444:assumed-role/uploader/botocore-session-17"],
+    });
+    assert.throws(() => parseTopology(t), {
+      message:
+        "Invalid config fieldnotes:topology.publisher.producers[0]: \"arn:aws:sts::444444444444:assumed-role/uploader/botocore-session-17\" is an STS assumed-role session ARN, which never matches aws:PrincipalArn; use the role's ARN arn:aws:iam::444444444444:role/uploader (with the role's path, if it has one)",
+    });
+    Object.assign(t.publisher, { producers: ["arn:aws:sts::444444444444:federated-user/bob"] });
+    assert.throws(() => parseTopology(t), /producers\[0\]: .* is an STS session ARN, which never matches/);
+  });
+
+  it("refuses producer ARNs with an empty or malformed name, and accepts roles and users with paths", () => {
+    const bad = [
+      "arn:aws:iam::444444444444:role/",
+      "arn:aws:iam::444444444444:role",
+      "arn:aws:iam::444444444444:role//x",
+      "arn:aws:iam::444444444444:group/uploaders",
+      "arn:aws:iam::44444444444:role/uploader",
+      "arn:aws:iam::444444444444:role/up loader",
+      `arn:aws:iam::444444444444:role/${"r".repeat(65)}`,
+      "arn:aws-cn:iam::444444444444:role/uploader",
+    ];
+    for (const arn of bad) {
+      const t = topology();
+      Object.assign(t.publisher, { producers: [arn] });
+      assert.throws(
+        () => parseTopology(t),
+        {
+          message: `Invalid config fieldnotes:topology.publisher.producers[0]: ${JSON.stringify(arn)} is neither a 12-digit account ID nor an IAM role or user ARN (arn:aws:iam::<account>:role/<name>, name 1–64 characters)`,
+        },
+        arn,
+      );
+    }
+    const good = [
+      "arn:aws:iam::444444444444:role/uploader",
+      "arn:aws:iam::444444444444:role/teams/data/uploader",
+      "arn:aws:iam::444444444444:user/ci",
+      `arn:aws:iam::444444444444:role/${"r".repeat(64)}`,
+    ];
+    const t = topology();
+    Object.assign(t.publisher, { producers: good });
+    assert.deepEqual(parseTopology(t).publisher.producers, good);
+  });
+
+  it("refuses a subnet or security group listed twice", () => {
+    const parsed = parseTopology(topology());
+    const net = (subnetIds: string[], securityGroupIds: string[]) => ({ c: { subnetIds, securityGroupIds } });
+    assert.throws(
+      () =>
+        selectParts(
+          parsed,
+          stack(["c"]),
+          net(["subnet-0aa11bb2", "subnet-0aa11bb2"], ["sg-0123456789abcdef0"]),
+        ),
+      { message: 'Invalid config fieldnotes:ecsNetwork.c.subnetIds[1]: "subnet-0aa11bb2" is listed twice' },
+    );
+    assert.throws(
+      () =>
+        selectParts(
+          parsed,
+          stack(["c"]),
+          net(["subnet-0aa11bb2"], ["sg-0123456789abcdef0", "sg-0123456789abcdef0"]),
+        ),
+      {
+        message:
+          'Invalid config fieldnotes:ecsNetwork.c.securityGroupIds[1]: "sg-0123456789abcdef0" is listed twice',
+      },
+    );
+    assert.deepEqual(
+      selectParts(parsed, stack(["c"]), net(["subnet-0aa11bb2", "subnet-0aa11bb3"], ["sg-0123456789abcdef0"]))
+        .ecsNetworks.c.subnetIds,
+      ["subnet-0aa11bb2", "subnet-0aa11bb3"],
+    );
+  });
+
+  describe("opt-in Regions (SNS cross-Region delivery)", () => {
+    const withRegions = (topic: string, b: string, c: string) => {
+      const t = topology();
+      t.publisher.region = topic;
+      t.subscribers[0].region = b;
+      t.subscribers[1].region = c;
+      return t;
+    };
+
+    it("refuses a topic in a default Region delivering to Lambda in an opt-in Region", () => {
+      assert.throws(() => parseTopology(withRegions("us-east-1", "us-west-2", "af-south-1")), {
+        message:
+          'Invalid config fieldnotes:topology.subscribers[1].region: "af-south-1" is an opt-in Region; SNS does not deliver from a topic in a default Region (us-east-1) to Lambda in an opt-in Region (use delivery "sqs", or the topic\'s Region)',
+      });
+    });
+
+    it("refuses a topic in an opt-in Region delivering to another opt-in Region, by queue or by Lambda", () => {
+      assert.throws(() => parseTopology(withRegions("ap-east-1", "me-south-1", "ap-east-1")), {
+        message:
+          'Invalid config fieldnotes:topology.subscribers[0].region: "me-south-1" is an opt-in Region and the topic\'s Region ap-east-1 is another opt-in Region; SNS does not deliver from one opt-in Region to another',
+      });
+      assert.throws(
+        () => parseTopology(withRegions("ap-east-1", "ap-east-1", "eu-south-2")),
+        /subscribers\[1\]\.region: "eu-south-2" is an opt-in Region and the topic's Region ap-east-1 is another opt-in Region/,
+      );
+    });
+
+    it("accepts the supported combinations", () => {
+      // opt-in topic → default Regions (queue and Lambda), same opt-in Region, default topic → opt-in queue.
+      assert.doesNotThrow(() => parseTopology(withRegions("ap-east-1", "us-west-2", "us-east-1")));
+      assert.doesNotThrow(() => parseTopology(withRegions("ap-east-1", "ap-east-1", "ap-east-1")));
+      assert.doesNotThrow(() => parseTopology(withRegions("us-east-1", "af-south-1", "us-east-1")));
+    });
+  });
+
+  it("accepts redrive roles only for a queue subscriber, and only in its own account", () => {
+    const t = topology();
+    Object.assign(t.subscribers[0], { redriveRoles: ["arn:aws:iam::222222222222:role/ops/redrive"] });
+    assert.deepEqual(parseTopology(t).subscribers[0].redriveRoles, [
+      "arn:aws:iam::222222222222:role/ops/redrive",
+    ]);
+    assert.deepEqual(parseTopology(topology()).subscribers[0].redriveRoles, []);
+    Object.assign(t.subscribers[0], { redriveRoles: ["arn:aws:iam::333333333333:role/redrive"] });
+    assert.throws(() => parseTopology(t), {
+      message:
+        "Invalid config fieldnotes:topology.subscribers[0].redriveRoles[0]: \"arn:aws:iam::333333333333:role/redrive\" is a role in account 333333333333, not in the subscriber's account 222222222222; a DLQ redrive runs in the queue's account",
+    });
+    Object.assign(t.subscribers[0], { redriveRoles: ["arn:aws:iam::222222222222:user/ops"] });
+    assert.throws(
+      () => parseTopology(t),
+      /redriveRoles\[0\]: "arn:aws:iam::222222222222:user\/ops" is not an IAM role ARN/,
+    );
+    Object.assign(t.subscribers[0], { redriveRoles: ["arn:aws:sts::222222222222:assumed-role/ops/me"] });
+    assert.throws(() => parseTopology(t), /use the role's ARN arn:aws:iam::222222222222:role\/ops/);
+    const u = topology();
+    Object.assign(u.subscribers[1], { redriveRoles: ["arn:aws:iam::333333333333:role/redrive"] });
+    assert.throws(
+      () => parseTopology(u),
+      /subscribers\[1\]\.redriveRoles: .* applies only to delivery "sqs"/,
+    );
+  });
+
+  it("derives queue retention from payload retention, so no queue outlives its payloads", () => {
+    // Payloads kept 7 days: queues keep messages 7 days less one Lambda timeout (the longest time
+    // between writing an object and publishing its pointer).
+    assert.equal(queueRetentionSeconds({ retentionDays: 7 }), 7 * 86_400 - 900);
+    assert.equal(queueRetentionSeconds({ retentionDays: 1 }), 86_400 - 900);
+    // SQS keeps at most 14 days: longer payload retention leaves the queues at 14 days.
+    assert.equal(queueRetentionSeconds({ retentionDays: 14 }), 14 * 86_400 - 900);
+    assert.equal(queueRetentionSeconds({ retentionDays: 15 }), 1_209_600);
+    assert.equal(queueRetentionSeconds({ retentionDays: 3650 }), 1_209_600);
+  });
+
+  it("refuses a Lambda environment over 4 KB (names + values), naming the largest variable", () => {
+    const base = { TOPIC_ARN: "arn:aws:sns:us-east-1:111111111111:fieldnotes-messages" };
+    const room =
+      LAMBDA_ENV_MAX_BYTES - "TOPIC_ARN".length - base.TOPIC_ARN.length - "SOURCE_ALLOWLIST".length;
+    // Exactly at the limit: accepted. One byte over (a two-byte character in place of one): refused.
+    assert.doesNotThrow(() => checkEnvironment({ ...base, SOURCE_ALLOWLIST: "b".repeat(room) }));
+    assert.throws(
+      () =>
+        checkEnvironment({ ...base, SOURCE_ALLOWLIST: `${"b".repeat(room - 1)}é` }, "fieldnotes-publisher"),
+      {
+        message: `Lambda environment of fieldnotes-publisher is ${LAMBDA_ENV_MAX_BYTES + 1} bytes (names + values), over Lambda's limit of 4096; SOURCE_ALLOWLIST takes ${room + 1 + "SOURCE_ALLOWLIST".length} bytes (from fieldnotes:topology.publisher.extraSources: shorten or remove entries)`,
+      },
     );
   });
 
