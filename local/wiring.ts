@@ -1,6 +1,7 @@
 // Wiring checks on what the program registered: the mistakes mocks and emulators would otherwise
 // accept, caught before anything runs, each with a message naming the resource. The local run then
 // exercises what static checks cannot (each handler validates its environment at cold start).
+import { snsServicePrincipal } from "../common/regions";
 import { PublisherEnv, SubscriberEnv } from "../messaging/contract";
 import { isBucket, label, T } from "./deploy";
 import type { Plan, PlannedResource } from "./plan";
@@ -205,16 +206,17 @@ export function checkWiring(plan: Plan): WiringProblem[] {
     } else if (protocol === "lambda") {
       const fn = fnByRef(sub.inputs.endpoint);
       if (fn) {
+        const principal = snsServicePrincipal(topicRegion, fn.provider?.region ?? "");
         const allowed = permissions.some(
           (p) =>
             fnByRef(p.inputs.function) === fn &&
-            p.inputs.principal === "sns.amazonaws.com" &&
+            p.inputs.principal === principal &&
             p.inputs.sourceArn === topicArn,
         );
         if (!allowed)
           add(
             sub,
-            `delivers to ${label(fn)}, but no lambda Permission lets sns.amazonaws.com invoke it with sourceArn ${topicArn}`,
+            `delivers to ${label(fn)}, but no lambda Permission lets ${principal} invoke it with sourceArn ${topicArn}`,
           );
       }
     }

@@ -63,6 +63,11 @@ export const PayloadIam = {
   /** On S3 sources, for the server-side copy. */
   copySourceActions: ["s3:GetObject", "s3:GetObjectTagging"],
   readerObjectActions: ["s3:GetObject", "s3:GetObjectTagging"],
+  /**
+   * On the bucket, limited to the payload prefix (s3:prefix): without it S3 answers GetObject of a
+   * missing key (an expired payload) with 403 AccessDenied instead of 404 NoSuchKey.
+   */
+  readerBucketActions: ["s3:ListBucket"],
   /** KMS, when the bucket uses SSE-KMS: multipart upload needs Decrypt as well as GenerateDataKey. */
   writerKmsActions: ["kms:GenerateDataKey", "kms:Decrypt"],
   readerKmsActions: ["kms:Decrypt"],

@@ -1,8 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { snsServicePrincipal } from "../common/regions";
 import { publisherNames, subscriberNames } from "./naming";
 import { createConsumer, createDeliveryDlq } from "./subscriber-common";
-import { EcsNetwork, MessagingTopology, SubscriberTopology } from "./topology";
+import { EcsNetwork, MessagingTopology, queueRetentionSeconds, SubscriberTopology } from "./topology";
 
 export interface DirectSubscriberArgs {
   topology: MessagingTopology;
@@ -38,7 +39,11 @@ export class DirectSubscriber extends pulumi.ComponentResource {
 
     this.deadLetterQueue = new aws.sqs.Queue(
       `${name}-dlq`,
-      { name: names.dlq, sqsManagedSseEnabled: true, messageRetentionSeconds: 1_209_600 },
+      {
+        name: names.dlq,
+        sqsManagedSseEnabled: true,
+        messageRetentionSeconds: queueRetentionSeconds(topology.offload),
+      },
       child,
     );
     this.function = createConsumer(this, name, "consume-topic", args, pub, names);
@@ -51,19 +56,20 @@ export class DirectSubscriber extends pulumi.ComponentResource {
       },
       child,
     );
-    // sourceArn: only this topic may invoke, not any SNS topic of any account.
+    // sourceArn: only this topic may invoke, not any SNS topic of any account. A topic in an opt-in
+    // Region invokes a function in another Region as sns.<topic-region>.amazonaws.com.
     const permission = new aws.lambda.Permission(
       `${name}-topic-invokes`,
       {
         action: "lambda:InvokeFunction",
         function: this.function.name,
-        principal: "sns.amazonaws.com",
+        principal: snsServicePrincipal(pub.region, sub.region),
         sourceArn: pub.topicArn,
       },
       child,
     );
 
-    const deliveryDlq = createDeliveryDlq(this, name, pub, names, args.topicRegionProvider);
+    const deliveryDlq = createDeliveryDlq(this, name, pub, names, args.topicRegionProvider, topology);
     this.deliveryDeadLetterQueue = deliveryDlq.queue;
     this.subscription = new aws.sns.TopicSubscription(
       `${name}-subscription`,

@@ -90,9 +90,17 @@ function producerStatements(
   return statements;
 }
 
+/** The only protocols a subscription may use: both keep the message inside AWS and this system's accounts. */
+export const SUBSCRIPTION_PROTOCOLS = ["sqs", "lambda"] as const;
+
 /**
  * Topic policy: each listed subscriber account may subscribe only its own endpoint with its own
  * protocol (sqs or lambda); only the publisher role may publish.
+ *
+ * The Allow statements alone only bind other accounts: an identity of the topic's own account needs
+ * no resource policy, so one holding sns:* could subscribe an https or email endpoint, or a queue of
+ * its own, and read every message. The Deny statements bind every account: no protocol but sqs and
+ * lambda, no endpoint but the topology's, no publisher but the publisher role.
  */
 export function topicPolicy(pub: PublisherNames, subscribers: SubscriberNames[]): PolicyDocument {
   return doc(
@@ -113,6 +121,22 @@ export function topicPolicy(pub: PublisherNames, subscribers: SubscriberNames[])
       Condition: { ArnEquals: { "aws:PrincipalArn": pub.roleArn } },
     },
     {
+      Sid: "OnlySqsOrLambdaSubscriptions",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "sns:Subscribe",
+      Resource: pub.topicArn,
+      Condition: { StringNotEquals: { "sns:Protocol": [...SUBSCRIPTION_PROTOCOLS] } },
+    },
+    {
+      Sid: "OnlyTopologyEndpointsSubscribe",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "sns:Subscribe",
+      Resource: pub.topicArn,
+      Condition: { StringNotEquals: { "sns:Endpoint": subscribers.map((s) => s.endpointArn) } },
+    },
+    {
       // Same-account identities could otherwise publish with an identity policy alone.
       Sid: "OnlyPublisherRolePublishes",
       Effect: "Deny",
@@ -124,16 +148,44 @@ export function topicPolicy(pub: PublisherNames, subscribers: SubscriberNames[])
   );
 }
 
-/** Queue policy: only SNS may send, and only for the one topic (no confused deputy). */
-export function snsDeliveryQueuePolicy(queueArn: string, topicArn: string): PolicyDocument {
+/**
+ * Queue policy of an SNS-fed queue: SNS may send, and only for the one topic (no confused deputy).
+ * `snsPrincipal` is sns.amazonaws.com, or sns.<region>.amazonaws.com for a topic in an opt-in Region
+ * delivering to another Region.
+ *
+ * The Deny binds the queue's own account too: an identity there holding sqs:* could otherwise put
+ * forged pointers (any bucket, any key) in front of the consumer. Only SNS for this topic, and the
+ * listed redrive roles (SQS StartMessageMoveTask moves a DLQ's messages back as its caller), send.
+ */
+export function snsDeliveryQueuePolicy(
+  queueArn: string,
+  topicArn: string,
+  opts: { snsPrincipal: string; redriveRoles?: string[] },
+): PolicyDocument {
+  const redrivers = opts.redriveRoles ?? [];
   return doc(
     {
       Sid: "TopicMaySend",
       Effect: "Allow",
-      Principal: { Service: "sns.amazonaws.com" },
+      Principal: { Service: opts.snsPrincipal },
       Action: "sqs:SendMessage",
       Resource: queueArn,
       Condition: { ArnEquals: { "aws:SourceArn": topicArn } },
+    },
+    {
+      // Both conditions must hold for the Deny to apply: a sender that is neither SNS for this topic
+      // (aws:SourceArn) nor a redrive role (aws:PrincipalArn) is refused.
+      Sid: redrivers.length > 0 ? "OnlyTopicOrRedriveRolesSend" : "OnlyTopicSends",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "sqs:SendMessage",
+      Resource: queueArn,
+      Condition: {
+        ArnNotEquals: {
+          "aws:SourceArn": topicArn,
+          ...(redrivers.length > 0 ? { "aws:PrincipalArn": redrivers } : {}),
+        },
+      },
     },
     denyInsecureTransport("sqs:*", queueArn),
   );
@@ -178,6 +230,18 @@ export function payloadBucketPolicy(
       Action: [...PayloadIam.readerObjectActions],
       Resource: payloads,
       Condition: { ArnEquals: { "aws:PrincipalArn": readers.map((r) => r.roleArn) } },
+    },
+    readers.length > 0 && {
+      // So that an expired (missing) payload answers 404, not 403; listing stays inside payloads/.
+      Sid: "SubscriberRolesListPayloads",
+      Effect: "Allow",
+      Principal: { AWS: unique(readers.map((r) => accountRoot(r.account))) },
+      Action: [...PayloadIam.readerBucketActions],
+      Resource: pub.bucketArn,
+      Condition: {
+        ArnEquals: { "aws:PrincipalArn": readers.map((r) => r.roleArn) },
+        StringLike: { "s3:prefix": `${PayloadLayout.payloadPrefix}*` },
+      },
     },
     {
       Sid: "OnlyPublisherRoleWritesPayloads",
@@ -329,6 +393,14 @@ export function subscriberRolePolicy(
       Effect: "Allow",
       Action: [...PayloadIam.readerObjectActions],
       Resource: `${pub.bucketArn}/${PayloadLayout.payloadPrefix}*`,
+    },
+    {
+      // Without it S3 answers GetObject of an expired (missing) payload with 403, not 404.
+      Sid: "ListPayloads",
+      Effect: "Allow",
+      Action: [...PayloadIam.readerBucketActions],
+      Resource: pub.bucketArn,
+      Condition: { StringLike: { "s3:prefix": `${PayloadLayout.payloadPrefix}*` } },
     },
     opts.kms && {
       // The key ID is random, so the grant names the account's keys used through S3 in A's Region;

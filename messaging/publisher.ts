@@ -14,7 +14,7 @@ import {
   topicKeyPolicy,
   topicPolicy,
 } from "./policies";
-import { MessagingTopology } from "./topology";
+import { MessagingTopology, queueRetentionSeconds } from "./topology";
 
 export interface PublisherArgs {
   /** The whole system: the publisher's policies name every subscriber of it. */
@@ -96,7 +96,12 @@ export class Publisher extends pulumi.ComponentResource {
     // after its retries) both land here, so no event is dropped silently.
     this.failureQueue = new aws.sqs.Queue(
       `${name}-failures`,
-      { name: names.failureQueue, sqsManagedSseEnabled: true, messageRetentionSeconds: 1_209_600 },
+      {
+        name: names.failureQueue,
+        sqsManagedSseEnabled: true,
+        // Failed events name sources under incoming/, which expire with the payloads.
+        messageRetentionSeconds: queueRetentionSeconds(topology.offload),
+      },
       child,
     );
     new aws.sqs.QueuePolicy(

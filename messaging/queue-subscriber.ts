@@ -1,9 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { snsServicePrincipal } from "../common/regions";
 import { publisherNames, subscriberNames } from "./naming";
 import { snsDeliveryQueuePolicy } from "./policies";
 import { createConsumer, createDeliveryDlq } from "./subscriber-common";
-import { EcsNetwork, MessagingTopology, SubscriberTopology } from "./topology";
+import { EcsNetwork, MessagingTopology, queueRetentionSeconds, SubscriberTopology } from "./topology";
 
 /** AWS guidance: a queue's visibility timeout of at least six times the consumer function's timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -40,6 +41,7 @@ export class QueueSubscriber extends pulumi.ComponentResource {
     const pub = publisherNames(topology);
     const names = subscriberNames(topology, sub);
     const child = { parent: this };
+    const messageRetentionSeconds = queueRetentionSeconds(topology.offload);
 
     // SSE-SQS, never alias/aws/sqs: SNS cannot use the AWS managed SQS key, so a queue encrypted
     // with it silently never receives from the topic.
@@ -48,7 +50,7 @@ export class QueueSubscriber extends pulumi.ComponentResource {
       {
         name: names.dlq,
         sqsManagedSseEnabled: true,
-        messageRetentionSeconds: 1_209_600,
+        messageRetentionSeconds,
         redriveAllowPolicy: JSON.stringify({
           redrivePermission: "byQueue",
           sourceQueueArns: [names.queueArn],
@@ -61,6 +63,7 @@ export class QueueSubscriber extends pulumi.ComponentResource {
       {
         name: names.queue,
         sqsManagedSseEnabled: true,
+        messageRetentionSeconds,
         visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_FACTOR * sub.timeoutSeconds,
         redrivePolicy: this.deadLetterQueue.arn.apply((arn) =>
           JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: sub.maxReceiveCount }),
@@ -72,12 +75,17 @@ export class QueueSubscriber extends pulumi.ComponentResource {
       `${name}-queue-policy`,
       {
         queueUrl: this.queue.url,
-        policy: JSON.stringify(snsDeliveryQueuePolicy(names.queueArn, pub.topicArn)),
+        policy: JSON.stringify(
+          snsDeliveryQueuePolicy(names.queueArn, pub.topicArn, {
+            snsPrincipal: snsServicePrincipal(pub.region, sub.region),
+            redriveRoles: sub.redriveRoles,
+          }),
+        ),
       },
       child,
     );
 
-    const deliveryDlq = createDeliveryDlq(this, name, pub, names, args.topicRegionProvider);
+    const deliveryDlq = createDeliveryDlq(this, name, pub, names, args.topicRegionProvider, topology);
     this.deliveryDeadLetterQueue = deliveryDlq.queue;
     // Created by B's account in the topic's Region: a cross-account subscription made by the
     // topic owner would wait for a confirmation nobody sends. Raw delivery: the Java SQS

@@ -4,9 +4,10 @@ import { HandlerName, SubscriberEnv } from "./contract";
 import { APP_CONTAINER, EcsTaskApp } from "./ecs-task-app";
 import { HandlerFunction } from "./handler-function";
 import { PublisherNames, SubscriberNames } from "./naming";
+import { snsServicePrincipal } from "../common/regions";
 import { snsDeliveryQueuePolicy, subscriberRolePolicy } from "./policies";
 import { StateMachineApp } from "./state-machine-app";
-import { EcsNetwork, MessagingTopology, SubscriberTopology } from "./topology";
+import { EcsNetwork, MessagingTopology, queueRetentionSeconds, SubscriberTopology } from "./topology";
 
 // What both subscriber components share: the consumer function with its downstream application
 // and environment, and the subscription's own DLQ in the topic's Region.
@@ -127,18 +128,29 @@ export function createDeliveryDlq(
   pub: PublisherNames,
   names: SubscriberNames,
   topicRegionProvider: aws.Provider,
+  topology: MessagingTopology,
 ): { queue: aws.sqs.Queue; policy: aws.sqs.QueuePolicy } {
   const opts = { parent, provider: topicRegionProvider };
   const queue = new aws.sqs.Queue(
     `${name}-delivery-dlq`,
-    { name: names.deliveryDlq, sqsManagedSseEnabled: true, messageRetentionSeconds: 1_209_600 },
+    {
+      name: names.deliveryDlq,
+      sqsManagedSseEnabled: true,
+      messageRetentionSeconds: queueRetentionSeconds(topology.offload),
+    },
     opts,
   );
   const policy = new aws.sqs.QueuePolicy(
     `${name}-delivery-dlq-policy`,
     {
       queueUrl: queue.url,
-      policy: JSON.stringify(snsDeliveryQueuePolicy(names.deliveryDlqArn, pub.topicArn)),
+      // In the topic's own Region, so SNS sends as sns.amazonaws.com; StartMessageMoveTask cannot
+      // redrive a subscription DLQ (its source is not an SQS queue), so no redrive role is admitted.
+      policy: JSON.stringify(
+        snsDeliveryQueuePolicy(names.deliveryDlqArn, pub.topicArn, {
+          snsPrincipal: snsServicePrincipal(pub.region, pub.region),
+        }),
+      ),
     },
     opts,
   );

@@ -7,9 +7,11 @@ import {
   ACCOUNT_C,
   assertNoError,
   limited,
+  ofType,
   planOf,
   policyInput,
   resource,
+  SANDBOX,
   topologyOverride,
   withKms,
 } from "./plans";
@@ -22,7 +24,14 @@ type Policy = { Statement: Record<string, unknown>[] };
 type Result = "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied";
 
 const OUTSIDER = "444444444444";
+const REDRIVE_ROLE = `arn:aws:iam::${ACCOUNT_B}:role/ops/dlq-redrive`;
+/** Every action on every resource: an administrator of the account. */
+const ADMIN: Policy = { Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
 const ALL = (action: string): Policy => ({ Statement: [{ Effect: "Allow", Action: action, Resource: "*" }] });
+
+/** Every policy document handed to the simulator, so the last test can find emitted policies no test simulated. */
+const simulated = new Set<string>();
+const key = (policy: Policy) => JSON.stringify(policy);
 
 async function simulate(req: {
   principal: string;
@@ -41,6 +50,8 @@ async function simulate(req: {
       "aws:PrincipalAccount": account,
       ...req.context,
     });
+  for (const policy of [...req.identity, ...(req.resourcePolicy ? [req.resourcePolicy] : [])])
+    simulated.add(key(policy));
   const result = await runSimulation(
     {
       request: {
@@ -67,7 +78,7 @@ async function simulate(req: {
 
 describe("policy simulation of the policies the program emits", function () {
   this.timeout(120_000);
-  let a: Plan, b: Plan, c: Plan, aKms: Plan, bKms: Plan;
+  let a: Plan, b: Plan, c: Plan, aKms: Plan, bKms: Plan, dev: Plan, aSources: Plan, bRedrive: Plan;
   let bucketPolicy: Policy, topicPolicy: Policy, queuePolicy: Policy;
   let publisherRole: string, publisherPolicy: Policy;
   let bRole: string, bPolicy: Policy, cRole: string, cPolicy: Policy;
@@ -76,13 +87,22 @@ describe("policy simulation of the policies the program emits", function () {
 
   before(async () => {
     const kms = await withKms();
-    [a, b, c, aKms, bKms] = (
+    const sources = await topologyOverride((t) => {
+      t.publisher.extraSources = ["shared-exports/daily/"];
+    });
+    const redrive = await topologyOverride((t) => {
+      t.subscribers[0].redriveRoles = [REDRIVE_ROLE];
+    });
+    [a, b, c, aKms, bKms, dev, aSources, bRedrive] = (
       await limited(2, [
         () => planOf("a-use1"),
         () => planOf("b-usw2"),
         () => planOf("c-use1"),
         () => planOf("a-use1", kms),
         () => planOf("b-usw2", kms),
+        () => planOf("dev"),
+        () => planOf("a-use1", sources),
+        () => planOf("b-usw2", redrive),
       ])
     ).map(assertNoError);
     bucketPolicy = policyInput(resource(a, "aws:s3/bucketPolicy:BucketPolicy", "publisher-payloads-policy"));
@@ -152,6 +172,88 @@ describe("policy simulation of the policies the program emits", function () {
       }
     });
 
+    it("subscriber roles may list payloads/ only, so an expired payload is a 404 and not a 403", async () => {
+      const list = (principal: string, identity: Policy[], prefix: string) =>
+        simulate({
+          principal,
+          identity,
+          action: "s3:ListBucket",
+          resource: bucketArn,
+          resourceAccount: ACCOUNT_A,
+          resourcePolicy: bucketPolicy,
+          context: { "s3:prefix": prefix },
+        });
+      for (const [role, policy] of [
+        [bRole, bPolicy],
+        [cRole, cPolicy],
+      ] as const) {
+        assert.equal(await list(role, [policy], "payloads/3f1c"), "Allowed", role);
+        assert.notEqual(await list(role, [policy], "incoming/"), "Allowed", `${role} incoming/`);
+        assert.notEqual(await list(role, [policy], ""), "Allowed", `${role} whole bucket`);
+      }
+      assert.notEqual(
+        await list(`arn:aws:iam::${ACCOUNT_B}:role/someone-else`, [ALL("s3:*")], "payloads/"),
+        "Allowed",
+      );
+    });
+
+    it("the publisher role copies only from incoming/ and the configured extraSources", async () => {
+      const role = resource(aSources, "aws:iam/role:Role", "publisher-function-role").outputs.arn as string;
+      const policy = policyInput(
+        resource(aSources, "aws:iam/rolePolicy:RolePolicy", "publisher-function-policy"),
+      );
+      const bucketPolicyWithSources = policyInput(
+        resource(aSources, "aws:s3/bucketPolicy:BucketPolicy", "publisher-payloads-policy"),
+      );
+      const own = bucketArn.replace("arn:aws:s3:::", "");
+      const read = (object: string, action = "s3:GetObject") =>
+        simulate({
+          principal: role,
+          identity: [policy],
+          action,
+          resource: `arn:aws:s3:::${object}`,
+          resourceAccount: ACCOUNT_A,
+          // An extra source in the same account has no policy of this program: the role's own decides.
+          resourcePolicy: object.startsWith(own) ? bucketPolicyWithSources : undefined,
+        });
+      assert.equal(await read(`${own}/incoming/upload-1`), "Allowed");
+      assert.equal(await read(`${own}/incoming/upload-1`, "s3:GetObjectTagging"), "Allowed");
+      assert.notEqual(await read(`${own}/elsewhere/upload-1`), "Allowed");
+      assert.equal(await read("shared-exports/daily/2026-11-27.csv"), "Allowed");
+      assert.notEqual(await read("shared-exports/monthly/2026-11.csv"), "Allowed");
+      assert.notEqual(await read("shared-exports-2/daily/x"), "Allowed");
+      assert.notEqual(await read(`${own}/incoming/upload-1`, "s3:DeleteObject"), "Allowed");
+    });
+
+    it("in one account (dev stack), a subscriber role's identity policy alone scopes its reads to payloads/", async () => {
+      const devBucket = resource(dev, "aws:s3/bucket:Bucket", "publisher-payloads").outputs.arn as string;
+      const devBucketPolicy = policyInput(
+        resource(dev, "aws:s3/bucketPolicy:BucketPolicy", "publisher-payloads-policy"),
+      );
+      for (const name of ["subscriber-b-consumer", "subscriber-c-consumer"]) {
+        const role = resource(dev, "aws:iam/role:Role", `${name}-role`).outputs.arn as string;
+        const policy = policyInput(resource(dev, "aws:iam/rolePolicy:RolePolicy", `${name}-policy`));
+        const act = (action: string, object: string) =>
+          simulate({
+            principal: role,
+            identity: [policy],
+            action,
+            resource: object,
+            resourceAccount: SANDBOX,
+            resourcePolicy: devBucketPolicy,
+          });
+        assert.equal(await act("s3:GetObject", `${devBucket}/payloads/3f1c`), "Allowed", name);
+        assert.notEqual(await act("s3:GetObject", `${devBucket}/incoming/upload-1`), "Allowed", name);
+        assert.notEqual(
+          await act("s3:GetObject", `arn:aws:s3:::another-bucket-${SANDBOX}/payloads/3f1c`),
+          "Allowed",
+          name,
+        );
+        assert.equal(await act("s3:PutObject", `${devBucket}/payloads/3f1c`), "ExplicitlyDenied", name);
+        assert.notEqual(await act("s3:DeleteObject", `${devBucket}/payloads/3f1c`), "Allowed", name);
+      }
+    });
+
     it("GetObject without TLS is explicitly denied, even to a subscriber role", async () => {
       assert.equal(
         await s3(bRole, [bPolicy], "s3:GetObject", "payloads/3f1c", { "aws:SecureTransport": "false" }),
@@ -215,6 +317,36 @@ describe("policy simulation of the policies the program emits", function () {
       assert.notEqual(await subscribe(outsider, "sqs", `arn:aws:sqs:us-east-1:${OUTSIDER}:q`), "Allowed");
     });
 
+    it("an administrator of account A (Action *) may not subscribe another protocol, nor an endpoint outside the topology", async () => {
+      const admin = `arn:aws:iam::${ACCOUNT_A}:role/admin`;
+      const asAdmin = (protocol: string, endpoint: string) =>
+        simulate({
+          principal: admin,
+          identity: [ADMIN],
+          action: "sns:Subscribe",
+          resource: topicArn,
+          resourceAccount: ACCOUNT_A,
+          resourcePolicy: topicPolicy,
+          context: { "sns:Protocol": protocol, "sns:Endpoint": endpoint },
+        });
+      for (const [protocol, endpoint] of [
+        ["https", "https://attacker.example/hook"],
+        ["http", "http://attacker.example/hook"],
+        ["email", "attacker@example.com"],
+        ["sms", "+15555550100"],
+        ["firehose", `arn:aws:firehose:us-east-1:${ACCOUNT_A}:deliverystream/copy`],
+        // The right protocol, but the admin's own queue or function: every message would reach it.
+        ["sqs", `arn:aws:sqs:us-east-1:${ACCOUNT_A}:copy-of-everything`],
+        ["lambda", `arn:aws:lambda:us-east-1:${ACCOUNT_A}:function:copy`],
+        // A listed endpoint with another protocol.
+        ["https", queueArn],
+      ])
+        assert.equal(await asAdmin(protocol, endpoint), "ExplicitlyDenied", `${protocol} ${endpoint}`);
+      // The Deny statements leave the topology's own subscriptions alone, for any account.
+      assert.equal(await asAdmin("sqs", queueArn), "Allowed");
+      assert.equal(await asAdmin("lambda", cFunctionArn), "Allowed");
+    });
+
     it("only the publisher role may publish", async () => {
       const publish = (principal: string, identity: Policy[]) =>
         simulate({
@@ -227,6 +359,7 @@ describe("policy simulation of the policies the program emits", function () {
         });
       assert.equal(await publish(publisherRole, [publisherPolicy]), "Allowed");
       assert.equal(await publish(`arn:aws:iam::${ACCOUNT_A}:role/admin`, [ALL("sns:*")]), "ExplicitlyDenied");
+      assert.equal(await publish(`arn:aws:iam::${ACCOUNT_A}:user/root-like`, [ADMIN]), "ExplicitlyDenied");
       assert.notEqual(await publish(bRole, [bPolicy]), "Allowed");
     });
   });
@@ -254,6 +387,119 @@ describe("policy simulation of the policies the program emits", function () {
 
     it("refuses SendMessage without TLS", async () => {
       assert.equal(await send(topicArn, "false"), "ExplicitlyDenied");
+    });
+
+    const asPrincipal = (principal: string, policy: Policy, identity: Policy[] = [ADMIN]) =>
+      simulate({
+        principal,
+        identity,
+        action: "sqs:SendMessage",
+        resource: queueArn,
+        resourceAccount: ACCOUNT_B,
+        resourcePolicy: policy,
+      });
+
+    it("an administrator of account B (Action *) may not send to the SNS-fed queue (no forged pointers)", async () => {
+      assert.equal(
+        await asPrincipal(`arn:aws:iam::${ACCOUNT_B}:role/admin`, queuePolicy),
+        "ExplicitlyDenied",
+      );
+      // Nor the consumer itself, nor the redrive role while it is not listed.
+      assert.equal(await asPrincipal(bRole, queuePolicy, [bPolicy, ADMIN]), "ExplicitlyDenied");
+      assert.equal(await asPrincipal(REDRIVE_ROLE, queuePolicy), "ExplicitlyDenied");
+    });
+
+    it("a listed redrive role may send (StartMessageMoveTask moves as its caller); other roles still may not", async () => {
+      const policy = policyInput(
+        resource(bRedrive, "aws:sqs/queuePolicy:QueuePolicy", "subscriber-b-queue-policy"),
+      );
+      assert.equal(await asPrincipal(REDRIVE_ROLE, policy), "Allowed");
+      assert.equal(await asPrincipal(`arn:aws:iam::${ACCOUNT_B}:role/admin`, policy), "ExplicitlyDenied");
+      assert.equal(
+        await asPrincipal(REDRIVE_ROLE, policy, []),
+        "ImplicitlyDenied",
+        "the role still needs its own grant",
+      );
+      const sns = await simulate({
+        principal: "sns.amazonaws.com",
+        identity: [],
+        action: "sqs:SendMessage",
+        resource: queueArn,
+        resourceAccount: ACCOUNT_B,
+        resourcePolicy: policy,
+        context: { "aws:SourceArn": topicArn },
+      });
+      assert.equal(sns, "Allowed");
+    });
+
+    it("each subscription DLQ (in the topic's Region) takes only SNS for the topic, even from its own account's administrators", async () => {
+      for (const [plan, name, account] of [
+        [b, "subscriber-b", ACCOUNT_B],
+        [c, "subscriber-c", ACCOUNT_C],
+      ] as const) {
+        const dlq = resource(plan, "aws:sqs/queue:Queue", `${name}-delivery-dlq`).outputs.arn as string;
+        const policy = policyInput(
+          resource(plan, "aws:sqs/queuePolicy:QueuePolicy", `${name}-delivery-dlq-policy`),
+        );
+        const send = (principal: string, identity: Policy[], context: Record<string, string> = {}) =>
+          simulate({
+            principal,
+            identity,
+            action: "sqs:SendMessage",
+            resource: dlq,
+            resourceAccount: account,
+            resourcePolicy: policy,
+            context,
+          });
+        assert.equal(await send("sns.amazonaws.com", [], { "aws:SourceArn": topicArn }), "Allowed", name);
+        assert.notEqual(
+          await send("sns.amazonaws.com", [], { "aws:SourceArn": `arn:aws:sns:us-east-1:${OUTSIDER}:t` }),
+          "Allowed",
+          name,
+        );
+        assert.equal(await send(`arn:aws:iam::${account}:role/admin`, [ADMIN]), "ExplicitlyDenied", name);
+      }
+    });
+  });
+
+  describe("the publisher's failure queue (the EventBridge rule's DLQ)", () => {
+    it("takes failed events from EventBridge for the publisher's rule only (aws:SourceArn)", async () => {
+      const policy = policyInput(resource(a, "aws:sqs/queuePolicy:QueuePolicy", "publisher-failures-policy"));
+      const failures = resource(a, "aws:sqs/queue:Queue", "publisher-failures").outputs.arn as string;
+      const ruleArn = resource(a, "aws:cloudwatch/eventRule:EventRule", "publisher-rule").outputs
+        .arn as string;
+      const send = (sourceArn: string, tls = "true") =>
+        simulate({
+          principal: "events.amazonaws.com",
+          identity: [],
+          action: "sqs:SendMessage",
+          resource: failures,
+          resourceAccount: ACCOUNT_A,
+          resourcePolicy: policy,
+          context: { "aws:SourceArn": sourceArn, "aws:SecureTransport": tls },
+        });
+      assert.equal(await send(ruleArn), "Allowed");
+      assert.notEqual(
+        await send(`arn:aws:events:us-east-1:${ACCOUNT_A}:rule/fieldnotes-events/other`),
+        "Allowed",
+      );
+      assert.notEqual(
+        await send(`arn:aws:events:us-east-1:${OUTSIDER}:rule/fieldnotes-events/fieldnotes-publish`),
+        "Allowed",
+      );
+      assert.equal(await send(ruleArn, "false"), "ExplicitlyDenied");
+      // The publisher function's on-failure destination sends as the function's role.
+      assert.equal(
+        await simulate({
+          principal: publisherRole,
+          identity: [publisherPolicy],
+          action: "sqs:SendMessage",
+          resource: failures,
+          resourceAccount: ACCOUNT_A,
+          resourcePolicy: policy,
+        }),
+        "Allowed",
+      );
     });
   });
 
@@ -331,6 +577,113 @@ describe("policy simulation of the policies the program emits", function () {
     });
   });
 
+  describe("service roles", () => {
+    const assume = (trust: Policy, roleArn: string, service: string, context: Record<string, string>) =>
+      simulate({
+        principal: service,
+        identity: [],
+        action: "sts:AssumeRole",
+        resource: roleArn,
+        resourceAccount: roleArn.split(":")[4],
+        resourcePolicy: trust,
+        context,
+      });
+
+    it("Step Functions and ECS assume their roles only for resources of the role's own account (aws:SourceAccount)", async () => {
+      for (const [plan, name, service, account] of [
+        [b, "subscriber-b-app-role", "states.amazonaws.com", ACCOUNT_B],
+        [c, "subscriber-c-app-task-role", "ecs-tasks.amazonaws.com", ACCOUNT_C],
+        [c, "subscriber-c-app-execution-role", "ecs-tasks.amazonaws.com", ACCOUNT_C],
+      ] as const) {
+        const role = resource(plan, "aws:iam/role:Role", name);
+        const trust = policyInput(role, "assumeRolePolicy");
+        const arn = role.outputs.arn as string;
+        assert.equal(await assume(trust, arn, service, { "aws:SourceAccount": account }), "Allowed", name);
+        assert.notEqual(
+          await assume(trust, arn, service, { "aws:SourceAccount": OUTSIDER }),
+          "Allowed",
+          name,
+        );
+        assert.notEqual(
+          await assume(trust, arn, "lambda.amazonaws.com", { "aws:SourceAccount": account }),
+          "Allowed",
+          name,
+        );
+      }
+    });
+
+    it("each function role is assumable by Lambda only", async () => {
+      for (const [plan, name] of [
+        [a, "publisher-function-role"],
+        [b, "subscriber-b-consumer-role"],
+        [c, "subscriber-c-consumer-role"],
+      ] as const) {
+        const role = resource(plan, "aws:iam/role:Role", name);
+        const trust = policyInput(role, "assumeRolePolicy");
+        const arn = role.outputs.arn as string;
+        assert.equal(await assume(trust, arn, "lambda.amazonaws.com", {}), "Allowed", name);
+        assert.notEqual(await assume(trust, arn, "ecs-tasks.amazonaws.com", {}), "Allowed", name);
+        assert.notEqual(
+          await simulate({
+            principal: `arn:aws:iam::${arn.split(":")[4]}:role/admin`,
+            identity: [ADMIN],
+            action: "sts:AssumeRole",
+            resource: arn,
+            resourceAccount: arn.split(":")[4],
+            resourcePolicy: trust,
+          }),
+          "Allowed",
+          `${name}: an administrator may not assume it without the trust policy naming them`,
+        );
+      }
+    });
+
+    it("the task execution role writes the task's log group only (the default image is public: no ECR grant)", async () => {
+      const role = resource(c, "aws:iam/role:Role", "subscriber-c-app-execution-role").outputs.arn as string;
+      const policy = policyInput(
+        resource(c, "aws:iam/rolePolicy:RolePolicy", "subscriber-c-app-execution-policy"),
+      );
+      const put = (group: string) =>
+        simulate({
+          principal: role,
+          identity: [policy],
+          action: "logs:PutLogEvents",
+          resource: `arn:aws:logs:us-east-1:${ACCOUNT_C}:log-group:${group}:log-stream:app/1`,
+          resourceAccount: ACCOUNT_C,
+        });
+      assert.equal(await put("/ecs/fieldnotes-c-app"), "Allowed");
+      assert.notEqual(await put("/aws/lambda/fieldnotes-c-consumer"), "Allowed");
+      assert.notEqual(
+        await simulate({
+          principal: role,
+          identity: [policy],
+          action: "ecr:GetAuthorizationToken",
+          resource: "*",
+          resourceAccount: ACCOUNT_C,
+        }),
+        "Allowed",
+      );
+    });
+
+    it("the topic key lets the publisher role encrypt through SNS only", async () => {
+      const key = resource(a, "aws:kms/key:Key", "publisher-topic-key");
+      const use = (principal: string, identity: Policy[], context: Record<string, string>) =>
+        simulate({
+          principal,
+          identity,
+          action: "kms:GenerateDataKey",
+          resource: key.outputs.arn as string,
+          resourceAccount: ACCOUNT_A,
+          resourcePolicy: policyInput(key),
+          context,
+        });
+      const viaSns = { "kms:ViaService": "sns.us-east-1.amazonaws.com" };
+      assert.equal(await use(publisherRole, [publisherPolicy], viaSns), "Allowed");
+      assert.notEqual(await use(publisherRole, [publisherPolicy], {}), "Allowed");
+      assert.notEqual(await use(`arn:aws:iam::${OUTSIDER}:role/intruder`, [ALL("kms:*")], viaSns), "Allowed");
+    });
+  });
+
   describe("SSE-KMS payloads", () => {
     it("producers in other accounts may encrypt the sources they stage, through S3 only", async () => {
       const PRODUCER_ACCOUNT = "555555555555";
@@ -377,6 +730,29 @@ describe("policy simulation of the policies the program emits", function () {
       );
     });
 
+    it("the publisher role writes payloads under the payload key, through S3 only", async () => {
+      const key = resource(aKms, "aws:kms/key:Key", "publisher-payload-key");
+      const role = resource(aKms, "aws:iam/role:Role", "publisher-function-role").outputs.arn as string;
+      const policy = policyInput(
+        resource(aKms, "aws:iam/rolePolicy:RolePolicy", "publisher-function-policy"),
+      );
+      const use = (action: string, context: Record<string, string>) =>
+        simulate({
+          principal: role,
+          identity: [policy],
+          action,
+          resource: key.outputs.arn as string,
+          resourceAccount: ACCOUNT_A,
+          resourcePolicy: policyInput(key),
+          context,
+        });
+      const viaS3 = { "kms:ViaService": "s3.us-east-1.amazonaws.com" };
+      assert.equal(await use("kms:GenerateDataKey", viaS3), "Allowed");
+      assert.equal(await use("kms:Decrypt", viaS3), "Allowed");
+      assert.notEqual(await use("kms:GenerateDataKey", {}), "Allowed");
+      assert.notEqual(await use("kms:ScheduleKeyDeletion", viaS3), "Allowed");
+    });
+
     it("the payload key lets the subscriber roles decrypt, through S3 in A's Region only", async () => {
       const keyPolicy = policyInput(resource(aKms, "aws:kms/key:Key", "publisher-payload-key"));
       const bKmsPolicy = policyInput(
@@ -412,6 +788,44 @@ describe("policy simulation of the policies the program emits", function () {
         await decrypt(`arn:aws:iam::${OUTSIDER}:role/intruder`, [ALL("kms:*")], viaS3),
         "Allowed",
       );
+    });
+  });
+
+  // Last, so it sees what every test above simulated.
+  describe("coverage", () => {
+    it("every policy the messaging stacks emit was simulated at least once", () => {
+      const POLICY_FIELDS: Record<string, string> = {
+        "aws:iam/role:Role": "assumeRolePolicy",
+        "aws:iam/rolePolicy:RolePolicy": "policy",
+        "aws:sns/topicPolicy:TopicPolicy": "policy",
+        "aws:sqs/queuePolicy:QueuePolicy": "policy",
+        "aws:s3/bucketPolicy:BucketPolicy": "policy",
+        "aws:kms/key:Key": "policy",
+        "aws:cloudwatch/eventBusPolicy:EventBusPolicy": "policy",
+      };
+      const missing: string[] = [];
+      let count = 0;
+      for (const plan of [a, b, c, aKms, bKms, dev]) {
+        for (const [type, field] of Object.entries(POLICY_FIELDS)) {
+          for (const r of ofType(plan, type)) {
+            count++;
+            // Policies that differ only in account IDs (the dev stack's sandbox account) are the same
+            // statements: a test of one stands for the other.
+            const canonical = (p: Policy) =>
+              key(p)
+                .replace(/\d{12}/g, "ACCOUNT")
+                .replace(/:key\/[^"]+/g, ":key/KEY-ID")
+                .replace(/(us|eu|ap)-[a-z]+-\d/g, "REGION");
+            const covered = [...simulated].map((s) => canonical(JSON.parse(s)));
+            if (!covered.includes(canonical(policyInput(r, field))))
+              missing.push(
+                `${plan.stack}${plan === aKms || plan === bKms ? " (kms)" : ""}: ${type} ${r.name}`,
+              );
+          }
+        }
+      }
+      assert.ok(count > 20, `found only ${count} policies`);
+      assert.deepEqual(missing, [], "emitted policies no test simulated");
     });
   });
 });

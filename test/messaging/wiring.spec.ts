@@ -14,6 +14,7 @@ import {
   planOf,
   policyInput,
   resource,
+  topologyOverride,
   withKms,
 } from "./plans";
 
@@ -110,7 +111,7 @@ describe("wiring: what the program registers", function () {
           Condition: { ArnEquals: { "aws:SourceArn": topicArn } },
         },
       ]);
-      const deny = policy.Statement.find((s) => s.Effect === "Deny") as Record<string, unknown>;
+      const deny = policy.Statement.find((s) => s.Sid === "DenyInsecureTransport") as Record<string, unknown>;
       assert.deepEqual(deny.Condition, { Bool: { "aws:SecureTransport": "false" } });
     });
 
@@ -150,6 +151,62 @@ describe("wiring: what the program registers", function () {
           assert.equal(queue.inputs.sqsManagedSseEnabled, true, `${plan.stack} ${queue.name}`);
           assert.equal(queue.inputs.kmsMasterKeyId, undefined, `${plan.stack} ${queue.name}`);
         }
+      }
+    });
+  });
+
+  describe("retention: no queue keeps a pointer longer than its payload lives", () => {
+    it("every queue of every stack keeps messages retentionDays (7) less one Lambda timeout, as long as payloads/ and incoming/ live", () => {
+      const rules = resource(
+        a,
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "publisher-payloads-lifecycle",
+      ).inputs.rules as { expiration: { days: number } }[];
+      assert.deepEqual(
+        rules.map((r) => r.expiration.days),
+        [7, 7],
+      );
+      const queues = [a, b, c].flatMap((plan) => ofType(plan, QUEUE));
+      assert.deepEqual(queues.map((q) => q.name).sort(), [
+        "publisher-failures",
+        "subscriber-b-delivery-dlq",
+        "subscriber-b-dlq",
+        "subscriber-b-queue",
+        "subscriber-c-delivery-dlq",
+        "subscriber-c-dlq",
+      ]);
+      for (const q of queues) assert.equal(q.inputs.messageRetentionSeconds, 7 * 86_400 - 900, q.name);
+    });
+  });
+
+  describe("opt-in Regions", () => {
+    it("a topic in an opt-in Region is named by its own SNS principal in B's queue policy and C's Lambda permission", async () => {
+      const optIn = await topologyOverride((t) => {
+        t.publisher.region = "ap-east-1";
+      });
+      const [ob, oc] = (await limited(2, [() => planOf("b-usw2", optIn), () => planOf("c-use1", optIn)])).map(
+        assertNoError,
+      );
+      const policy = policyInput(
+        resource(ob, "aws:sqs/queuePolicy:QueuePolicy", "subscriber-b-queue-policy"),
+      );
+      const allow = policy.Statement.find((st) => st.Sid === "TopicMaySend") as Record<string, unknown>;
+      assert.deepEqual(allow.Principal, { Service: "sns.ap-east-1.amazonaws.com" });
+      const permission = resource(oc, "aws:lambda/permission:Permission", "subscriber-c-topic-invokes");
+      assert.equal(permission.inputs.principal, "sns.ap-east-1.amazonaws.com");
+      // The subscription DLQs sit in the topic's own Region: SNS sends there as sns.amazonaws.com.
+      for (const [plan, name] of [
+        [ob, "subscriber-b"],
+        [oc, "subscriber-c"],
+      ] as const) {
+        const dlqPolicy = policyInput(
+          resource(plan, "aws:sqs/queuePolicy:QueuePolicy", `${name}-delivery-dlq-policy`),
+        );
+        const dlqAllow = dlqPolicy.Statement.find((st) => st.Sid === "TopicMaySend") as Record<
+          string,
+          unknown
+        >;
+        assert.deepEqual(dlqAllow.Principal, { Service: "sns.amazonaws.com" }, name);
       }
     });
   });
