@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
-import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { Plan, PlannedResource } from "../../local/plan";
 import { ALARMS_KEY, DEFAULT_ALARMS, parseAlarms } from "../../messaging/operations";
+import { Policy, simulate } from "./simulation";
 import {
   ACCOUNT_A,
   ACCOUNT_B,
@@ -269,7 +269,6 @@ describe("operations: alarms, alarm topics, dashboard and tracing in every stack
   });
 
   describe("alarm topic policy, simulated", () => {
-    type Policy = { Statement: Record<string, unknown>[] };
     let topicArn: string;
     let policy: Policy;
     const alarmArn = (name: string, account = ACCOUNT_A, region = "us-east-1") =>
@@ -283,28 +282,16 @@ describe("operations: alarms, alarm topics, dashboard and tracing in every stack
       );
     });
 
-    async function publish(principal: string, context: Record<string, string>, identity: Policy[] = []) {
-      const result = await runSimulation(
-        {
-          request: {
-            principal,
-            action: "sns:Publish",
-            resource: { resource: topicArn, accountId: ACCOUNT_A },
-            contextVariables: { "aws:SecureTransport": "true", ...context },
-          },
-          identityPolicies: identity.map((p, i) => ({
-            name: `id-${i}`,
-            policy: { Version: "2012-10-17", ...p },
-          })),
-          serviceControlPolicies: [],
-          resourceControlPolicies: [],
-          resourcePolicy: { Version: "2012-10-17", ...policy },
-        },
-        {},
-      );
-      if (result.resultType !== "single") throw new Error(`simulation: ${JSON.stringify(result)}`);
-      return result.overallResult;
-    }
+    const publish = (principal: string, context: Record<string, string>, identity: Policy[] = []) =>
+      simulate({
+        principal,
+        identity,
+        action: "sns:Publish",
+        resource: topicArn,
+        resourceAccount: ACCOUNT_A,
+        resourcePolicy: policy,
+        context,
+      });
     const cloudwatch = (source: string, account = ACCOUNT_A) =>
       publish("cloudwatch.amazonaws.com", {
         "aws:SourceAccount": account,
