@@ -13,6 +13,8 @@ export interface ProxiedRequest {
   /** Path and query, e.g. `/bucket/key?tagging`. */
   url: string;
   headers: http.IncomingHttpHeaders;
+  /** The first {@link REQUEST_BODY_KEPT} bytes of the request body, as UTF-8 (query/JSON APIs). */
+  readonly body: string;
   /** Response body bytes sent back to the client so far (0 for a request that was never answered). */
   responseBytes: number;
   /** The fault applied, if a rule matched. */
@@ -24,6 +26,9 @@ export interface ProxiedRequest {
 
 /** The services the proxy tells apart; fauxqs serves SNS and SQS on one port. */
 export type AwsService = "s3" | "sqs" | "sns" | "downstream";
+
+/** How much of each request body is kept for assertions: enough for any SNS/SQS/SFN/ECS call. */
+export const REQUEST_BODY_KEPT = 1024 * 1024;
 
 /** What the proxy does with a request a rule selects. */
 export type FaultAction =
@@ -187,14 +192,30 @@ export async function startFaultProxy(target: string, opts: FaultProxyOptions = 
   });
 
   function handle(req: http.IncomingMessage, res: http.ServerResponse, body?: Buffer) {
+    const kept: Buffer[] = body ? [body.subarray(0, REQUEST_BODY_KEPT)] : [];
+    let keptBytes = kept[0]?.length ?? 0;
     const seen: ProxiedRequest = {
       method: req.method ?? "",
       url: req.url ?? "",
       headers: req.headers,
+      get body() {
+        return Buffer.concat(kept, keptBytes).toString("utf8");
+      },
       responseBytes: 0,
       ...classify(req.method ?? "", req.url ?? "", req.headers, body),
     };
-    if (opts.record !== false) requests.push(seen);
+    if (opts.record !== false) {
+      requests.push(seen);
+      // A streamed body is kept as it passes (a listener added in this tick misses no chunk).
+      if (!body) {
+        req.on("data", (chunk: Buffer) => {
+          if (keptBytes >= REQUEST_BODY_KEPT) return;
+          const piece = chunk.subarray(0, REQUEST_BODY_KEPT - keptBytes);
+          kept.push(piece);
+          keptBytes += piece.length;
+        });
+      }
+    }
     const rule = rules.find((r) => r.left > 0 && r.match(seen));
     const action = rule && (typeof rule.action === "function" ? rule.action(seen) : rule.action);
     if (rule && action) {
