@@ -26,6 +26,17 @@ export const SubscriberEnv = {
   subscriberName: "SUBSCRIBER_NAME",
   /** Comma-separated buckets a pointer may name; any other bucket is refused before an S3 call. */
   bucketAllowList: "PAYLOAD_BUCKET_ALLOWLIST",
+  /**
+   * Comma-separated key prefixes a pointer's key must start with (the publisher's "payloads/");
+   * a key elsewhere in an allowed bucket is refused before an S3 call. Empty: any key.
+   */
+  keyPrefixAllowList: "PAYLOAD_KEY_PREFIX_ALLOWLIST",
+  /**
+   * Queue subscribers only: "true" when the queue's SNS subscription has RawMessageDelivery on (the
+   * body is the message as published, never unwrapped), "false" when off (every body is SNS's
+   * envelope). Set by the program from the subscription it creates: a fact, not a guess from a body.
+   */
+  sqsRawDelivery: "SQS_RAW_DELIVERY",
   /** Region of the payload bucket: a cross-Region read with the local Region's client gets a 301. */
   bucketRegion: "PAYLOAD_BUCKET_REGION",
   /** "stepfunctions" | "ecs" | "none". */

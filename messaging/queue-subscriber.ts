@@ -87,6 +87,9 @@ export class QueueSubscriber extends pulumi.ComponentResource {
 
     const deliveryDlq = createDeliveryDlq(this, name, pub, names, args.topicRegionProvider, topology);
     this.deliveryDeadLetterQueue = deliveryDlq.queue;
+    // One value for the subscription and the consumer's environment: the consumer never unwraps a
+    // raw body, so the two must not disagree.
+    const delivery = { rawMessageDelivery: true };
     // Created by B's account in the topic's Region: a cross-account subscription made by the
     // topic owner would wait for a confirmation nobody sends. Raw delivery: the Java SQS
     // extended client resolves pointers only in raw messages.
@@ -96,13 +99,13 @@ export class QueueSubscriber extends pulumi.ComponentResource {
         topic: pub.topicArn,
         protocol: "sqs",
         endpoint: this.queue.arn,
-        rawMessageDelivery: true,
+        rawMessageDelivery: delivery.rawMessageDelivery,
         redrivePolicy: deliveryDlq.queue.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn })),
       },
       { parent: this, provider: args.topicRegionProvider, dependsOn: [queuePolicy, deliveryDlq.policy] },
     );
 
-    this.function = createConsumer(this, name, "consume-queue", args, pub, names);
+    this.function = createConsumer(this, name, "consume-queue", args, pub, names, delivery);
     // Partial batch responses: one bad record is retried (then dead-lettered) alone.
     new aws.lambda.EventSourceMapping(
       `${name}-mapping`,

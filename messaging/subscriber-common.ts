@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { HandlerName, SubscriberEnv } from "./contract";
+import { HandlerName, PayloadLayout, SubscriberEnv } from "./contract";
 import { APP_CONTAINER, EcsTaskApp } from "./ecs-task-app";
 import { HandlerFunction } from "./handler-function";
 import { PublisherNames, SubscriberNames } from "./naming";
@@ -64,6 +64,7 @@ export function createConsumer(
   },
   pub: PublisherNames,
   names: SubscriberNames,
+  delivery?: SqsDelivery,
 ): aws.lambda.Function {
   const { topology, subscriber: sub } = args;
   const downstream = createDownstream(parent, name, topology, sub, names, args.tracing);
@@ -75,7 +76,7 @@ export function createConsumer(
       roleName: names.role,
       logGroupName: names.logGroup,
       policy: subscriberRolePolicy(pub, names, { kms: topology.offload.kms, downstream: sub.downstream }),
-      environment: subscriberEnvironment(pub, sub, downstream, args.ecsNetwork),
+      environment: subscriberEnvironment(pub, sub, downstream, args.ecsNetwork, delivery),
       timeoutSeconds: sub.timeoutSeconds,
       memoryMb: sub.memoryMb,
       logRetentionDays: topology.logRetentionDays,
@@ -85,16 +86,28 @@ export function createConsumer(
   ).function;
 }
 
-/** Pure: a subscriber function's environment — exactly the contract's variables for its downstream. */
+/** How a queue subscriber's SNS subscription delivers, as the program configured it. */
+export interface SqsDelivery {
+  rawMessageDelivery: boolean;
+}
+
+/**
+ * Pure: a subscriber function's environment — exactly the contract's variables for its downstream,
+ * and for a queue subscriber (`delivery` given) whether its subscription delivers raw.
+ */
 export function subscriberEnvironment(
   pub: PublisherNames,
   sub: SubscriberTopology,
   downstream: DownstreamRefs,
   network: EcsNetwork | undefined,
+  delivery?: SqsDelivery,
 ): Record<string, pulumi.Input<string>> {
   const env: Record<string, pulumi.Input<string>> = {
     [SubscriberEnv.subscriberName]: sub.name,
     [SubscriberEnv.bucketAllowList]: pub.bucket,
+    // The publisher writes only here, and the subscriber role may read only here.
+    [SubscriberEnv.keyPrefixAllowList]: PayloadLayout.payloadPrefix,
+    ...(delivery ? { [SubscriberEnv.sqsRawDelivery]: String(delivery.rawMessageDelivery) } : {}),
     // The bucket lives in the publisher's Region; a client in this Region would get a 301.
     [SubscriberEnv.bucketRegion]: pub.region,
     [SubscriberEnv.downstream]: sub.downstream,

@@ -2,7 +2,7 @@
 // checked once, at cold start, with an error that names the variable and the bad value: a wiring
 // mistake then fails the first invocation loudly instead of mis-delivering messages.
 import { PayloadLayout, PublisherEnv, SubscriberEnv } from "../contract";
-import { DEFAULT_THRESHOLD, MAX_THRESHOLD, validateKeyPrefix } from "../payload";
+import { DEFAULT_THRESHOLD, MAX_THRESHOLD, validateKeyPrefix, type SqsDelivery } from "../payload";
 
 type Env = Record<string, string | undefined>;
 
@@ -37,6 +37,9 @@ function flag(env: Env, name: string): boolean {
   throw new Error(`environment variable ${name} must be "true" or "false", got ${JSON.stringify(env[name])}`);
 }
 
+/** S3's bucket naming rules (3-63 of [a-z0-9.-], starting and ending with a letter or digit). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
 /** A "bucket/prefix" entry of SOURCE_ALLOWLIST. */
 export interface SourceRule {
   bucket: string;
@@ -69,7 +72,7 @@ export function readPublisherConfig(env: Env): PublisherConfig {
   const sourceAllowList = list(env, PublisherEnv.sourceAllowList).map((entry) => {
     const slash = entry.indexOf("/");
     const bucket = slash < 0 ? entry : entry.slice(0, slash);
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    if (!BUCKET_NAME.test(bucket)) {
       throw new Error(
         `environment variable ${PublisherEnv.sourceAllowList}: entry ${JSON.stringify(entry)} must be "bucket/prefix"`,
       );
@@ -102,6 +105,9 @@ export type DownstreamConfig =
 export interface SubscriberConfig {
   subscriberName: string;
   bucketAllowList: string[];
+  keyPrefixAllowList: string[];
+  /** How the queue's subscription delivers; undefined when the variable is not set (direct subscribers). */
+  sqsDelivery?: SqsDelivery;
   bucketRegion?: string;
   previewBytes: number;
   downstream: DownstreamConfig;
@@ -112,6 +118,22 @@ export function readSubscriberConfig(env: Env): SubscriberConfig {
   if (bucketAllowList.length === 0) {
     throw new Error(`environment variable ${SubscriberEnv.bucketAllowList} must name at least one bucket`);
   }
+  for (const bucket of bucketAllowList) {
+    if (!BUCKET_NAME.test(bucket)) {
+      throw new Error(
+        `environment variable ${SubscriberEnv.bucketAllowList}: ${JSON.stringify(bucket)} is not an S3 bucket name`,
+      );
+    }
+  }
+  const keyPrefixAllowList = list(env, SubscriberEnv.keyPrefixAllowList);
+  for (const prefix of keyPrefixAllowList) {
+    try {
+      validateKeyPrefix(prefix);
+    } catch (e) {
+      throw new Error(`environment variable ${SubscriberEnv.keyPrefixAllowList}: ${(e as Error).message}`);
+    }
+  }
+  const raw = env[SubscriberEnv.sqsRawDelivery]?.trim();
   const kind = (env[SubscriberEnv.downstream] ?? "none").trim();
   let downstream: DownstreamConfig;
   if (kind === "none") {
@@ -138,6 +160,8 @@ export function readSubscriberConfig(env: Env): SubscriberConfig {
   return {
     subscriberName: required(env, SubscriberEnv.subscriberName),
     bucketAllowList,
+    keyPrefixAllowList,
+    ...(raw ? { sqsDelivery: flag(env, SubscriberEnv.sqsRawDelivery) ? "raw" : "envelope" } : {}),
     bucketRegion: env[SubscriberEnv.bucketRegion]?.trim() || undefined,
     previewBytes: integer(env, SubscriberEnv.previewBytes, 1024, 0, 4096),
     downstream,

@@ -3,16 +3,26 @@
 // dead-lettered.
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { SubscriberEnv } from "../contract";
 import { resolveSqsRecord } from "../payload";
+import { invocationDeadline } from "./deadline";
 import { createSubscriber } from "./subscriber";
 
 const subscriber = createSubscriber("payload-consume-queue");
+// Whether the body is the message or SNS's envelope is the subscription's configuration, which the
+// program states; guessing from the body would unwrap a payload that is itself SNS-notification JSON.
+if (subscriber.config.sqsDelivery === undefined) {
+  throw new Error(
+    `environment variable ${SubscriberEnv.sqsRawDelivery} is required by the queue consumer: "true" when ` +
+      'its subscription has RawMessageDelivery on, "false" when off',
+  );
+}
 const processor = new BatchProcessor(EventType.SQS);
 
-async function recordHandler(record: SQSRecord): Promise<void> {
+async function recordHandler(record: SQSRecord, signal: AbortSignal): Promise<void> {
   try {
-    const message = resolveSqsRecord(record, subscriber.readerOptions);
-    await subscriber.deliver(message, record.messageId);
+    const message = resolveSqsRecord(record, { ...subscriber.readerOptions, signal });
+    await subscriber.deliver(message, record.messageId, signal);
   } catch (error) {
     // Logged here with the record's id; the batch processor only returns the id.
     subscriber.logger.error("record failed", { messageId: record?.messageId, error: error as Error });
@@ -20,9 +30,22 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   }
 }
 
-export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> =>
-  processPartialResponse(event, recordHandler, processor, {
-    ...(context ? { context } : {}),
-    // A batch where every record failed is still answered record by record, like any other.
-    throwOnFullBatchFailure: false,
-  });
+export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+  // Records run in parallel under one deadline: a record whose call stalls is aborted and reported
+  // failed before Lambda's timeout, and the records that finished are not run again.
+  const deadline = invocationDeadline(context, "record");
+  try {
+    return await processPartialResponse(
+      event,
+      (record: SQSRecord) => recordHandler(record, deadline.signal),
+      processor,
+      {
+        ...(context ? { context } : {}),
+        // A batch where every record failed is still answered record by record, like any other.
+        throwOnFullBatchFailure: false,
+      },
+    );
+  } finally {
+    deadline.clear();
+  }
+};

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import type * as Ecs from "@aws-sdk/client-ecs";
 import type * as Sfn from "@aws-sdk/client-sfn";
 import type { DownstreamConfig } from "./config";
+import { PROMPT_CALL_TIMEOUTS } from "./deadline";
 
 /** What the downstream receives: small, whatever the payload's size. */
 export interface PayloadSummary {
@@ -19,8 +20,8 @@ export interface PayloadSummary {
 
 export interface Downstream {
   readonly kind: DownstreamConfig["kind"];
-  /** Starts the downstream for one payload. Idempotent per message id. */
-  start(summary: PayloadSummary): Promise<{ id?: string; duplicate?: boolean }>;
+  /** Starts the downstream for one payload. Idempotent per message id. `signal` aborts the call. */
+  start(summary: PayloadSummary, signal?: AbortSignal): Promise<{ id?: string; duplicate?: boolean }>;
 }
 
 /** The container override env variable that carries the summary to the ECS task. */
@@ -49,10 +50,10 @@ export function createDownstream(config: DownstreamConfig): Downstream {
     case "stepfunctions": {
       // Initialised only for the downstream in use: each SDK client adds to the cold start.
       const { SFNClient, StartExecutionCommand } = require("@aws-sdk/client-sfn") as typeof Sfn;
-      const sfn = new SFNClient({});
+      const sfn = new SFNClient({ requestHandler: PROMPT_CALL_TIMEOUTS });
       return {
         kind: "stepfunctions",
-        async start(summary) {
+        async start(summary, signal) {
           try {
             const out = await sfn.send(
               new StartExecutionCommand({
@@ -60,6 +61,7 @@ export function createDownstream(config: DownstreamConfig): Downstream {
                 name: executionName(summary.messageId),
                 input: JSON.stringify(summary),
               }),
+              signal ? { abortSignal: signal } : undefined,
             );
             return { id: out.executionArn };
           } catch (error) {
@@ -73,10 +75,10 @@ export function createDownstream(config: DownstreamConfig): Downstream {
     }
     case "ecs": {
       const { ECSClient, RunTaskCommand } = require("@aws-sdk/client-ecs") as typeof Ecs;
-      const ecs = new ECSClient({});
+      const ecs = new ECSClient({ requestHandler: PROMPT_CALL_TIMEOUTS });
       return {
         kind: "ecs",
-        async start(summary) {
+        async start(summary, signal) {
           let value = JSON.stringify(summary);
           if (Buffer.byteLength(value) > ECS_OVERRIDE_LIMIT - 512) {
             const { preview: _dropped, ...withoutPreview } = summary;
@@ -106,6 +108,7 @@ export function createDownstream(config: DownstreamConfig): Downstream {
                 ],
               },
             }),
+            signal ? { abortSignal: signal } : undefined,
           );
           const failure = out.failures?.[0];
           if (failure || !out.tasks?.length) {

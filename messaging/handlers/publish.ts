@@ -4,18 +4,24 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { Logger } from "@aws-lambda-powertools/logger";
 import {
+  attributeMap,
   publishToSns,
+  validateKeyPath,
   type MessageAttributes,
   type PayloadBody,
   type S3Source,
   type WriterOptions,
 } from "../payload";
+import type { Context } from "aws-lambda";
 import { readPublisherConfig, type SourceRule } from "./config";
+import { PROMPT_CALL_TIMEOUTS, S3_WRITE_TIMEOUTS, invocationDeadline } from "./deadline";
 
 const config = readPublisherConfig(process.env);
 const logger = new Logger({ serviceName: "payload-publish" });
-const s3 = new S3Client({});
-const sns = new SNSClient({});
+// followRegionRedirects: an extraSources bucket may be in another Region, where a client for this
+// Region gets 301 PermanentRedirect on HeadObject/GetObjectTagging of the source.
+const s3 = new S3Client({ followRegionRedirects: true, requestHandler: S3_WRITE_TIMEOUTS });
+const sns = new SNSClient({ requestHandler: PROMPT_CALL_TIMEOUTS });
 const writerOptions: WriterOptions = {
   s3,
   bucket: config.payloadBucket,
@@ -109,7 +115,7 @@ function parseDetail(event: unknown): {
         "must be an object of name → {DataType, StringValue|BinaryValue}",
       );
     }
-    attributes = {};
+    attributes = attributeMap();
     for (const [name, raw] of Object.entries(d.attributes as Record<string, unknown>)) {
       const a = raw as Record<string, unknown> | null;
       if (
@@ -139,6 +145,12 @@ function parseDetail(event: unknown): {
 
 /** Only sources the stack names may be copied: the function's role can read more than it should publish. */
 function assertSourceAllowed(source: S3Source, rules: SourceRule[]): void {
+  // A prefix match alone would let "incoming/../private/x" through.
+  try {
+    validateKeyPath(source.key, "key");
+  } catch (error) {
+    throw new EventError("detail.source", (error as Error).message);
+  }
   if (!rules.some((r) => r.bucket === source.bucket && source.key.startsWith(r.prefix))) {
     throw new EventError(
       "detail.source",
@@ -147,10 +159,21 @@ function assertSourceAllowed(source: S3Source, rules: SourceRule[]): void {
   }
 }
 
-export const handler = async (event: unknown): Promise<PublishResult> => {
+export const handler = async (event: unknown, context?: Context): Promise<PublishResult> => {
   const { body, source, attributes } = parseDetail(event);
   if (source) assertSourceAllowed(source, config.sourceAllowList);
-  const out = await publishToSns(sns, { topicArn: config.topicArn, body, source, attributes }, writerOptions);
+  // Failing before Lambda's timeout lets the error (and the aborted upload) be reported.
+  const deadline = invocationDeadline(context, "publish");
+  let out: Awaited<ReturnType<typeof publishToSns>>;
+  try {
+    out = await publishToSns(
+      sns,
+      { topicArn: config.topicArn, body, source, attributes },
+      { ...writerOptions, signal: deadline.signal },
+    );
+  } finally {
+    deadline.clear();
+  }
   const result: PublishResult = {
     messageId: out.messageId,
     ...(out.pointer ? { pointer: out.pointer } : {}),

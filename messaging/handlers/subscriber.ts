@@ -4,6 +4,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { attributesToJson, digestPayload, type ReaderOptions, type ResolvedMessage } from "../payload";
 import { readSubscriberConfig } from "./config";
+import { PROMPT_CALL_TIMEOUTS } from "./deadline";
 import { createDownstream, type PayloadSummary } from "./downstream";
 
 export function createSubscriber(serviceName: string) {
@@ -13,12 +14,26 @@ export function createSubscriber(serviceName: string) {
   const s3 = new S3Client({
     ...(config.bucketRegion ? { region: config.bucketRegion } : {}),
     followRegionRedirects: true,
+    requestHandler: PROMPT_CALL_TIMEOUTS,
   });
-  const readerOptions: ReaderOptions = { s3, allowedBuckets: config.bucketAllowList, acceptEnvelope: true };
+  const readerOptions: ReaderOptions = {
+    s3,
+    allowedBuckets: config.bucketAllowList,
+    allowedKeyPrefixes: config.keyPrefixAllowList,
+    ...(config.sqsDelivery ? { sqsDelivery: config.sqsDelivery } : {}),
+  };
   const downstream = createDownstream(config.downstream);
 
-  /** Reads the payload to its end (verifying it), then starts the downstream with its summary. */
-  async function deliver(message: ResolvedMessage, messageId: string): Promise<PayloadSummary> {
+  /**
+   * Reads the payload to its end (verifying it), then starts the downstream with its summary. The
+   * message must have been resolved with `signal` in its reader options; `signal` also bounds the
+   * downstream call.
+   */
+  async function deliver(
+    message: ResolvedMessage,
+    messageId: string,
+    signal?: AbortSignal,
+  ): Promise<PayloadSummary> {
     const log = { messageId, pointer: message.pointer, size: message.size };
     logger.info("resolving payload", log);
     const digest = await digestPayload(message, config.previewBytes);
@@ -31,7 +46,8 @@ export function createSubscriber(serviceName: string) {
       attributes: attributesToJson(message.attributes),
       ...(digest.preview !== undefined ? { preview: digest.preview } : {}),
     };
-    const started = await downstream.start(summary);
+    signal?.throwIfAborted();
+    const started = await downstream.start(summary, signal);
     logger.info("payload delivered", {
       ...log,
       sha256: digest.sha256,

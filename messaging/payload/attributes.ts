@@ -24,6 +24,15 @@ export interface MessageAttribute {
 }
 export type MessageAttributes = Record<string, MessageAttribute>;
 
+/**
+ * An empty attribute map with no prototype. Attribute names are data: "__proto__" and "constructor"
+ * are valid names, and on a plain object `map["__proto__"] = value` sets the prototype instead of
+ * adding the attribute, which then silently disappears.
+ */
+export function attributeMap<T = MessageAttribute>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 const DATA_TYPE = /^(String|Number|Binary)(\.[A-Za-z0-9_.-]+)?$/;
 const NAME = /^[A-Za-z0-9_.-]{1,256}$/;
 
@@ -115,9 +124,12 @@ export function attributesSize(attributes: MessageAttributes | undefined): numbe
 
 /** The marker attribute for a payload of `size` bytes. */
 export function markerAttribute(size: number, legacy = false): MessageAttributes {
-  return {
-    [legacy ? LEGACY_MARKER_ATTRIBUTE : MARKER_ATTRIBUTE]: { DataType: "Number", StringValue: String(size) },
+  const marker = attributeMap();
+  marker[legacy ? LEGACY_MARKER_ATTRIBUTE : MARKER_ATTRIBUTE] = {
+    DataType: "Number",
+    StringValue: String(size),
   };
+  return marker;
 }
 
 /**
@@ -126,7 +138,7 @@ export function markerAttribute(size: number, legacy = false): MessageAttributes
  * @throws PayloadError (InvalidMarker) when a marker is present but is not a non-negative integer.
  */
 export function splitMarker(attributes: MessageAttributes): { markerSize?: number; user: MessageAttributes } {
-  const user: MessageAttributes = {};
+  const user = attributeMap();
   let markerSize: number | undefined;
   for (const [name, value] of Object.entries(attributes)) {
     if (!MARKER_ATTRIBUTE_NAMES.includes(name)) {
@@ -138,6 +150,13 @@ export function splitMarker(attributes: MessageAttributes): { markerSize?: numbe
       throw new PayloadError(
         "InvalidMarker",
         `marker attribute ${name} must be a decimal byte count, got ${JSON.stringify(value.StringValue)}`,
+      );
+    }
+    // Past 2^53 a Number rounds, and the size check would compare against a value nobody sent.
+    if (!Number.isSafeInteger(Number(text))) {
+      throw new PayloadError(
+        "InvalidMarker",
+        `marker attribute ${name} value ${text} is beyond ${Number.MAX_SAFE_INTEGER}, the largest byte count read exactly`,
       );
     }
     if (markerSize !== undefined && markerSize !== Number(text)) {
@@ -166,7 +185,7 @@ export interface SnsJsonAttribute {
 export function fromLambdaSqsAttributes(
   attrs: Record<string, LambdaSqsAttribute> | undefined,
 ): MessageAttributes {
-  const out: MessageAttributes = {};
+  const out = attributeMap();
   for (const [name, a] of Object.entries(attrs ?? {})) {
     if (typeof a !== "object" || a === null || typeof a.dataType !== "string") {
       throw new PayloadError(
@@ -184,7 +203,7 @@ export function fromLambdaSqsAttributes(
 export function fromSnsJsonAttributes(
   attrs: Record<string, SnsJsonAttribute> | undefined,
 ): MessageAttributes {
-  const out: MessageAttributes = {};
+  const out = attributeMap();
   for (const [name, a] of Object.entries(attrs ?? {})) {
     if (typeof a !== "object" || a === null || typeof a.Type !== "string") {
       throw new PayloadError("InvalidAttribute", `attribute "${name}" must be {Type, Value}`);
@@ -200,7 +219,7 @@ export function fromSnsJsonAttributes(
 export function attributesToJson(
   attributes: MessageAttributes,
 ): Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }> {
-  const out: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }> = {};
+  const out = attributeMap<{ DataType: string; StringValue?: string; BinaryValue?: string }>();
   for (const [name, a] of Object.entries(attributes)) {
     out[name] =
       a.BinaryValue !== undefined

@@ -99,6 +99,8 @@ interface Reply {
 }
 
 interface Transport<E extends BatchEntryInput> {
+  /** Which transport: its message limit bounds an offloaded entry's pointer and attributes. */
+  kind: "sns" | "sqs";
   target: string;
   defaultBatchBytes: number;
   /** Bytes the transport counts for an entry beyond body and attributes. */
@@ -128,6 +130,7 @@ export function publishBatchToSns(
   }
   return writeBatch(
     {
+      kind: "sns",
       target: topicArn,
       defaultBatchBytes: SNS_DEFAULT_BATCH_BYTES,
       extraBytes: (entry) => Buffer.byteLength(entry.subject ?? "", "utf8"),
@@ -168,6 +171,7 @@ export function sendBatchToSqs(
   }
   return writeBatch(
     {
+      kind: "sqs",
       target: queueUrl,
       defaultBatchBytes: SQS_DEFAULT_BATCH_BYTES,
       extraBytes: () => 0,
@@ -294,7 +298,7 @@ async function writeBatch<E extends BatchEntryInput>(
     let message: PreparedMessage | undefined;
     try {
       checkFifoIds(transport.target, entry);
-      message = await prepare(entry, options);
+      message = await prepare(entry, options, transport.kind);
       const ids = fifoIds(transport.target, entry, message);
       const bytes =
         Buffer.byteLength(message.body, "utf8") +

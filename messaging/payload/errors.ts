@@ -9,18 +9,26 @@ export type PayloadErrorCode =
   | "InvalidOption"
   | "InvalidBody"
   | "BucketNotAllowed"
+  | "KeyNotAllowed"
+  | "UnsafeKey"
+  | "PayloadMissing"
+  | "Timeout"
   | "SourceNotAllowed"
   | "ChecksumMismatch"
   | "SizeMismatch"
   | "TooLarge";
 
-/** Every error the library raises itself; S3/SNS/SQS errors are passed through unchanged. */
+/**
+ * Every error the library raises itself. S3/SNS/SQS errors are passed through unchanged, except a
+ * payload object that does not exist (PayloadMissing, with S3's error as `cause`).
+ */
 export class PayloadError extends Error {
   constructor(
     readonly code: PayloadErrorCode,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = "PayloadError";
   }
 }

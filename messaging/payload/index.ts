@@ -6,7 +6,7 @@
  * - Writers: {@link publishToSns}, {@link sendToSqs} (offload over the threshold, then publish);
  *   {@link publishBatchToSns}, {@link sendBatchToSqs} (the same per entry, up to 10 per request).
  * - Readers: {@link resolveSqsMessage} (ReceiveMessage), {@link resolveSqsRecord} (SQS → Lambda),
- *   {@link resolveSnsRecord} (SNS → Lambda), with `acceptEnvelope` for SNS → SQS without raw delivery.
+ *   {@link resolveSnsRecord} (SNS → Lambda); `sqsDelivery` says whether an SQS body is raw or SNS's envelope.
  * - Store: {@link uploadPayload}, {@link copyPayload}, {@link openPayload} for direct use.
  */
 export {
@@ -24,6 +24,7 @@ export {
   attributesSize,
   attributesToJson,
   validateUserAttributes,
+  attributeMap,
   type MessageAttribute,
   type MessageAttributes,
   type LambdaSqsAttribute,
@@ -34,13 +35,18 @@ export {
   uploadPayload,
   copyPayload,
   openPayload,
-  assertBucketAllowed,
+  assertLocationAllowed,
+  validatePayloadKey,
+  validateKeyPath,
   validateKeyPrefix,
+  copyPartSize,
   PayloadStream,
   type PayloadBody,
   type S3Source,
   type StoreOptions,
   type StoredPayload,
+  type PayloadLocationRules,
+  type OpenOptions,
 } from "./store";
 export {
   publishToSns,
@@ -78,6 +84,7 @@ export {
   digestPayload,
   DEFAULT_MAX_TEXT_BYTES,
   type ReaderOptions,
+  type SqsDelivery,
   type ResolvedMessage,
   type ReceivedMessage,
   type ReceivedPayload,

@@ -12,6 +12,7 @@ import {
   MAX_USER_ATTRIBUTES,
   MARKER_ATTRIBUTE_NAMES,
   fromLambdaSqsAttributes,
+  attributeMap,
   fromSnsJsonAttributes,
   splitMarker,
   type LambdaSqsAttribute,
@@ -20,19 +21,36 @@ import {
 } from "./attributes";
 import { PayloadError } from "./errors";
 import { parsePointer, type PayloadPointer } from "./pointer";
-import { assertBucketAllowed, inlinePayloadStream, openPayload, type PayloadStream } from "./store";
+import {
+  assertLocationAllowed,
+  inlinePayloadStream,
+  openPayload,
+  validateLocationRules,
+  type PayloadLocationRules,
+  type PayloadStream,
+} from "./store";
+
+/**
+ * How an SQS queue's SNS subscription delivers, a fact of its configuration:
+ * - "raw": RawMessageDelivery on. The body is the message as published and is never unwrapped,
+ *   even when it is itself SNS-notification JSON (a forwarded S3 event, say).
+ * - "envelope": RawMessageDelivery off. Every body is SNS's JSON envelope; the payload or pointer
+ *   and the attributes are inside it, and a body that is not an envelope is refused.
+ */
+export type SqsDelivery = "raw" | "envelope";
 
 /** How received messages are resolved. */
-export interface ReaderOptions {
+export interface ReaderOptions extends PayloadLocationRules {
   /** Client for the payload bucket: give it the bucket's Region, or `followRegionRedirects: true`. */
   s3: S3Client;
-  /** Buckets a pointer may name. Anything else is refused before any S3 call. */
-  allowedBuckets: readonly string[];
   /**
-   * Also accept an SNS JSON envelope as the SQS body (a subscription with raw delivery off). Without
-   * it, such a body is refused (`UnexpectedEnvelope`) rather than handed on as if it were the payload.
+   * How the queue's subscription delivers (SQS readers only). Say it: without it, a body that looks
+   * like an SNS envelope is refused (`UnexpectedEnvelope`), since it may be a payload or an envelope
+   * and only the subscription's configuration knows which.
    */
-  acceptEnvelope?: boolean;
+  sqsDelivery?: SqsDelivery;
+  /** Aborts the S3 requests and streams of messages resolved with these options (a deadline). */
+  signal?: AbortSignal;
 }
 
 /** Default ceiling of `text()`, so a caller cannot pull a 2 GiB payload into a string by accident. */
@@ -57,7 +75,8 @@ export interface ResolvedMessage {
   stream(): Promise<PayloadStream>;
   /**
    * Reads the payload into a UTF-8 string, verified.
-   * @throws PayloadError (TooLarge) before any S3 call when `size` exceeds `maxBytes`.
+   * @throws PayloadError (TooLarge) before any S3 call when `size` exceeds `maxBytes`, and as soon as
+   * more than `maxBytes` arrive whatever the marker said.
    */
   text(maxBytes?: number): Promise<string>;
 }
@@ -67,10 +86,7 @@ export interface ReceivedMessage {
   messageId?: string;
   body: string;
   attributes: MessageAttributes;
-  /**
-   * The message came through SQS, where an SNS envelope in the body means a subscription with raw
-   * delivery off: refused unless `acceptEnvelope`, because its JSON is not the payload.
-   */
+  /** The message came through SQS, from a subscription that delivers as `sqsDelivery` says. */
   viaSqs?: boolean;
 }
 
@@ -81,20 +97,14 @@ function resolved(message: ReceivedMessage, options: ReaderOptions): ResolvedMes
       `message ${message.messageId ?? ""} has no string body`.replace("  ", " "),
     );
   }
-  let { body, attributes } = message;
-  if (message.viaSqs) {
-    const envelope = snsEnvelopeOf(body);
-    if (envelope && !options.acceptEnvelope) {
-      throw new PayloadError(
-        "UnexpectedEnvelope",
-        `message ${message.messageId ?? "(no id)"}: the SQS body is an SNS notification envelope ` +
-          `(TopicArn ${envelope.TopicArn}), not a payload: the subscription has raw message delivery off. ` +
-          `Turn RawMessageDelivery on for the subscription, or resolve with acceptEnvelope: true`,
-      );
-    }
-    if (envelope) ({ body, attributes } = unwrapEnvelope(envelope));
-  }
+  validateLocationRules(options);
+  const { body, attributes } = message.viaSqs ? sqsBody(message, options.sqsDelivery) : message;
   const { markerSize, user } = splitMarker(attributes);
+  const tooLarge = (size: number, maxBytes: number) =>
+    new PayloadError(
+      "TooLarge",
+      `payload is ${size} bytes, over the ${maxBytes}-byte limit for text(); use stream()`,
+    );
   if (markerSize === undefined) {
     const bytes = Buffer.from(body, "utf8");
     return {
@@ -104,22 +114,29 @@ function resolved(message: ReceivedMessage, options: ReaderOptions): ResolvedMes
       size: bytes.length,
       attributes: user,
       stream: async () => inlinePayloadStream(bytes),
-      text: async () => body,
+      text: async (maxBytes = DEFAULT_MAX_TEXT_BYTES) => {
+        if (bytes.length > maxBytes) throw tooLarge(bytes.length, maxBytes);
+        return body;
+      },
     };
   }
-  if (Object.keys(user).length > MAX_USER_ATTRIBUTES) {
+  const userCount = Object.keys(user).length;
+  if (userCount > MAX_USER_ATTRIBUTES) {
     throw new PayloadError(
       "InvalidAttribute",
-      `offloaded message carries ${Object.keys(user).length} user attributes; at most ${MAX_USER_ATTRIBUTES} fit beside the marker`,
+      `offloaded message carries ${userCount} user attributes; at most ${MAX_USER_ATTRIBUTES} fit beside the marker`,
     );
   }
   const pointer = parsePointer(body);
-  assertBucketAllowed(pointer.s3BucketName, options.allowedBuckets);
-  const stream = () =>
+  assertLocationAllowed(pointer, options);
+  const open = (maxBytes?: number) =>
     openPayload(pointer, {
       s3: options.s3,
       allowedBuckets: options.allowedBuckets,
+      allowedKeyPrefixes: options.allowedKeyPrefixes,
       expectedSize: markerSize,
+      maxBytes,
+      signal: options.signal,
     });
   return {
     messageId: message.messageId,
@@ -127,19 +144,50 @@ function resolved(message: ReceivedMessage, options: ReaderOptions): ResolvedMes
     pointer,
     size: markerSize,
     attributes: user,
-    stream,
+    stream: () => open(),
     text: async (maxBytes = DEFAULT_MAX_TEXT_BYTES) => {
-      if (markerSize > maxBytes) {
-        throw new PayloadError(
-          "TooLarge",
-          `payload is ${markerSize} bytes, over the ${maxBytes}-byte limit for text(); use stream()`,
-        );
-      }
+      if (markerSize > maxBytes) throw tooLarge(markerSize, maxBytes);
       const chunks: Buffer[] = [];
-      for await (const chunk of await stream()) chunks.push(chunk as Buffer);
+      // The bound is enforced on the bytes too: a marker can lie.
+      for await (const chunk of await open(maxBytes)) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks).toString("utf8");
     },
   };
+}
+
+/** The message an SQS body carries, as the subscription's delivery mode says to read it. */
+function sqsBody(
+  message: ReceivedMessage,
+  delivery: SqsDelivery | undefined,
+): { body: string; attributes: MessageAttributes } {
+  if (delivery === "raw") return message;
+  const envelope = snsEnvelopeOf(message.body);
+  const id = message.messageId ?? "(no id)";
+  if (delivery === "envelope") {
+    if (!envelope) {
+      throw new PayloadError(
+        "MalformedEnvelope",
+        `message ${id}: the subscription delivers SNS envelopes (sqsDelivery "envelope"), but the SQS body ` +
+          "is not an SNS notification (JSON with Type Notification, a TopicArn and a string Message)",
+      );
+    }
+    return unwrapEnvelope(envelope);
+  }
+  if (delivery !== undefined) {
+    throw new PayloadError(
+      "InvalidOption",
+      `sqsDelivery must be "raw" or "envelope", got ${JSON.stringify(delivery)}`,
+    );
+  }
+  if (envelope) {
+    throw new PayloadError(
+      "UnexpectedEnvelope",
+      `message ${id}: the SQS body is an SNS notification envelope (TopicArn ${envelope.TopicArn}). ` +
+        'Say how the subscription delivers: sqsDelivery "envelope" if RawMessageDelivery is off, ' +
+        '"raw" if it is on (the payload itself is then SNS-notification JSON)',
+    );
+  }
+  return message;
 }
 
 interface SnsEnvelope {
@@ -181,8 +229,17 @@ function unwrapEnvelope(envelope: SnsEnvelope): { body: string; attributes: Mess
  * `MARKER_ATTRIBUTE_NAMES` (or "All"): SQS omits attributes nobody asked for.
  */
 export function resolveSqsMessage(message: SqsMessage, options: ReaderOptions): ResolvedMessage {
-  const attributes: MessageAttributes = {};
+  const attributes = attributeMap();
   for (const [name, a] of Object.entries(message.MessageAttributes ?? {})) {
+    if (typeof a !== "object" || a === null) {
+      // The SDK's JSON deserializer (@smithy/core) loses the value of a map key named "__proto__":
+      // refuse the message, so the attribute is not silently dropped.
+      throw new PayloadError(
+        "InvalidAttribute",
+        `message ${message.MessageId ?? "(no id)"}: attribute "${name}" arrived without a value ` +
+          "(the AWS SDK for JavaScript drops the value of an attribute named __proto__ on receive)",
+      );
+    }
     attributes[name] = {
       DataType: a.DataType ?? "String",
       StringValue: a.StringValue,

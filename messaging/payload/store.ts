@@ -27,9 +27,15 @@ const MiB = 1024 * 1024;
 const MIN_PART = 5 * MiB;
 /** fauxqs refuses request bodies over 11 MiB, and S3 gains nothing from larger parts at this rate. */
 const DEFAULT_PART = 8 * MiB;
+// S3's multipart limits: https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
 const MAX_PARTS = 10_000;
+/** The largest part, and the largest object one CopyObject (or PutObject) writes. */
+const MAX_PART = 5 * 1024 * MiB;
+/** The largest object S3 holds: 5 TiB. */
+const MAX_OBJECT = 5 * 1024 * 1024 * MiB;
 /** CopyObject copies at most 5 GiB; beyond that the copy is multipart (UploadPartCopy). */
-const MAX_SINGLE_COPY = 5 * 1024 * MiB;
+const MAX_SINGLE_COPY = MAX_PART;
+/** Copy part size when 10,000 of them cover the source: few requests, each well under 5 GiB. */
 const COPY_PART = 512 * MiB;
 
 /** A payload body: text, bytes, or a stream of unknown length. */
@@ -61,6 +67,11 @@ export interface StoreOptions {
   partSizeBytes?: number;
   /** Parts uploaded concurrently (default 4). */
   queueSize?: number;
+  /**
+   * Aborts the S3 requests (a started multipart upload is still aborted after it), e.g. when the
+   * caller's deadline passes.
+   */
+  signal?: AbortSignal;
 }
 
 /** An object the store wrote. */
@@ -101,7 +112,7 @@ export function validateStoreOptions(opts: StoreOptions): void {
   }
   validateKeyPrefix(opts.keyPrefix ?? "");
   const part = opts.partSizeBytes ?? DEFAULT_PART;
-  if (!Number.isInteger(part) || part < MIN_PART || part > 5 * 1024 * MiB) {
+  if (!Number.isInteger(part) || part < MIN_PART || part > MAX_PART) {
     throw new PayloadError(
       "InvalidOption",
       `partSizeBytes must be an integer from ${MIN_PART} to 5 GiB, got ${part}`,
@@ -111,6 +122,11 @@ export function validateStoreOptions(opts: StoreOptions): void {
   if (!Number.isInteger(queue) || queue < 1 || queue > 64) {
     throw new PayloadError("InvalidOption", `queueSize must be an integer from 1 to 64, got ${queue}`);
   }
+}
+
+/** Per-request options that carry the caller's abort signal, if any. */
+function requestOptions(signal: AbortSignal | undefined): { abortSignal: AbortSignal } | undefined {
+  return signal ? { abortSignal: signal } : undefined;
 }
 
 function encryption(opts: StoreOptions) {
@@ -125,13 +141,14 @@ function encryption(opts: StoreOptions) {
 // travels as a tag. It is written with PutObjectTagging after every upload, before the pointer is
 // published: a reader never sees the pointer before the tag. (One code path for every body: s3rver
 // ignores the x-amz-tagging header of PutObject, so an in-request tag would go unverified there.)
-async function tagChecksum(s3: S3Client, bucket: string, key: string, sha256: string): Promise<void> {
-  await s3.send(
+async function tagChecksum(opts: StoreOptions, key: string, sha256: string): Promise<void> {
+  await opts.s3.send(
     new PutObjectTaggingCommand({
-      Bucket: bucket,
+      Bucket: opts.bucket,
       Key: key,
       Tagging: { TagSet: [{ Key: PayloadLayout.sha256Tag, Value: sha256 }] },
     }),
+    requestOptions(opts.signal),
   );
 }
 
@@ -149,7 +166,7 @@ export async function uploadPayload(
   const chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array> =
     typeof body === "string" ? [Buffer.from(body, "utf8")] : body instanceof Uint8Array ? [body] : body;
   const { size, sha256 } = await uploadChunks(chunks, key, opts);
-  await tagChecksum(opts.s3, opts.bucket, key, sha256);
+  await tagChecksum(opts, key, sha256);
   return { pointer: { s3BucketName: opts.bucket, s3Key: key }, size, sha256 };
 }
 
@@ -159,6 +176,7 @@ async function uploadChunks(
   opts: StoreOptions,
 ): Promise<{ size: number; sha256: string }> {
   const { s3, bucket } = opts;
+  const http = requestOptions(opts.signal);
   const partSize = opts.partSizeBytes ?? DEFAULT_PART;
   const queueSize = opts.queueSize ?? 4;
   const hash = createHash("sha256");
@@ -175,6 +193,7 @@ async function uploadChunks(
     if (uploadId === undefined) {
       const created = await s3.send(
         new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...encryption(opts) }),
+        http,
       );
       uploadId = created.UploadId;
     }
@@ -210,6 +229,7 @@ async function uploadChunks(
           Body: partBody,
           ContentLength: partBody.length,
         }),
+        http,
       )
       .then(
         (r) => {
@@ -257,6 +277,7 @@ async function uploadChunks(
           ContentLength: whole.length,
           ...encryption(opts),
         }),
+        http,
       );
       return { size, sha256 };
     }
@@ -270,12 +291,14 @@ async function uploadChunks(
         UploadId: uploadId,
         MultipartUpload: { Parts: completed },
       }),
+      http,
     );
     return { size, sha256 };
   } catch (error) {
     if (uploadId !== undefined) {
       await Promise.allSettled(inFlight);
-      // Best effort: the bucket's lifecycle rule also aborts incomplete uploads.
+      // Best effort, and not under the caller's signal (the abort must go out after a deadline):
+      // the bucket's lifecycle rule also aborts incomplete uploads.
       await s3
         .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
         .catch(() => undefined);
@@ -289,19 +312,45 @@ function copySourceHeader(source: S3Source): string {
 }
 
 /**
+ * The part size of a multipart server-side copy of `size` bytes: 512 MiB (few requests), grown in
+ * whole MiB when the source is so large that 512 MiB parts would need more than S3's 10,000, so
+ * every object S3 can hold (5 TiB) copies. Parts stay within S3's 5 MiB–5 GiB.
+ * @throws PayloadError (TooLarge) for a size over S3's 5 TiB object limit.
+ */
+export function copyPartSize(size: number): number {
+  if (!Number.isSafeInteger(size) || size < 0 || size > MAX_OBJECT) {
+    throw new PayloadError(
+      "TooLarge",
+      `source is ${size} bytes; S3 objects hold at most ${MAX_OBJECT} (5 TiB)`,
+    );
+  }
+  const fewestBytes = Math.ceil(size / MAX_PARTS);
+  return Math.min(MAX_PART, Math.max(COPY_PART, Math.ceil(fewestBytes / MiB) * MiB));
+}
+
+/**
  * Copies an S3 object into the store server-side (CopyObject up to 5 GiB, UploadPartCopy beyond),
  * so no payload byte passes through the process. The source's checksum tag, if it has one, is
- * carried over; otherwise the copy has none (computing it would mean reading every byte).
+ * carried over; no other tag is (they describe the staging object), and without a checksum tag the
+ * copy has none (computing it would mean reading every byte).
  */
 export async function copyPayload(source: S3Source, opts: StoreOptions): Promise<StoredPayload> {
   validateStoreOptions(opts);
   const { s3, bucket } = opts;
+  const http = requestOptions(opts.signal);
   const key = `${opts.keyPrefix ?? ""}${randomUUID()}`;
   const [head, tags] = await Promise.all([
-    s3.send(new HeadObjectCommand({ Bucket: source.bucket, Key: source.key })),
-    s3.send(new GetObjectTaggingCommand({ Bucket: source.bucket, Key: source.key })),
+    s3.send(new HeadObjectCommand({ Bucket: source.bucket, Key: source.key }), http),
+    s3.send(new GetObjectTaggingCommand({ Bucket: source.bucket, Key: source.key }), http),
   ]);
-  const size = head.ContentLength ?? 0;
+  const size = head.ContentLength;
+  if (size === undefined) {
+    throw new PayloadError(
+      "InvalidBody",
+      `HeadObject of s3://${source.bucket}/${source.key} returned no Content-Length`,
+    );
+  }
+  const partSize = copyPartSize(size);
   const sha256 = tags.TagSet?.find((t) => t.Key === PayloadLayout.sha256Tag)?.Value;
   const copySource = copySourceHeader(source);
   if (size <= MAX_SINGLE_COPY) {
@@ -314,15 +363,17 @@ export async function copyPayload(source: S3Source, opts: StoreOptions): Promise
         TaggingDirective: "REPLACE",
         ...encryption(opts),
       }),
+      http,
     );
   } else {
     const { UploadId } = await s3.send(
       new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...encryption(opts) }),
+      http,
     );
     try {
       const parts: CompletedPart[] = [];
-      for (let start = 0, n = 1; start < size; start += COPY_PART, n++) {
-        const end = Math.min(start + COPY_PART, size) - 1;
+      for (let start = 0, n = 1; start < size; start += partSize, n++) {
+        const end = Math.min(start + partSize, size) - 1;
         const r = await s3.send(
           new UploadPartCopyCommand({
             Bucket: bucket,
@@ -332,6 +383,7 @@ export async function copyPayload(source: S3Source, opts: StoreOptions): Promise
             CopySource: copySource,
             CopySourceRange: `bytes=${start}-${end}`,
           }),
+          http,
         );
         parts.push({ PartNumber: n, ETag: r.CopyPartResult?.ETag });
       }
@@ -342,22 +394,25 @@ export async function copyPayload(source: S3Source, opts: StoreOptions): Promise
           UploadId,
           MultipartUpload: { Parts: parts },
         }),
+        http,
       );
     } catch (error) {
+      // Not under the caller's signal: the abort must still go out after a deadline passed.
       await s3
         .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId }))
         .catch(() => undefined);
       throw error;
     }
   }
-  if (sha256 !== undefined) await tagChecksum(s3, bucket, key, sha256);
+  if (sha256 !== undefined) await tagChecksum(opts, key, sha256);
   return { pointer: { s3BucketName: bucket, s3Key: key }, size, sha256 };
 }
 
 /**
- * A payload being read. It emits the payload's bytes and, at the end, checks them against the
- * checksum tag (when the object has one) and the marker's size: on a mismatch it errors instead of
- * ending, so a consumer never takes corrupt bytes for a complete payload.
+ * A payload being read. It emits the payload's bytes and checks them against the marker's size (as
+ * soon as more arrive than it says, and at the end) and the checksum tag (at the end, when the
+ * object has one): on a mismatch it errors instead of ending, so a consumer never takes corrupt
+ * bytes for a complete payload.
  */
 export class PayloadStream extends Transform {
   private readonly hash = createHash("sha256");
@@ -370,6 +425,8 @@ export class PayloadStream extends Transform {
     /** Byte count the payload must have (from the marker attribute). */
     readonly expectedSize: number | undefined,
     private readonly what: string,
+    /** Fail with TooLarge as soon as more bytes than this have arrived. */
+    readonly maxBytes?: number,
   ) {
     // The default 16 KiB buffers pause the socket many times per megabyte; 1 MiB keeps it flowing.
     super({ highWaterMark: 1024 * 1024 });
@@ -391,8 +448,23 @@ export class PayloadStream extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.hash.update(chunk);
     this.count += chunk.length;
+    // Checked per chunk, not at the end: a marker that claims 16 bytes of a 64 MiB object must not
+    // cost 64 MiB of transfer before it is found out.
+    if (this.expectedSize !== undefined && this.count > this.expectedSize) {
+      done(
+        new PayloadError(
+          "SizeMismatch",
+          `${this.what}: more than the ${this.expectedSize} bytes the marker says arrived (${this.count} so far)`,
+        ),
+      );
+      return;
+    }
+    if (this.maxBytes !== undefined && this.count > this.maxBytes) {
+      done(new PayloadError("TooLarge", `${this.what}: more than the ${this.maxBytes}-byte limit arrived`));
+      return;
+    }
+    this.hash.update(chunk);
     done(null, chunk);
   }
 
@@ -425,44 +497,189 @@ export function inlinePayloadStream(bytes: Buffer): PayloadStream {
   return out;
 }
 
+/** Where a reader may fetch payloads from: the whole location, bucket and key. */
+export interface PayloadLocationRules {
+  /** Buckets a pointer may name, matched exactly. */
+  allowedBuckets: readonly string[];
+  /**
+   * Key prefixes a pointer's key must start with (e.g. the publisher's "payloads/"); absent or empty
+   * means any key in an allowed bucket. Each follows the key prefix rules ({@link validateKeyPrefix}).
+   */
+  allowedKeyPrefixes?: readonly string[];
+}
+
+/** S3's limit on a key: 1,024 bytes of UTF-8 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html). */
+const MAX_KEY_BYTES = 1024;
+/** The characters of every key the interoperating writers produce. */
+const KEY_CHARACTERS = /^[A-Za-z0-9._/-]+$/;
+
 /**
- * Refuses a bucket outside the allow-list. Called before any S3 request: the bucket name in a
- * pointer comes from the sender, and reading it with our credentials would let a sender read what
- * it could not.
+ * Refuses a key whose path could name another object once something between the SDK and S3 decodes
+ * or normalises it: an empty segment (a leading, trailing or double "/"), a "." or ".." segment, a
+ * backslash, a percent escape, a control character, or more than S3's 1,024 bytes. Wherever
+ * requests are path-style (forcePathStyle, dotted bucket names, S3-compatible stores, proxies),
+ * "../other-bucket/secret" would otherwise read another bucket with the caller's credentials.
+ * @throws PayloadError (UnsafeKey) naming the key and the rule it breaks.
  */
-export function assertBucketAllowed(bucket: string, allowedBuckets: readonly string[]): void {
-  if (!allowedBuckets.includes(bucket)) {
+export function validateKeyPath(key: string, what = "key"): void {
+  const shown = JSON.stringify(key.length > 200 ? `${key.slice(0, 200)}…` : key);
+  const refuse = (rule: string): never => {
+    throw new PayloadError("UnsafeKey", `${what} ${shown} is refused: ${rule}`);
+  };
+  if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) refuse(`it is longer than S3's ${MAX_KEY_BYTES} bytes`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(key)) refuse("it contains a control character");
+  if (key.includes("\\")) refuse("it contains a backslash");
+  if (/%[0-9a-f]{2}/i.test(key)) refuse("it contains a percent escape");
+  for (const segment of key.split("/")) {
+    if (segment === "") refuse('it has an empty path segment (a leading, trailing or double "/")');
+    if (segment === "." || segment === "..") refuse(`it has a "${segment}" path segment`);
+  }
+}
+
+/**
+ * Refuses a pointer key that could climb out of where the writers put payloads: anything
+ * {@link validateKeyPath} refuses, and any character outside [A-Za-z0-9._/-]. Every writer this
+ * library interoperates with writes `prefix + UUID` within those characters (PAYLOAD-FORMAT.md), so
+ * a reader needs no other; refusing the rest also closes look-alike dots and other Unicode tricks.
+ * @throws PayloadError (UnsafeKey) naming the key and the rule it breaks.
+ */
+export function validatePayloadKey(key: string): void {
+  validateKeyPath(key, "pointer s3Key");
+  if (!KEY_CHARACTERS.test(key)) {
     throw new PayloadError(
-      "BucketNotAllowed",
-      `pointer names bucket "${bucket}", which is not in the allow-list [${allowedBuckets.join(", ")}]`,
+      "UnsafeKey",
+      `pointer s3Key ${JSON.stringify(key.slice(0, 200))} is refused: it may only contain [A-Za-z0-9._/-]`,
     );
   }
 }
 
 /**
- * Opens an offloaded payload: GetObject and GetObjectTagging in parallel, the body piped through a
- * verifying PayloadStream. The allow-list is checked first.
+ * Refuses a pointer outside the allowed locations: a bucket not in the allow-list (exact names), an
+ * unsafe key ({@link validatePayloadKey}), or a key under none of the allowed prefixes. Called before
+ * any S3 request: the pointer comes from the sender, and reading it with our credentials would let
+ * a sender read what it could not.
+ * @throws PayloadError (BucketNotAllowed, UnsafeKey, KeyNotAllowed) naming the bucket or key.
  */
-export async function openPayload(
-  pointer: PayloadPointer,
-  opts: { s3: S3Client; allowedBuckets: readonly string[]; expectedSize?: number },
-): Promise<PayloadStream> {
-  assertBucketAllowed(pointer.s3BucketName, opts.allowedBuckets);
+export function assertLocationAllowed(pointer: PayloadPointer, rules: PayloadLocationRules): void {
+  const { s3BucketName: bucket, s3Key: key } = pointer;
+  if (!rules.allowedBuckets.includes(bucket)) {
+    throw new PayloadError(
+      "BucketNotAllowed",
+      `pointer names bucket "${bucket}", which is not in the allow-list [${rules.allowedBuckets.join(", ")}]`,
+    );
+  }
+  validatePayloadKey(key);
+  const prefixes = rules.allowedKeyPrefixes ?? [];
+  if (prefixes.length > 0 && !prefixes.some((prefix) => key.startsWith(prefix))) {
+    throw new PayloadError(
+      "KeyNotAllowed",
+      `pointer s3Key ${JSON.stringify(key)} in bucket "${bucket}" is under none of the allowed key prefixes [${prefixes.join(", ")}]`,
+    );
+  }
+}
+
+/**
+ * Checks a reader's location rules: bucket names are strings, each key prefix non-empty and valid.
+ * @throws PayloadError (InvalidOption) naming the entry.
+ */
+export function validateLocationRules(rules: PayloadLocationRules): void {
+  if (!Array.isArray(rules.allowedBuckets)) {
+    throw new PayloadError("InvalidOption", "allowedBuckets must be an array of bucket names");
+  }
+  for (const bucket of rules.allowedBuckets) {
+    if (typeof bucket !== "string" || bucket.length === 0) {
+      throw new PayloadError(
+        "InvalidOption",
+        `allowedBuckets entries must be non-empty strings, got ${JSON.stringify(bucket)}`,
+      );
+    }
+  }
+  for (const prefix of rules.allowedKeyPrefixes ?? []) {
+    if (prefix === "") {
+      throw new PayloadError(
+        "InvalidOption",
+        "allowedKeyPrefixes entries must be non-empty (leave the list out to allow every key)",
+      );
+    }
+    try {
+      validateKeyPrefix(prefix);
+    } catch (error) {
+      throw new PayloadError("InvalidOption", `allowedKeyPrefixes: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** S3's answer for a key that does not exist (404; a 403 when the reader may not s3:ListBucket). */
+function isMissingObject(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
+  return e?.name === "NoSuchKey" || e?.name === "NotFound" || e?.$metadata?.httpStatusCode === 404;
+}
+
+function missingPayload(pointer: PayloadPointer, cause: unknown): PayloadError {
+  return new PayloadError(
+    "PayloadMissing",
+    `payload s3://${pointer.s3BucketName}/${pointer.s3Key} does not exist: it expired under the bucket's ` +
+      "lifecycle rule (a message kept or redriven longer than the payload retention) or was never written",
+    { cause },
+  );
+}
+
+/** What {@link openPayload} checks while it reads. */
+export interface OpenOptions extends PayloadLocationRules {
+  s3: S3Client;
+  /** The marker's byte count: the object must have exactly this many bytes. */
+  expectedSize?: number;
+  /** Fail with TooLarge as soon as more than this many bytes arrive. */
+  maxBytes?: number;
+  /** Aborts the S3 requests and the stream (with the signal's reason as the error). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Opens an offloaded payload: GetObject and GetObjectTagging in parallel, the body piped through a
+ * verifying PayloadStream. The location is checked first; GetObject's Content-Length is compared
+ * with the marker before any body byte is read, so a lying marker costs no transfer.
+ */
+export async function openPayload(pointer: PayloadPointer, opts: OpenOptions): Promise<PayloadStream> {
+  assertLocationAllowed(pointer, opts);
   const where = { Bucket: pointer.s3BucketName, Key: pointer.s3Key };
+  const http = opts.signal ? { abortSignal: opts.signal } : undefined;
   const [object, tagging] = await Promise.allSettled([
-    opts.s3.send(new GetObjectCommand(where)),
-    opts.s3.send(new GetObjectTaggingCommand(where)),
+    opts.s3.send(new GetObjectCommand(where), http),
+    opts.s3.send(new GetObjectTaggingCommand(where), http),
   ]);
-  if (object.status === "rejected") throw object.reason;
+  if (object.status === "rejected") {
+    throw isMissingObject(object.reason) ? missingPayload(pointer, object.reason) : object.reason;
+  }
   const body = object.value.Body as Readable;
+  const what = `s3://${pointer.s3BucketName}/${pointer.s3Key}`;
   if (tagging.status === "rejected") {
     body.destroy();
-    throw tagging.reason;
+    throw isMissingObject(tagging.reason) ? missingPayload(pointer, tagging.reason) : tagging.reason;
+  }
+  const length = object.value.ContentLength;
+  if (opts.expectedSize !== undefined && length !== undefined && length !== opts.expectedSize) {
+    body.destroy();
+    throw new PayloadError(
+      "SizeMismatch",
+      `${what}: the object is ${length} bytes, the marker says ${opts.expectedSize}`,
+    );
+  }
+  if (opts.maxBytes !== undefined && length !== undefined && length > opts.maxBytes) {
+    body.destroy();
+    throw new PayloadError(
+      "TooLarge",
+      `${what}: the object is ${length} bytes, over the ${opts.maxBytes}-byte limit`,
+    );
   }
   const expected = tagging.value.TagSet?.find((t) => t.Key === PayloadLayout.sha256Tag)?.Value;
-  const out = new PayloadStream(expected, opts.expectedSize, `s3://${pointer.s3BucketName}/${pointer.s3Key}`);
+  const out = new PayloadStream(expected, opts.expectedSize, what, opts.maxBytes);
   body.on("error", (e) => out.destroy(e));
+  const onAbort = () => out.destroy(opts.signal?.reason ?? new Error(`${what}: read aborted`));
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
   out.on("close", () => {
+    opts.signal?.removeEventListener("abort", onAbort);
     if (!body.readableEnded) body.destroy();
   });
   body.pipe(out);

@@ -6,6 +6,9 @@ import { Readable } from "node:stream";
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import {
+  LEGACY_MARKER_ATTRIBUTE,
+  MARKER_ATTRIBUTE,
+  attributeMap,
   attributesSize,
   markerAttribute,
   validateUserAttributes,
@@ -28,6 +31,23 @@ export const DEFAULT_THRESHOLD = 262_144;
 /** The most SQS accepts (since August 2025), and SNS with a raised topic limit. */
 export const MAX_THRESHOLD = 1_048_576;
 
+/**
+ * Characters SQS accepts in a body (the XML 1.0 Char production): #x9 | #xA | #xD | #x20-#xD7FF |
+ * #xE000-#xFFFD | #x10000-#x10FFFF. SendMessage refuses others with InvalidMessageContents (older
+ * documentation says SQS replaced them with U+FFFD instead); SNS accepts them at Publish, then
+ * fails to deliver to SQS subscriptions.
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
+ */
+const OUTSIDE_TRANSPORT_CHARACTERS = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/** A UTF-16 surrogate without its pair. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Digits of the largest marker value: S3's 5 TiB object limit, 5,497,558,138,880 bytes. */
+const MAX_MARKER_DIGITS = 13;
+/** Characters of the random part of a key (a UUID). */
+const KEY_ID_LENGTH = 36;
+
 /** Options shared by both writers: where payloads go, and when they are offloaded. */
 export interface WriterOptions extends StoreOptions {
   /** Offload when body + attributes are strictly larger than this (default 262,144; max 1,048,576). */
@@ -36,6 +56,15 @@ export interface WriterOptions extends StoreOptions {
   alwaysThroughS3?: boolean;
   /** Write the legacy marker `SQSLargePayloadSize` instead of `ExtendedPayloadSize`. */
   legacyMarker?: boolean;
+}
+
+/**
+ * The most an SNS or SQS message may carry, body and attributes together (the transports' limits).
+ * SNS: 262,144 bytes, or the threshold when it is set higher (a topic with a raised limit).
+ * SQS: 1,048,576 bytes.
+ */
+function messageLimit(transport: "sns" | "sqs", threshold: number): number {
+  return transport === "sqs" ? MAX_THRESHOLD : Math.max(threshold, DEFAULT_THRESHOLD);
 }
 
 /** What to send: exactly one of `body` or `source`. */
@@ -129,13 +158,58 @@ async function peek(
 }
 
 /**
+ * Refuses, before anything is uploaded, attributes that leave no room for the pointer and the
+ * marker: found out after the upload, they would leave an orphan object and a refused publish.
+ */
+function assertPointerFits(
+  attributes: MessageAttributes,
+  options: WriterOptions,
+  transport: "sns" | "sqs",
+  limit: number,
+  size: number | undefined,
+): void {
+  const pointerBytes = Buffer.byteLength(
+    formatPointer({
+      s3BucketName: options.bucket,
+      s3Key: `${options.keyPrefix ?? ""}${"0".repeat(KEY_ID_LENGTH)}`,
+    }),
+  );
+  const markerBytes =
+    Buffer.byteLength(options.legacyMarker ? LEGACY_MARKER_ATTRIBUTE : MARKER_ATTRIBUTE) +
+    "Number".length +
+    (size === undefined ? MAX_MARKER_DIGITS : String(size).length);
+  const attributeBytes = attributesSize(attributes);
+  const total = pointerBytes + markerBytes + attributeBytes;
+  if (total <= limit) return;
+  const [largest, largestBytes] = Object.keys(attributes)
+    .map((name) => [name, attributesSize({ [name]: attributes[name] })] as const)
+    .reduce((a, b) => (b[1] > a[1] ? b : a));
+  throw new PayloadError(
+    "InvalidAttribute",
+    `attributes take ${attributeBytes} bytes (the largest, "${largest}", ${largestBytes}); with the pointer ` +
+      `(${pointerBytes}) and the marker (${markerBytes}) the offloaded message would be ${total} bytes, ` +
+      `over the ${transport.toUpperCase()} limit of ${limit}: shorten the attribute or carry it in the payload`,
+  );
+}
+
+/** True when SQS would refuse the text as a body (or SNS fail to deliver it to SQS). */
+function transportRefuses(text: string): boolean {
+  return OUTSIDE_TRANSPORT_CHARACTERS.test(text);
+}
+
+/**
  * Offloads the payload when the size rule says so (the upload finishes first) and returns what to
  * send. Shared by the single and batch writers, so both apply the same rule.
  */
-export async function prepare(input: PayloadInput, options: WriterOptions): Promise<PreparedMessage> {
+export async function prepare(
+  input: PayloadInput,
+  options: WriterOptions,
+  transport: "sns" | "sqs",
+): Promise<PreparedMessage> {
   const threshold = validateWriterOptions(options);
   validateUserAttributes(input.attributes);
-  const attributes = input.attributes ?? {};
+  const attributes = Object.assign(attributeMap(), input.attributes);
+  const limit = messageLimit(transport, threshold);
   const given = [input.body !== undefined && "body", input.source !== undefined && "source"].filter(Boolean);
   if (given.length !== 1) {
     throw new PayloadError(
@@ -143,14 +217,22 @@ export async function prepare(input: PayloadInput, options: WriterOptions): Prom
       `exactly one of body or source is required, got ${given.length ? given.join(" and ") : "neither"}`,
     );
   }
-  const offload = (stored: StoredPayload): PreparedMessage => ({
-    body: formatPointer(stored.pointer),
-    attributes: { ...attributes, ...markerAttribute(stored.size, options.legacyMarker) },
-    offloaded: true,
-    pointer: stored.pointer,
-    size: stored.size,
-    sha256: stored.sha256,
-  });
+  const offload = async (store: () => Promise<StoredPayload>, size?: number): Promise<PreparedMessage> => {
+    assertPointerFits(attributes, options, transport, limit, size);
+    const stored = await store();
+    return {
+      body: formatPointer(stored.pointer),
+      attributes: Object.assign(
+        attributeMap(),
+        attributes,
+        markerAttribute(stored.size, options.legacyMarker),
+      ),
+      offloaded: true,
+      pointer: stored.pointer,
+      size: stored.size,
+      sha256: stored.sha256,
+    };
+  };
   if (input.source !== undefined) {
     const { bucket, key } = input.source;
     if (typeof bucket !== "string" || !bucket || typeof key !== "string" || !key) {
@@ -159,20 +241,27 @@ export async function prepare(input: PayloadInput, options: WriterOptions): Prom
         `source must be {bucket, key} with non-empty strings, got ${JSON.stringify(input.source)}`,
       );
     }
-    return offload(await copyPayload(input.source, options));
+    return offload(() => copyPayload(input.source as S3Source, options));
   }
   const body = input.body as PayloadBody;
   // Room left for the body once attributes are counted; the threshold itself still fits inline.
   const bodyLimit = threshold - attributesSize(attributes);
   let bytes: Buffer;
   if (typeof body === "string") {
+    // A lone surrogate has no UTF-8 form: encoding would silently put U+FFFD in its place.
+    if (LONE_SURROGATE.test(body)) {
+      throw new PayloadError(
+        "InvalidBody",
+        "body is a string with a lone UTF-16 surrogate, which has no UTF-8 form; send the bytes instead",
+      );
+    }
     bytes = Buffer.from(body, "utf8");
   } else if (body instanceof Uint8Array) {
     bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   } else if (body instanceof Readable) {
-    if (options.alwaysThroughS3) return offload(await uploadPayload(body, options));
+    if (options.alwaysThroughS3) return offload(() => uploadPayload(body, options));
     const { head, headBytes, rest } = await peek(body, Math.max(bodyLimit, 0));
-    if (rest) return offload(await uploadPayload(rest, options));
+    if (rest) return offload(() => uploadPayload(rest, options));
     bytes = Buffer.concat(head, headBytes);
   } else {
     throw new PayloadError(
@@ -180,9 +269,15 @@ export async function prepare(input: PayloadInput, options: WriterOptions): Prom
       `body must be a string, a Buffer/Uint8Array or a Readable, got ${typeof body}`,
     );
   }
-  // SNS and SQS bodies are text: bytes that are not UTF-8 can only travel through S3.
-  if (options.alwaysThroughS3 || bytes.length > bodyLimit || !isUtf8(bytes)) {
-    return offload(await uploadPayload(bytes, options));
+  // SNS and SQS bodies are text: bytes that are not UTF-8, or UTF-8 with characters SQS refuses
+  // (NUL, other C0 controls, U+FFFE, U+FFFF), can only travel through S3, where they stay intact.
+  if (
+    options.alwaysThroughS3 ||
+    bytes.length > bodyLimit ||
+    !isUtf8(bytes) ||
+    transportRefuses(bytes.toString("utf8"))
+  ) {
+    return offload(() => uploadPayload(bytes, options), bytes.length);
   }
   if (bytes.length === 0)
     throw new PayloadError("InvalidBody", "body is empty: SNS and SQS refuse empty messages");
@@ -271,7 +366,7 @@ export async function publishToSns(
     );
   }
   checkFifoIds(input.topicArn, input);
-  const prepared = await prepare(input, options);
+  const prepared = await prepare(input, options, "sns");
   const ids = fifoIds(input.topicArn, input, prepared);
   const out = await sns.send(
     new PublishCommand({
@@ -282,6 +377,7 @@ export async function publishToSns(
       MessageGroupId: ids.messageGroupId,
       MessageDeduplicationId: ids.messageDeduplicationId,
     }),
+    options.signal ? { abortSignal: options.signal } : undefined,
   );
   return result(prepared, out.MessageId);
 }
@@ -299,7 +395,7 @@ export async function sendToSqs(
     );
   }
   checkFifoIds(input.queueUrl, input);
-  const prepared = await prepare(input, options);
+  const prepared = await prepare(input, options, "sqs");
   const ids = fifoIds(input.queueUrl, input, prepared);
   const out = await sqs.send(
     new SendMessageCommand({
@@ -310,6 +406,7 @@ export async function sendToSqs(
       MessageGroupId: ids.messageGroupId,
       MessageDeduplicationId: ids.messageDeduplicationId,
     }),
+    options.signal ? { abortSignal: options.signal } : undefined,
   );
   return result(prepared, out.MessageId);
 }

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { PutObjectCommand, PutObjectTaggingCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
-import type { SNSEvent, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { Context, SNSEvent, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { PayloadLayout } from "../../messaging/contract";
 import type { PayloadSummary } from "../../messaging/handlers/downstream";
 import type { PublishResult } from "../../messaging/handlers/publish";
@@ -22,14 +22,23 @@ import {
 import { subscribeNewQueue } from "../support/topics";
 import { payloadStream, sha256 } from "../payload/helpers";
 import { loadHandler, snsRecord, sqsRecord, startDownstreamRecorder, withEnv } from "./support";
+import { s3Error, startFaultProxy, type FaultProxy } from "../../local/fault-proxy";
 
 const BUCKET = "payloads-a";
 const STAGING = "staging-a";
+/** An extraSources bucket in another Region than the publisher's client. */
+const EXTRA_EU = "extra-eu";
 const STATE_MACHINE = "arn:aws:states:us-east-1:000000000000:stateMachine:queue-b";
 const MiB = 1024 * 1024;
 
 type Publish = (event: unknown) => Promise<PublishResult>;
-type ConsumeQueue = (event: SQSEvent) => Promise<SQSBatchResponse>;
+type ConsumeQueue = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
+
+/** The part of Lambda's context the handlers read: the time left before the function's timeout. */
+function lambdaContext(remainingMs: number): Context {
+  const end = Date.now() + remainingMs;
+  return { getRemainingTimeInMillis: () => end - Date.now() } as Context;
+}
 type ConsumeTopic = (event: SNSEvent) => Promise<{ delivered: PayloadSummary[] }>;
 
 describe("handler bundles end to end (fauxqs + s3rver, recorded downstream)", function () {
@@ -38,6 +47,8 @@ describe("handler bundles end to end (fauxqs + s3rver, recorded downstream)", fu
   let s3rver: RunningS3rver;
   let s3dir: string;
   let proxy: Awaited<ReturnType<typeof startCountingProxy>>;
+  let snsProxy: FaultProxy;
+  let downstreamProxy: FaultProxy;
   let downstream: Awaited<ReturnType<typeof startDownstreamRecorder>>;
   let s3: S3Client;
   let sns: SNSClient;
@@ -46,6 +57,7 @@ describe("handler bundles end to end (fauxqs + s3rver, recorded downstream)", fu
   const queues = { raw: { url: "", arn: "" }, envelope: { url: "", arn: "" } };
   let publish: Publish;
   let consumeQueue: ConsumeQueue;
+  let consumeEnvelopeQueue: ConsumeQueue;
   let consumeTopic: ConsumeTopic;
   // Every message handed to a subscriber ends delivered or reported failed; a retried one moves.
   const ledger = { sent: new Set<string>(), delivered: new Set<string>(), failed: new Set<string>() };
@@ -54,10 +66,14 @@ describe("handler bundles end to end (fauxqs + s3rver, recorded downstream)", fu
     s3dir = fs.mkdtempSync(path.join(os.tmpdir(), "handlers-s3-"));
     [fauxqs, s3rver, downstream] = await Promise.all([
       startFauxqs(),
-      startS3rver({ buckets: [BUCKET, STAGING], dir: s3dir }),
+      startS3rver({ buckets: [BUCKET, STAGING, EXTRA_EU], dir: s3dir }),
       startDownstreamRecorder(),
     ]);
     proxy = await startCountingProxy(s3rver.endpoint);
+    // The handlers reach SNS and the downstream services through fault proxies too, so a test can
+    // see what was sent and stall a call.
+    snsProxy = await startFaultProxy(fauxqs.endpoint);
+    downstreamProxy = await startFaultProxy(downstream.endpoint);
     s3 = new S3Client(emulatorClientConfig(proxy.endpoint));
     sns = new SNSClient(emulatorClientConfig(fauxqs.endpoint));
     sqs = new SQSClient(emulatorClientConfig(fauxqs.endpoint));
@@ -71,26 +87,29 @@ describe("handler bundles end to end (fauxqs + s3rver, recorded downstream)", fu
     env.set({
       ...emulatorEnv({
         s3: proxy.endpoint,
-        sns: fauxqs.endpoint,
+        sns: snsProxy.endpoint,
         sqs: fauxqs.endpoint,
-        sfn: downstream.endpoint,
-        ecs: downstream.endpoint,
+        sfn: downstreamProxy.endpoint,
+        ecs: downstreamProxy.endpoint,
       }),
       POWERTOOLS_LOG_LEVEL: "SILENT",
       TOPIC_ARN: topicArn,
       PAYLOAD_BUCKET: BUCKET,
       PAYLOAD_KEY_PREFIX: PayloadLayout.payloadPrefix,
-      SOURCE_ALLOWLIST: `${STAGING}/${PayloadLayout.incomingPrefix}`,
+      SOURCE_ALLOWLIST: `${STAGING}/${PayloadLayout.incomingPrefix},${EXTRA_EU}/${PayloadLayout.incomingPrefix}`,
       PAYLOAD_BUCKET_ALLOWLIST: BUCKET,
+      PAYLOAD_KEY_PREFIX_ALLOWLIST: PayloadLayout.payloadPrefix,
       PAYLOAD_BUCKET_REGION: "us-east-1",
       SUMMARY_PREVIEW_BYTES: "16",
     });
     publish = loadHandler<Publish>("publish", {});
     consumeQueue = loadHandler<ConsumeQueue>("consume-queue", {
       SUBSCRIBER_NAME: "queue-b",
+      SQS_RAW_DELIVERY: "true",
       DOWNSTREAM: "stepfunctions",
       STATE_MACHINE_ARN: STATE_MACHINE,
     });
+    consumeEnvelopeQueue = loadHandler<ConsumeQueue>("consume-queue", { SQS_RAW_DELIVERY: "false" });
     consumeTopic = loadHandler<ConsumeTopic>("consume-topic", {
       SUBSCRIBER_NAME: "direct-c",
       DOWNSTREAM: "ecs",
@@ -105,7 +124,7 @@ describe("handler bundles end to end (fauxqs + s3rver, recorded downstream)", fu
   after(async () => {
     env.restore();
     s3?.destroy();
-    await proxy?.stop();
+    await Promise.all([proxy?.stop(), snsProxy?.stop(), downstreamProxy?.stop()]);
     await Promise.all([fauxqs?.stop(), s3rver?.stop(), downstream?.stop()]);
     fs.rmSync(s3dir, { recursive: true, force: true });
   });
@@ -127,9 +146,13 @@ describe("handler bundles end to end (fauxqs + s3rver, recorded downstream)", fu
     return out;
   }
 
-  async function runQueue(records: SQSRecord[]): Promise<string[]> {
+  async function runQueue(
+    records: SQSRecord[],
+    opts: { consumer?: ConsumeQueue; remainingMs?: number } = {},
+  ): Promise<string[]> {
     records.forEach((r) => ledger.sent.add(r.messageId));
-    const { batchItemFailures } = await consumeQueue({ Records: records });
+    const context = opts.remainingMs === undefined ? undefined : lambdaContext(opts.remainingMs);
+    const { batchItemFailures } = await (opts.consumer ?? consumeQueue)({ Records: records }, context);
     const failed = batchItemFailures.map((f) => f.itemIdentifier);
     for (const r of records) {
       if (failed.includes(r.messageId)) ledger.failed.add(r.messageId);
@@ -280,6 +303,10 @@ describe("handler bundles end to end (fauxqs + s3rver, recorded downstream)", fu
       [{ detail: { payload: 42 } }, /detail.payload must be a string/],
       [{ detail: { payloadBase64: "not base64!" } }, /detail.payloadBase64 must be a base64 string/],
       [{ detail: { source: { bucket: STAGING } } }, /detail.source must be \{bucket, key\}/],
+      [
+        { detail: { source: { bucket: STAGING, key: "incoming/../private/x" } } },
+        /detail.source key "incoming\/..\/private\/x" is refused: it has a "\.\." path segment/,
+      ],
       [
         { detail: { payload: "x", attributes: { a: { DataType: "Text", StringValue: "v" } } } },
         /detail.attributes.a.DataType/,
@@ -449,6 +476,177 @@ describe("handler bundles end to end (fauxqs + s3rver, recorded downstream)", fu
     await runTopic({ Records: [snsRecord(envelope.Body!, `${topicArn}:sub`)] });
   });
 
+  it("an inline payload that is itself SNS-notification JSON reaches both subscribers byte for byte, with its attributes", async () => {
+    // A forwarded S3 event notification, as SNS delivers it: exactly what a raw-delivery queue
+    // consumer must not take for its own subscription's envelope.
+    const payload = JSON.stringify({
+      Type: "Notification",
+      MessageId: "0f6ab0d2-6d41-4c4a-9b2f-41e1c5d3a001",
+      TopicArn: "arn:aws:sns:us-east-1:222222222222:s3-events",
+      Message: '{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"data.csv"}}}]}',
+      Timestamp: "2026-01-01T00:00:00.000Z",
+      MessageAttributes: { source: { Type: "String", Value: "s3" } },
+    });
+    const attributes = { traceId: { DataType: "String", StringValue: "fwd-1" } };
+    await publish({ detail: { payload, attributes } });
+    const [raw] = await receive("raw", 1);
+    assert.equal(raw.Body, payload, "raw delivery: SQS holds the payload as published");
+    assert.deepEqual(await runQueue([sqsRecord(raw, queues.raw.arn)]), []);
+    const queued = summaryOf(executions().at(-1)!, "stepfunctions");
+    const [envelope] = await receive("envelope", 1);
+    const { delivered } = await runTopic({ Records: [snsRecord(envelope.Body!, `${topicArn}:sub`)] });
+    for (const summary of [queued, JSON.parse(JSON.stringify(delivered[0])) as PayloadSummary]) {
+      assert.deepEqual(
+        [summary.size, summary.sha256, summary.attributes],
+        [Buffer.byteLength(payload), sha256(payload), attributes],
+        `${summary.subscriber} got the payload as published`,
+      );
+    }
+    // The same subscription with raw delivery off, told so, unwraps SNS's envelope to the same payload.
+    assert.deepEqual(
+      await runQueue([sqsRecord(envelope, queues.envelope.arn)], { consumer: consumeEnvelopeQueue }),
+      [],
+    );
+    const unwrapped = summaryOf(executions().at(-1)!, "stepfunctions");
+    assert.deepEqual([unwrapped.sha256, unwrapped.attributes], [sha256(payload), attributes]);
+  });
+
+  it("attributes named __proto__ and constructor reach SNS from the publisher and the downstream from the consumer", async () => {
+    const before = snsProxy.requests.length;
+    const detail = JSON.parse(
+      '{"payload":"proto","attributes":{"__proto__":{"DataType":"String","StringValue":"p"},"constructor":{"DataType":"String","StringValue":"c"}}}',
+    );
+    await publish({ detail });
+    const publishCall = snsProxy.requests.slice(before).find((r) => r.body.includes("Action=Publish"))!;
+    const params = new URLSearchParams(publishCall.body);
+    const names = [...params.entries()].filter(([k]) => /^MessageAttributes\.entry\.\d+\.Name$/.test(k));
+    assert.deepEqual(names.map(([, v]) => v).sort(), ["__proto__", "constructor"]);
+    // fauxqs drops __proto__ when it fans out to SQS, so the consumer's side is fed by a record
+    // with the attributes SQS would deliver.
+    await receive("raw", 1);
+    await receive("envelope", 1);
+    const record = {
+      ...sqsRecord({ MessageId: "proto-1", ReceiptHandle: "rh", Body: "proto" }, queues.raw.arn),
+      messageAttributes: JSON.parse(
+        '{"__proto__":{"dataType":"String","stringValue":"p"},"constructor":{"dataType":"String","stringValue":"c"}}',
+      ),
+    } as SQSRecord;
+    assert.deepEqual(await runQueue([record]), []);
+    const summary = summaryOf(executions().at(-1)!, "stepfunctions");
+    assert.deepEqual(Object.keys(summary.attributes).sort(), ["__proto__", "constructor"]);
+    assert.equal(summary.attributes["__proto__"].StringValue, "p");
+  });
+
+  it("publish: an extraSources bucket in another Region is followed through S3's 301 to its Region", async () => {
+    await s3.send(new PutObjectCommand({ Bucket: EXTRA_EU, Key: "incoming/eu-1", Body: "from eu-west-1" }));
+    // Like S3 for a bucket in eu-west-1: a request signed for any other Region gets 301
+    // PermanentRedirect naming the bucket's Region (s3rver itself has no Regions).
+    const signedFor = (r: { headers: Record<string, unknown> }) =>
+      /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(String(r.headers.authorization ?? ""))?.[1];
+    const removeFault = proxy.addFault({
+      match: (r) => r.url.startsWith(`/${EXTRA_EU}/`) && signedFor(r) !== "eu-west-1",
+      action: s3Error(
+        301,
+        "PermanentRedirect",
+        "The bucket you are attempting to access must be addressed using the specified endpoint.",
+        {
+          "x-amz-bucket-region": "eu-west-1",
+        },
+      ),
+    });
+    const before = proxy.requests.length;
+    try {
+      const out = await publish({ detail: { source: { bucket: EXTRA_EU, key: "incoming/eu-1" } } });
+      assert.deepEqual([out.offloaded, out.size], [true, 14]);
+    } finally {
+      removeFault();
+    }
+    const toSource = proxy.requests.slice(before).filter((r) => r.url.startsWith(`/${EXTRA_EU}/`));
+    assert.ok(
+      toSource.some((r) => r.fault === "respond" && signedFor(r) === "us-east-1"),
+      "first asked in us-east-1",
+    );
+    assert.ok(
+      toSource.some((r) => r.fault === undefined && signedFor(r) === "eu-west-1"),
+      "then retried signed for eu-west-1",
+    );
+    const [raw] = await receive("raw", 1);
+    assert.deepEqual(await runQueue([sqsRecord(raw, queues.raw.arn)]), []);
+    assert.equal(summaryOf(executions().at(-1)!, "stepfunctions").sha256, sha256("from eu-west-1"));
+    await receive("envelope", 1);
+  });
+
+  it("consume-queue: a GetObject that never answers, and one that stops mid-body, fail only their records, well before the function's timeout", async function () {
+    this.timeout(20_000);
+    const offload = { s3, bucket: BUCKET, keyPrefix: PayloadLayout.payloadPrefix };
+    const hung = await publishToSns(sns, { topicArn, body: Buffer.alloc(300_000, "h") }, offload);
+    const halted = await publishToSns(sns, { topicArn, body: Buffer.alloc(1024 * 1024, "m") }, offload);
+    const fine = await publishToSns(sns, { topicArn, body: Buffer.alloc(300_000, "f") }, offload);
+    await publishToSns(sns, { topicArn, body: "inline and fine" }, offload);
+    const raws = await receive("raw", 4);
+    await receive("envelope", 4);
+    const isGet = (key: string) => (r: { method: string; url: string }) =>
+      r.method === "GET" && r.url.split("?")[0] === `/${BUCKET}/${key}` && !r.url.includes("tagging");
+    const removeStall = proxy.addFault({ match: isGet(hung.pointer!.s3Key), action: { kind: "stall" } });
+    const removeHalt = proxy.addFault({
+      match: isGet(halted.pointer!.s3Key),
+      action: { kind: "stall-body", afterBytes: 64 * 1024 },
+    });
+    const byBody = new Map(raws.map((m) => [m.Body!, m.MessageId!]));
+    const idOf = (pointer: { s3BucketName: string; s3Key: string }) => byBody.get(formatPointer(pointer))!;
+    const before = executions().length;
+    const started = Date.now();
+    let failed: string[];
+    try {
+      // 3 s left: the records must be failed by the deadline (2 s), not by Lambda's timeout.
+      failed = await runQueue(
+        raws.map((m) => sqsRecord(m, queues.raw.arn)),
+        { remainingMs: 3_000 },
+      );
+    } finally {
+      removeStall();
+      removeHalt();
+    }
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 2_900, `answered in ${elapsed} ms, before the 3 s the function had`);
+    assert.deepEqual(failed.sort(), [idOf(hung.pointer!), idOf(halted.pointer!)].sort());
+    const delivered = executions()
+      .slice(before)
+      .map((c) => summaryOf(c, "stepfunctions").messageId);
+    assert.deepEqual(
+      delivered.sort(),
+      raws
+        .map((m) => m.MessageId!)
+        .filter((id) => !failed.includes(id))
+        .sort(),
+    );
+    assert.ok(delivered.includes(idOf(fine.pointer!)));
+    // Once S3 answers again, the failed records succeed when redelivered.
+    const retried = raws.filter((m) => failed.includes(m.MessageId!));
+    assert.deepEqual(await runQueue(retried.map((m) => sqsRecord(m, queues.raw.arn))), []);
+  });
+
+  it("consume-queue: a StartExecution that never answers fails its record before the deadline, and succeeds when retried", async function () {
+    this.timeout(20_000);
+    await publishToSns(sns, { topicArn, body: "downstream stalls" }, { s3, bucket: BUCKET });
+    const [raw] = await receive("raw", 1);
+    await receive("envelope", 1);
+    const removeStall = downstreamProxy.addFault({
+      match: (r) => r.headers["x-amz-target"] === "AWSStepFunctions.StartExecution",
+      action: { kind: "stall" },
+    });
+    const started = Date.now();
+    try {
+      assert.deepEqual(await runQueue([sqsRecord(raw, queues.raw.arn)], { remainingMs: 3_000 }), [
+        raw.MessageId,
+      ]);
+    } finally {
+      removeStall();
+    }
+    assert.ok(Date.now() - started < 2_900);
+    assert.deepEqual(await runQueue([sqsRecord(raw, queues.raw.arn)]), []);
+  });
+
   it("for the whole run, messages sent = delivered + reported failed", () => {
     assert.ok(ledger.sent.size >= 15);
     for (const id of ledger.delivered)
@@ -461,7 +659,12 @@ describe("handler configuration errors name the variable", () => {
   const env = withEnv();
   afterEach(() => env.restore());
   it("refuses an unknown DOWNSTREAM, a missing allow-list and a bad threshold at load", () => {
-    env.set({ SUBSCRIBER_NAME: "s", PAYLOAD_BUCKET_ALLOWLIST: "b", DOWNSTREAM: "lambda" });
+    env.set({
+      SUBSCRIBER_NAME: "s",
+      PAYLOAD_BUCKET_ALLOWLIST: "bkt",
+      SQS_RAW_DELIVERY: "true",
+      DOWNSTREAM: "lambda",
+    });
     assert.throws(
       () => loadHandler("consume-queue", {}),
       /DOWNSTREAM must be "stepfunctions", "ecs" or "none", got "lambda"/,
@@ -486,5 +689,28 @@ describe("handler configuration errors name the variable", () => {
     assert.throws(() => loadHandler("publish", {}), /PAYLOAD_KEY_PREFIX: keyPrefix "\/abs\/" must not start/);
     env.set({ PAYLOAD_KEY_PREFIX: "payloads/", SOURCE_ALLOWLIST: "Not_A_Bucket/x" });
     assert.throws(() => loadHandler("publish", {}), /SOURCE_ALLOWLIST: entry "Not_A_Bucket\/x"/);
+  });
+
+  it("refuses a queue consumer that is not told how its subscription delivers, and bad location rules", () => {
+    env.set({ SUBSCRIBER_NAME: "s", PAYLOAD_BUCKET_ALLOWLIST: "bkt", DOWNSTREAM: "none" });
+    delete process.env.SQS_RAW_DELIVERY;
+    assert.throws(
+      () => loadHandler("consume-queue", {}),
+      /environment variable SQS_RAW_DELIVERY is required by the queue consumer/,
+    );
+    assert.throws(
+      () => loadHandler("consume-queue", { SQS_RAW_DELIVERY: "yes" }),
+      /SQS_RAW_DELIVERY must be "true" or "false", got "yes"/,
+    );
+    env.set({ SQS_RAW_DELIVERY: "true", PAYLOAD_KEY_PREFIX_ALLOWLIST: "payloads/,../up/" });
+    assert.throws(
+      () => loadHandler("consume-queue", {}),
+      /PAYLOAD_KEY_PREFIX_ALLOWLIST: keyPrefix "..\/up\/" must not start with/,
+    );
+    env.set({ PAYLOAD_KEY_PREFIX_ALLOWLIST: "payloads/", PAYLOAD_BUCKET_ALLOWLIST: "bkt,Other_Bucket" });
+    assert.throws(
+      () => loadHandler("consume-topic", {}),
+      /PAYLOAD_BUCKET_ALLOWLIST: "Other_Bucket" is not an S3 bucket name/,
+    );
   });
 });

@@ -242,15 +242,15 @@ describe("wire compatibility with AWS's Java and Python extended clients", funct
     }
 
     PAYLOAD_SIZES.forEach(({ label, size, offloaded }, i) => {
-      it(`resolves a ${label} payload from the SNS envelope with acceptEnvelope`, async function () {
+      it(`resolves a ${label} payload from the SNS envelope with sqsDelivery "envelope"`, async function () {
         const seed = 4000 + i;
         const message = await envelopeMessage(size, seed);
-        const resolved = resolveSqsMessage(message, { ...reader, acceptEnvelope: true });
+        const resolved = resolveSqsMessage(message, { ...reader, sqsDelivery: "envelope" });
         assert.equal(resolved.offloaded, offloaded);
         assert.deepEqual(digestFields(await digestPayload(resolved)), digestOf(payloadText(size, seed)));
       });
 
-      it(`without acceptEnvelope, refuses a ${label} envelope with a clear error instead of passing it off as the payload`, async function () {
+      it(`without sqsDelivery, refuses a ${label} envelope with a clear error instead of passing it off as the payload`, async function () {
         const seed = 4100 + i;
         const message = await envelopeMessage(size, seed);
         const expected = digestOf(payloadText(size, seed));

@@ -28,6 +28,7 @@ import {
   type RunningEmulator,
   type RunningS3rver,
 } from "../support/emulators";
+import { s3Error } from "../../local/fault-proxy";
 import { subscribeNewQueue } from "../support/topics";
 import { drain, payloadStream, sha256 } from "./helpers";
 
@@ -253,7 +254,15 @@ describe("payload library against fauxqs (SNS/SQS) and s3rver (S3)", function ()
       { Body: formatPointer({ s3BucketName: BUCKET, s3Key: "payloads/nope" }), MessageAttributes: marker(1) },
       reader,
     );
-    await assert.rejects(missing.text(), (e: unknown) => (e as Error).name === "NoSuchKey");
+    // A 404 is named for what it means: the payload expired or never existed (S3's error is the cause).
+    await assert.rejects(
+      missing.text(),
+      (e: unknown) =>
+        e instanceof PayloadError &&
+        e.code === "PayloadMissing" &&
+        /s3:\/\/payloads-a\/payloads\/nope does not exist: it expired/.test(e.message) &&
+        (e.cause as Error).name === "NoSuchKey",
+    );
   });
 
   it("reads an object without a checksum tag (Java/Python writers) unverified", async () => {
@@ -365,6 +374,199 @@ describe("payload library against fauxqs (SNS/SQS) and s3rver (S3)", function ()
     await assert.rejects(publishToSns(sns, { topicArn }, writer), /exactly one of body or source/);
     await assert.rejects(publishToSns(sns, { topicArn, body: "" }, writer), /body is empty/);
     assert.equal(proxy.requests.length, before);
+  });
+
+  it("counts UTF-8 bytes, not characters, just over the threshold", async () => {
+    const before = proxy.requests.length;
+    // 131,073 characters, 262,146 bytes: a character count would keep it inline.
+    const accented = await publishToSns(sns, { topicArn, body: "é".repeat(131073) }, writer);
+    // 65,537 characters (131,074 UTF-16 units), 262,148 bytes.
+    const emoji = await publishToSns(sns, { topicArn, body: "😀".repeat(65537) }, writer);
+    const fits = await publishToSns(sns, { topicArn, body: "😀".repeat(65536) }, writer);
+    assert.deepEqual([accented.offloaded, emoji.offloaded, fits.offloaded], [true, true, false]);
+    assert.deepEqual([accented.size, emoji.size, fits.size], [262_146, 262_148, 262_144]);
+    assert.ok(proxy.requests.length > before);
+    const got = await receiveFromSqs(
+      sqs,
+      { QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 },
+      reader,
+    );
+    assert.equal(got.length, 3);
+  });
+
+  it("offloads UTF-8 bodies SQS refuses (NUL, C0 controls, U+FFFE, U+FFFF) on the SQS and SNS paths, intact", async () => {
+    const bodies = ["a\u0000b", "\u0001", "x\uFFFE", "\uFFFFy", "tab\tand\u001f"];
+    for (const body of bodies) {
+      const viaSqs = await sendToSqs(sqs, { queueUrl, body }, writer);
+      assert.equal(await (await receiveOne()).text(), body);
+      const viaSns = await publishToSns(sns, { topicArn, body }, writer);
+      assert.equal(await (await receiveOne()).text(), body);
+      assert.deepEqual([viaSqs.offloaded, viaSns.offloaded], [true, true], JSON.stringify(body));
+    }
+    // Tab, newline and carriage return are allowed: they stay inline.
+    const allowed = await sendToSqs(sqs, { queueUrl, body: "a\tb\nc\rd" }, writer);
+    assert.equal(allowed.offloaded, false);
+    assert.equal(await (await receiveOne()).text(), "a\tb\nc\rd");
+  });
+
+  it("refuses a string with a lone surrogate, which has no UTF-8 form, before any S3 call", async () => {
+    const before = proxy.requests.length;
+    for (const body of ["a\uD800b", "\uDC00", "x".repeat(300_000) + "\uD83D"]) {
+      await assert.rejects(
+        publishToSns(sns, { topicArn, body }, writer),
+        (e: unknown) =>
+          e instanceof PayloadError && e.code === "InvalidBody" && /lone UTF-16 surrogate/.test(e.message),
+      );
+    }
+    assert.equal(proxy.requests.length, before);
+  });
+
+  it("refuses attributes that leave no room for the pointer and marker, naming the attribute, before any S3 call", async () => {
+    const before = proxy.requests.length;
+    const big = (n: number) => ({
+      small: { DataType: "String", StringValue: "v" },
+      notes: { DataType: "String", StringValue: "n".repeat(n) },
+    });
+    // SNS: 262,144 bytes in all; the attributes alone fit under the threshold, the pointer does not.
+    await assert.rejects(
+      publishToSns(sns, { topicArn, body: "b".repeat(1000), attributes: big(262_000) }, writer),
+      (e: unknown) =>
+        e instanceof PayloadError &&
+        e.code === "InvalidAttribute" &&
+        /the largest, "notes", 262011\).*over the SNS limit of 262144/.test(e.message),
+    );
+    await assert.rejects(
+      publishToSns(sns, { topicArn, body: payloadStream(300_000), attributes: big(262_000) }, writer),
+      /"notes".*over the SNS limit/,
+    );
+    // SQS allows 1 MiB, so the same attributes fit there; 1,048,500 bytes of them do not.
+    await assert.rejects(
+      sendToSqs(
+        sqs,
+        { queueUrl, source: { bucket: OTHER, key: "incoming/none" }, attributes: big(1_048_500) },
+        writer,
+      ),
+      /"notes".*over the SQS limit of 1048576/,
+    );
+    assert.equal(proxy.requests.length, before, "nothing uploaded, so no orphan object");
+    const fits = await sendToSqs(
+      sqs,
+      { queueUrl, body: "b".repeat(300_000), attributes: big(262_000) },
+      writer,
+    );
+    assert.equal(fits.offloaded, true);
+    assert.equal((await receiveOne()).attributes.notes.StringValue?.length, 262_000);
+  });
+
+  it("an attribute named __proto__ is sent, and never silently lost on receive (SQS)", async () => {
+    const attributes = JSON.parse('{"__proto__":{"DataType":"String","StringValue":"p"}}');
+    const before = receiveInputs.length;
+    await sendToSqs(sqs, { queueUrl, body: "proto", attributes }, writer);
+    assert.equal(receiveInputs.length, before);
+    const [got] = await receiveFromSqs(sqs, { QueueUrl: queueUrl, WaitTimeSeconds: 1 }, reader);
+    // The SDK's JSON deserializer drops the value of a map key named __proto__ (the wire has it):
+    // the reader then refuses the message, naming the attribute, rather than drop it.
+    if ("error" in got) {
+      assert.ok(
+        got.error instanceof PayloadError && got.error.code === "InvalidAttribute",
+        String(got.error),
+      );
+      assert.match(got.error.message, /attribute "__proto__" arrived without a value/);
+    } else {
+      assert.deepEqual(Object.keys(got.message.attributes), ["__proto__"]);
+      assert.equal(got.message.attributes["__proto__"].StringValue, "p");
+    }
+  });
+
+  it("text(maxBytes) refuses a larger marker before any S3 call, and a lying marker costs no transfer", async () => {
+    const size = 8 * 1024 * 1024;
+    const out = await sendToSqs(sqs, { queueUrl, body: payloadStream(size) }, writer);
+    await receiveOne();
+    const withMarker = (n: number) =>
+      resolveSqsMessage(
+        {
+          Body: formatPointer(out.pointer!),
+          MessageAttributes: { ExtendedPayloadSize: { DataType: "Number", StringValue: String(n) } },
+        },
+        reader,
+      );
+    const before = proxy.requests.length;
+    await assert.rejects(
+      withMarker(size).text(1024),
+      (e: unknown) =>
+        e instanceof PayloadError &&
+        e.code === "TooLarge" &&
+        /8388608 bytes, over the 1024-byte limit/.test(e.message),
+    );
+    assert.equal(proxy.requests.length, before, "refused before any S3 call");
+    // A 16-byte claim on an 8 MiB object: GetObject's Content-Length gives it away before the body.
+    await assert.rejects(
+      withMarker(16).text(),
+      (e: unknown) =>
+        e instanceof PayloadError &&
+        e.code === "SizeMismatch" &&
+        /is 8388608 bytes, the marker says 16/.test(e.message),
+    );
+    const get = proxy.requests.slice(before).find((r) => r.method === "GET" && !r.url.includes("tagging"))!;
+    assert.ok(get.responseBytes < 1024 * 1024, `read ${get.responseBytes} bytes of the body`);
+  });
+
+  it("a multipart upload failing midway (one part refused) is aborted, and nothing is published", async () => {
+    const removeFault = proxy.addFault({
+      match: (r) => r.method === "PUT" && /[?&]partNumber=3(&|$)/.test(r.url),
+      action: s3Error(503, "SlowDown", "Please reduce your request rate."),
+    });
+    const before = proxy.requests.length;
+    try {
+      await assert.rejects(
+        publishToSns(
+          sns,
+          { topicArn, body: payloadStream(24 * 1024 * 1024) },
+          { ...writer, partSizeBytes: 5 * 1024 * 1024, queueSize: 1 },
+        ),
+        (e: unknown) => (e as Error).name === "SlowDown",
+      );
+    } finally {
+      removeFault();
+    }
+    const calls = proxy.requests.slice(before);
+    const created = calls.find((r) => r.method === "POST" && r.url.includes("?uploads"));
+    const uploadId = /uploadId=([^&]+)/.exec(calls.find((r) => r.url.includes("uploadId="))!.url)![1];
+    assert.ok(created, "a multipart upload was started");
+    assert.ok(
+      calls.some((r) => r.method === "DELETE" && r.url.includes(`uploadId=${uploadId}`)),
+      "AbortMultipartUpload was sent for it",
+    );
+    assert.ok(!calls.some((r) => r.method === "POST" && r.url.includes("uploadId=")), "never completed");
+    const got = await receiveFromSqs(sqs, { QueueUrl: queueUrl, WaitTimeSeconds: 0 }, reader);
+    assert.equal(got.length, 0, "nothing published");
+  });
+
+  it("a server-side copy replaces the producer's tags: only the checksum tag is written", async () => {
+    await s3.send(new PutObjectCommand({ Bucket: OTHER, Key: "incoming/tagged", Body: "tagged source" }));
+    await s3.send(
+      new PutObjectTaggingCommand({
+        Bucket: OTHER,
+        Key: "incoming/tagged",
+        Tagging: {
+          TagSet: [
+            { Key: "owner", Value: "team-x" },
+            { Key: PayloadLayout.sha256Tag, Value: sha256("tagged source") },
+          ],
+        },
+      }),
+    );
+    const before = proxy.requests.length;
+    const out = await sendToSqs(sqs, { queueUrl, source: { bucket: OTHER, key: "incoming/tagged" } }, writer);
+    await receiveOne();
+    const calls = proxy.requests.slice(before);
+    const copy = calls.find((r) => r.method === "PUT" && r.headers["x-amz-copy-source"] !== undefined)!;
+    // Neither emulator copies tags, so the request is what shows what S3 would do: REPLACE with no
+    // x-amz-tagging header writes the copy with no tags (COPY, S3's default, would keep "owner").
+    assert.equal(copy.headers["x-amz-tagging-directive"], "REPLACE");
+    assert.equal(copy.headers["x-amz-tagging"], undefined);
+    const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: out.pointer!.s3Key }));
+    assert.deepEqual(tags.TagSet, [{ Key: PayloadLayout.sha256Tag, Value: sha256("tagged source") }]);
   });
 
   it("a failed publish returns the error and leaves no message", async () => {

@@ -1,6 +1,10 @@
 import * as assert from "node:assert/strict";
 import {
   attributesSize,
+  attributesToJson,
+  copyPartSize,
+  validatePayloadKey,
+  PayloadStream,
   digestPayload,
   formatPointer,
   parsePointer,
@@ -213,10 +217,10 @@ describe("readers parse every delivery shape without touching S3", () => {
     assert.deepEqual(Buffer.from(sns.attributes.bin.BinaryValue!), Buffer.from([0, 1]));
   });
 
-  it("the SNS envelope resolves when the option is on, and is refused, naming raw delivery, when off", () => {
+  it('the SNS envelope resolves with sqsDelivery "envelope", and is refused, naming raw delivery, without it', () => {
     const on = resolveSqsMessage(
       { MessageId: "e", Body: ENVELOPE },
-      { ...readerOptions, acceptEnvelope: true },
+      { ...readerOptions, sqsDelivery: "envelope" },
     );
     assert.deepEqual([on.offloaded, on.size, on.pointer], [true, 300000, pointer]);
     assert.throws(
@@ -224,13 +228,48 @@ describe("readers parse every delivery shape without touching S3", () => {
       (err: Error) =>
         err instanceof PayloadError &&
         err.code === "UnexpectedEnvelope" &&
-        /message e: .*SNS notification envelope \(TopicArn arn:aws:sns:us-east-1:123456789012:my-topic\).*RawMessageDelivery/.test(
+        /message e: .*SNS notification envelope \(TopicArn arn:aws:sns:us-east-1:123456789012:my-topic\).*sqsDelivery "envelope" if RawMessageDelivery is off/.test(
           err.message,
         ),
     );
     assert.throws(
       () => resolveSqsRecord({ messageId: "r", body: ENVELOPE }, readerOptions),
       (err: Error) => err instanceof PayloadError && err.code === "UnexpectedEnvelope",
+    );
+  });
+
+  it('with sqsDelivery "raw" a body that is SNS-notification JSON is the payload, byte for byte, never unwrapped', async () => {
+    const r = resolveSqsRecord(
+      {
+        messageId: "raw",
+        body: ENVELOPE,
+        messageAttributes: { traceId: { dataType: "String", stringValue: "abc" } },
+      },
+      { ...readerOptions, sqsDelivery: "raw" },
+    );
+    assert.deepEqual([r.offloaded, r.size, r.pointer], [false, Buffer.byteLength(ENVELOPE), null]);
+    assert.equal(await r.text(), ENVELOPE);
+    assert.deepEqual(Object.keys(r.attributes), ["traceId"]);
+  });
+
+  it('with sqsDelivery "envelope" a body that is not an envelope is refused, not taken for the payload', () => {
+    rejects(
+      () =>
+        resolveSqsRecord(
+          { messageId: "plain", body: "hello" },
+          { ...readerOptions, sqsDelivery: "envelope" },
+        ),
+      "MalformedEnvelope",
+      /message plain: the subscription delivers SNS envelopes .* is not an SNS notification/,
+    );
+    rejects(
+      () =>
+        resolveSqsRecord(
+          { messageId: "x", body: "hello" },
+          { ...readerOptions, sqsDelivery: "Raw" as unknown as "raw" },
+        ),
+      "InvalidOption",
+      /sqsDelivery must be "raw" or "envelope", got "Raw"/,
     );
   });
 
@@ -308,5 +347,212 @@ describe("readers parse every delivery shape without touching S3", () => {
       "InvalidAttribute",
       /10 user attributes/,
     );
+  });
+});
+
+describe("payload location: the whole of bucket and key is checked before any S3 call", () => {
+  const marker = { ExtendedPayloadSize: { DataType: "Number", StringValue: "1" } };
+  const resolveKey = (s3Key: string, options: Partial<ReaderOptions> = {}) =>
+    resolveSqsMessage(
+      { Body: formatPointer({ s3BucketName: "my-bucket", s3Key }), MessageAttributes: marker },
+      { ...readerOptions, ...options },
+    );
+
+  it("refuses keys that climb out of the bucket or could be decoded into another key", () => {
+    const attacks: [string, RegExp][] = [
+      ["../other-bucket/secret", /"\.\." path segment/],
+      ["payloads/../../x", /"\.\." path segment/],
+      ["payloads/./x", /"\." path segment/],
+      ["./x", /"\." path segment/],
+      ["..", /"\.\." path segment/],
+      ["/other-bucket/x", /empty path segment/],
+      ["payloads//x", /empty path segment/],
+      ["payloads/", /empty path segment/],
+      ["payloads\\..\\x", /backslash/],
+      ["payloads/%2e%2e/x", /percent escape/],
+      ["payloads/%2F..", /percent escape/],
+      ["payloads/\u0000x", /control character/],
+      ["payloads/x\u0085", /control character/],
+      ["payloads/\uff0e\uff0e/x", /may only contain/],
+      ["payloads/a b", /may only contain/],
+      ["payloads/?x", /may only contain/],
+      [`payloads/${"k".repeat(1020)}`, /longer than S3's 1024 bytes/],
+    ];
+    for (const [key, rule] of attacks) rejects(() => resolveKey(key), "UnsafeKey", rule);
+    // Also when the stream is opened directly, and for keys a reader might be handed another way.
+    rejects(() => validatePayloadKey("a/../b"), "UnsafeKey", /pointer s3Key "a\/..\/b" is refused/);
+  });
+
+  it("accepts the keys the writers produce, dots inside a name included", () => {
+    for (const key of [KEY, `tenant-a/payloads/${KEY}`, "payloads/v1.2/x..y", `payloads/${"k".repeat(1015)}`])
+      assert.equal(resolveKey(key).pointer?.s3Key, key);
+  });
+
+  it("matches the bucket by exact name, never by prefix or case", () => {
+    for (const bucket of ["my-bucket-evil", "my-bucke", "My-bucket", "my-bucket.evil", " my-bucket"]) {
+      rejects(
+        () =>
+          resolveSqsMessage(
+            { Body: formatPointer({ s3BucketName: bucket, s3Key: KEY }), MessageAttributes: marker },
+            readerOptions,
+          ),
+        "BucketNotAllowed",
+        /not in the allow-list \[my-bucket\]/,
+      );
+    }
+  });
+
+  it("restricts keys to the allowed prefixes when given, and refuses bad prefixes in the options", () => {
+    const payloadsOnly = { allowedKeyPrefixes: ["payloads/"] };
+    assert.equal(resolveKey(`payloads/${KEY}`, payloadsOnly).offloaded, true);
+    for (const key of [KEY, "payloads-evil/x", "incoming/payloads/x", "Payloads/x"]) {
+      rejects(
+        () => resolveKey(key, payloadsOnly),
+        "KeyNotAllowed",
+        /under none of the allowed key prefixes \[payloads\/\]/,
+      );
+    }
+    rejects(() => resolveKey(KEY, { allowedKeyPrefixes: [""] }), "InvalidOption", /must be non-empty/);
+    rejects(
+      () => resolveKey(KEY, { allowedKeyPrefixes: ["../"] }),
+      "InvalidOption",
+      /allowedKeyPrefixes: keyPrefix "..\/" must not start with/,
+    );
+  });
+});
+
+describe("marker and attribute names from a message are data", () => {
+  it("refuses a marker value beyond 2^53 instead of rounding it, and accepts the largest safe one", () => {
+    const withMarker = (value: string) =>
+      resolveSqsMessage(
+        { Body: V1, MessageAttributes: { ExtendedPayloadSize: { DataType: "Number", StringValue: value } } },
+        readerOptions,
+      );
+    rejects(
+      () => withMarker("9007199254740993"),
+      "InvalidMarker",
+      /9007199254740993 is beyond 9007199254740991/,
+    );
+    rejects(() => withMarker("9999999999999999"), "InvalidMarker", /beyond/);
+    assert.equal(withMarker("9007199254740991").size, Number.MAX_SAFE_INTEGER);
+  });
+
+  it("refuses two markers that disagree, and takes two that agree", () => {
+    const both = (a: string, b: string) =>
+      resolveSqsMessage(
+        {
+          Body: V1,
+          MessageAttributes: {
+            ExtendedPayloadSize: { DataType: "Number", StringValue: a },
+            SQSLargePayloadSize: { DataType: "Number", StringValue: b },
+          },
+        },
+        readerOptions,
+      );
+    rejects(
+      () => both("300000", "300001"),
+      "InvalidMarker",
+      /both marker attributes are present and disagree \(300000 and 300001\)/,
+    );
+    assert.equal(both("300000", "300000").size, 300000);
+    assert.deepEqual(Object.keys(both("7", "7").attributes), []);
+  });
+
+  it("keeps attributes named __proto__ and constructor on every delivery path", async () => {
+    const names = ["__proto__", "constructor", "toString"];
+    const sqsAttrs = JSON.parse(
+      `{${names.map((n) => `"${n}":{"dataType":"String","stringValue":"v-${n}"}`).join(",")}}`,
+    );
+    const snsAttrs = JSON.parse(
+      `{${names.map((n) => `"${n}":{"Type":"String","Value":"v-${n}"}`).join(",")}}`,
+    );
+    const sdkAttrs = JSON.parse(
+      `{${names.map((n) => `"${n}":{"DataType":"String","StringValue":"v-${n}"}`).join(",")}}`,
+    );
+    const resolvedAll = [
+      resolveSqsRecord({ messageId: "m", body: "x", messageAttributes: sqsAttrs }, readerOptions),
+      resolveSnsRecord({ Sns: { MessageId: "n", Message: "x", MessageAttributes: snsAttrs } }, readerOptions),
+      resolveSqsMessage({ MessageId: "q", Body: "x", MessageAttributes: sdkAttrs }, readerOptions),
+    ];
+    for (const r of resolvedAll) {
+      assert.deepEqual(Object.keys(r.attributes).sort(), [...names].sort());
+      assert.equal(r.attributes["__proto__"].StringValue, "v-__proto__");
+      const json = JSON.parse(JSON.stringify(attributesToJson(r.attributes)));
+      assert.deepEqual(Object.keys(json).sort(), [...names].sort(), "the downstream summary keeps them too");
+    }
+  });
+
+  it("refuses the aws. and amazon. prefixes AWS reserves, in any letter case", () => {
+    for (const name of ["aws.trace", "AWS.trace", "aWs.x", "amazon.x", "Amazon.x", "AMAZON.x"]) {
+      rejects(
+        () => validateUserAttributes({ [name]: { DataType: "String", StringValue: "v" } }),
+        "InvalidAttribute",
+        /uses a prefix reserved by AWS/,
+      );
+    }
+    validateUserAttributes({
+      "awsx.y": { DataType: "String", StringValue: "v" },
+      amazonas: { DataType: "String", StringValue: "v" },
+    });
+  });
+});
+
+describe("server-side copy part plan", () => {
+  const MiB = 1024 * 1024;
+  const parts = (size: number) => Math.ceil(size / copyPartSize(size));
+
+  it("keeps 512 MiB parts while 10,000 of them cover the source", () => {
+    assert.equal(copyPartSize(6 * 1024 * MiB), 512 * MiB);
+    assert.equal(copyPartSize(10_000 * 512 * MiB), 512 * MiB);
+    assert.equal(parts(10_000 * 512 * MiB), 10_000);
+  });
+
+  it("grows parts by whole MiB past 10,000 × 512 MiB, so S3's largest object copies in ≤ 10,000 parts", () => {
+    assert.equal(copyPartSize(10_000 * 512 * MiB + 1), 513 * MiB);
+    assert.ok(parts(10_000 * 512 * MiB + 1) <= 10_000);
+    const fiveTiB = 5 * 1024 * 1024 * MiB;
+    assert.equal(copyPartSize(fiveTiB), 525 * MiB);
+    assert.equal(parts(fiveTiB), 9_987);
+    for (const size of [fiveTiB - 1, 7_000 * 700 * MiB + 3]) {
+      const part = copyPartSize(size);
+      assert.ok(parts(size) <= 10_000 && part >= 5 * MiB && part <= 5 * 1024 * MiB, `size ${size}`);
+    }
+  });
+
+  it("refuses a source larger than S3's 5 TiB object limit", () => {
+    rejects(() => copyPartSize(5 * 1024 * 1024 * MiB + 1), "TooLarge", /at most 5497558138880 \(5 TiB\)/);
+  });
+});
+
+describe("PayloadStream bounds the read while it streams, not at its end", () => {
+  async function outcome(
+    stream: PayloadStream,
+    chunks: Buffer[],
+  ): Promise<{ passed: number; error?: PayloadError }> {
+    let passed = 0;
+    stream.on("data", (c: Buffer) => (passed += c.length));
+    const done = new Promise<PayloadError | undefined>((resolve) => {
+      stream.on("error", (e) => resolve(e as PayloadError));
+      stream.on("end", () => resolve(undefined));
+    });
+    for (const c of chunks) if (!stream.destroyed) stream.write(c);
+    if (!stream.destroyed) stream.end();
+    return { passed, error: await done };
+  }
+
+  it("fails at the first chunk past the marker's size, and past maxBytes", async () => {
+    const chunk = Buffer.alloc(1024, 1);
+    const overSize = await outcome(new PayloadStream(undefined, 1500, "s3://b/k"), [
+      chunk,
+      chunk,
+      chunk,
+      chunk,
+    ]);
+    assert.equal(overSize.error?.code, "SizeMismatch");
+    assert.match(overSize.error!.message, /more than the 1500 bytes the marker says arrived \(2048 so far\)/);
+    assert.equal(overSize.passed, 1024, "no byte past the claim is handed on");
+    const overMax = await outcome(new PayloadStream(undefined, undefined, "s3://b/k", 1000), [chunk]);
+    assert.equal(overMax.error?.code, "TooLarge");
+    assert.equal(overMax.passed, 0);
   });
 });

@@ -59,6 +59,8 @@ export async function invokeConsumeQueue(
     [SubscriberEnv.bucketAllowList]: opts.allowedBuckets.join(","),
     [SubscriberEnv.bucketRegion]: emulatorRegion,
     [SubscriberEnv.downstream]: "none",
+    // The interop queues are subscribed with raw delivery, as the program subscribes its queues.
+    [SubscriberEnv.sqsRawDelivery]: "true",
   };
   try {
     const { code, stdout, stderr } = await new Promise<{
