@@ -61,6 +61,14 @@ describe("wiring: what the program registers", function () {
       assert.equal(sub.inputs.endpoint, resource(b, QUEUE, "subscriber-b-queue").outputs.arn);
     });
 
+    it("B's consumer is told how its subscription delivers (raw: never unwrap) and where payloads may be", () => {
+      const vars = env(fn(b, "subscriber-b-consumer"));
+      const sub = resource(b, SUBSCRIPTION, "subscriber-b-subscription");
+      assert.equal(vars[SubscriberEnv.sqsRawDelivery], String(sub.inputs.rawMessageDelivery));
+      assert.equal(vars[SubscriberEnv.keyPrefixAllowList], "payloads/");
+      assert.equal(env(fn(c, "subscriber-c-consumer"))[SubscriberEnv.sqsRawDelivery], undefined);
+    });
+
     it("C subscribes its function, in the topic's Region, from account C", () => {
       const sub = resource(c, SUBSCRIPTION, "subscriber-c-subscription");
       assert.equal(sub.inputs.protocol, "lambda");
@@ -372,10 +380,14 @@ describe("wiring: what the program registers", function () {
         SubscriberEnv.subscriberName,
         SubscriberEnv.bucketAllowList,
         SubscriberEnv.bucketRegion,
+        SubscriberEnv.keyPrefixAllowList,
         SubscriberEnv.downstream,
         SubscriberEnv.previewBytes,
       ];
-      assert.deepEqual(keys("subscriber-b-consumer", b), [...common, SubscriberEnv.stateMachineArn].sort());
+      assert.deepEqual(
+        keys("subscriber-b-consumer", b),
+        [...common, SubscriberEnv.stateMachineArn, SubscriberEnv.sqsRawDelivery].sort(),
+      );
       assert.deepEqual(
         keys("subscriber-c-consumer", c),
         [
