@@ -33,6 +33,17 @@ export function attributeMap<T = MessageAttribute>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
 }
 
+/**
+ * Characters outside those SQS accepts in a body (the XML 1.0 Char production): #x9 | #xA | #xD |
+ * #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF. SendMessage refuses others with
+ * InvalidMessageContents (older documentation said SQS replaced them with U+FFFD instead), and SNS,
+ * which accepts them at Publish, then cannot deliver to SQS subscriptions. SNS gives string
+ * attribute values the body's restrictions.
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
+ * https://docs.aws.amazon.com/sns/latest/api/API_MessageAttributeValue.html
+ */
+export const OUTSIDE_MESSAGE_CHARACTERS = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
 const DATA_TYPE = /^(String|Number|Binary)(\.[A-Za-z0-9_.-]+)?$/;
 const NAME = /^[A-Za-z0-9_.-]{1,256}$/;
 
@@ -93,6 +104,14 @@ export function validateUserAttributes(attributes: MessageAttributes | undefined
         throw new PayloadError(
           "InvalidAttribute",
           `attribute "${name}" of DataType ${value.DataType} needs a StringValue`,
+        );
+      }
+      // A body with such characters can be offloaded; an attribute cannot, so it is refused here.
+      const bad = OUTSIDE_MESSAGE_CHARACTERS.exec(value.StringValue);
+      if (bad) {
+        throw new PayloadError(
+          "InvalidAttribute",
+          `attribute "${name}" StringValue has U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")} at index ${bad.index}, a character SQS refuses; use a Binary attribute`,
         );
       }
       if (

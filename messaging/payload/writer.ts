@@ -8,6 +8,7 @@ import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import {
   LEGACY_MARKER_ATTRIBUTE,
   MARKER_ATTRIBUTE,
+  OUTSIDE_MESSAGE_CHARACTERS,
   attributeMap,
   attributesSize,
   markerAttribute,
@@ -30,15 +31,6 @@ import {
 export const DEFAULT_THRESHOLD = 262_144;
 /** The most SQS accepts (since August 2025), and SNS with a raised topic limit. */
 export const MAX_THRESHOLD = 1_048_576;
-
-/**
- * Characters SQS accepts in a body (the XML 1.0 Char production): #x9 | #xA | #xD | #x20-#xD7FF |
- * #xE000-#xFFFD | #x10000-#x10FFFF. SendMessage refuses others with InvalidMessageContents (older
- * documentation says SQS replaced them with U+FFFD instead); SNS accepts them at Publish, then
- * fails to deliver to SQS subscriptions.
- * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
- */
-const OUTSIDE_TRANSPORT_CHARACTERS = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 /** A UTF-16 surrogate without its pair. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -194,7 +186,7 @@ function assertPointerFits(
 
 /** True when SQS would refuse the text as a body (or SNS fail to deliver it to SQS). */
 function transportRefuses(text: string): boolean {
-  return OUTSIDE_TRANSPORT_CHARACTERS.test(text);
+  return OUTSIDE_MESSAGE_CHARACTERS.test(text);
 }
 
 /**

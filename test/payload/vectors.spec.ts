@@ -150,6 +150,20 @@ describe("user attribute rules", () => {
     validateUserAttributes(attrs(9));
     rejects(() => validateUserAttributes(attrs(10)), "InvalidAttribute", /at most 9 user attributes.*got 10/);
   });
+  it("refuses a string value with a character SQS refuses, naming it (a body can be offloaded, an attribute cannot)", () => {
+    rejects(
+      () => validateUserAttributes({ note: { DataType: "String", StringValue: "ok\u0000" } }),
+      "InvalidAttribute",
+      /"note" StringValue has U\+0000 at index 2/,
+    );
+    rejects(
+      () => validateUserAttributes({ n: { DataType: "String.json", StringValue: "\uFFFE" } }),
+      "InvalidAttribute",
+      /U\+FFFE at index 0/,
+    );
+    validateUserAttributes({ ok: { DataType: "String", StringValue: "tab\tnewline\n😀" } });
+  });
+
   it("refuses bad data types and missing values", () => {
     rejects(
       () => validateUserAttributes({ a: { DataType: "Text", StringValue: "v" } }),
