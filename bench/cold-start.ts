@@ -29,7 +29,13 @@ export interface ColdStartFigure {
 }
 
 const REGION = { AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "bench", AWS_SECRET_ACCESS_KEY: "bench" };
-const SUBSCRIBER = { SUBSCRIBER_NAME: "bench", PAYLOAD_BUCKET_ALLOWLIST: "bench-payloads" };
+// As the program sets them: the queue consumer refuses to load without SQS_RAW_DELIVERY.
+const SUBSCRIBER = {
+  SUBSCRIBER_NAME: "bench",
+  PAYLOAD_BUCKET_ALLOWLIST: "bench-payloads",
+  PAYLOAD_KEY_PREFIX_ALLOWLIST: "payloads/",
+  SQS_RAW_DELIVERY: "true",
+};
 const DOWNSTREAMS = {
   stepfunctions: {
     DOWNSTREAM: "stepfunctions",
