@@ -232,6 +232,21 @@ export function checkWiring(plan: Plan): WiringProblem[] {
       );
     }
     const queue = of(T.queue).find((q) => q.outputs.arn === esm.inputs.eventSourceArn);
+    if (fn && queue && handlerOf(fn) === "consume-queue") {
+      // The consumer unwraps SNS's envelope only when told the subscription is not raw.
+      const told = envOf(fn)[SubscriberEnv.sqsRawDelivery];
+      for (const sub of of(T.subscription).filter((x) => x.inputs.endpoint === queue.outputs.arn)) {
+        const raw = String(
+          sub.inputs.rawMessageDelivery === true || sub.inputs.rawMessageDelivery === "true",
+        );
+        if (told !== raw) {
+          add(
+            fn,
+            `${SubscriberEnv.sqsRawDelivery}=${told ?? "(unset)"}, but ${label(sub)} has rawMessageDelivery ${raw}: bodies would be read as the wrong shape`,
+          );
+        }
+      }
+    }
     const visibility = Number(queue?.inputs.visibilityTimeoutSeconds ?? 30);
     const timeout = Number(fn?.inputs.timeout ?? 3);
     if (queue && fn && visibility < timeout) {

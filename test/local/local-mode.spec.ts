@@ -189,6 +189,12 @@ describe("local mode: wiring checks name the resource", function () {
       /Function "subscriber-b-consumer": its role fieldnotes-b-consumer's policies do not allow s3:GetObject/,
     ],
     [
+      "a queue consumer told its raw subscription delivers envelopes",
+      "subscriber-b-consumer",
+      (i) => ((i.environment as { variables: Record<string, string> }).variables.SQS_RAW_DELIVERY = "false"),
+      /Function "subscriber-b-consumer": SQS_RAW_DELIVERY=false, but TopicSubscription "subscriber-b-subscription" has rawMessageDelivery true/,
+    ],
+    [
       "a mapping without partial batch responses",
       "subscriber-b-mapping",
       (i) => delete i.functionResponseTypes,
