@@ -608,7 +608,8 @@ describe("handler bundles end to end (fauxqs + s3rver, recorded downstream)", fu
       removeHalt();
     }
     const elapsed = Date.now() - started;
-    assert.ok(elapsed < 2_900, `answered in ${elapsed} ms, before the 3 s the function had`);
+    // The property Lambda needs: an answer while the context still had time left (the deadline is 2 s).
+    assert.ok(elapsed < 3_000, `answered in ${elapsed} ms, before the 3 s the function had`);
     assert.deepEqual(failed.sort(), [idOf(hung.pointer!), idOf(halted.pointer!)].sort());
     const delivered = executions()
       .slice(before)
@@ -643,7 +644,7 @@ describe("handler bundles end to end (fauxqs + s3rver, recorded downstream)", fu
     } finally {
       removeStall();
     }
-    assert.ok(Date.now() - started < 2_900);
+    assert.ok(Date.now() - started < 3_000, "answered before the 3 s the function had");
     assert.deepEqual(await runQueue([sqsRecord(raw, queues.raw.arn)]), []);
   });
 
