@@ -32,8 +32,10 @@ export async function startDownstreamRecorder(): Promise<DownstreamRecorder> {
   const calls: DownstreamCall[] = [];
   const listeners: Array<(call: DownstreamCall) => void> = [];
   const executions = new Map<string, string>();
-  // RunTask's clientToken makes the call idempotent: a repeat gets the first call's answer.
-  const tasks = new Map<string, string>();
+  // RunTask's clientToken makes the call idempotent within a cluster: a repeat with the same
+  // parameters gets the first call's answer, with other parameters a ConflictException
+  // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/ECS_Idempotency.html).
+  const tasks = new Map<string, { taskArn: string; request: string }>();
   let repeats = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -80,13 +82,26 @@ export async function startDownstreamRecorder(): Promise<DownstreamRecorder> {
         return;
       }
       const cluster = String(request.cluster ?? "default");
-      const token = typeof request.clientToken === "string" ? request.clientToken : undefined;
-      let taskArn = token ? tasks.get(token) : undefined;
+      const token = typeof request.clientToken === "string" ? `${cluster}|${request.clientToken}` : undefined;
+      const prior = token ? tasks.get(token) : undefined;
+      const { clientToken: _token, ...params } = request;
+      if (prior && prior.request !== JSON.stringify(params)) {
+        reply(
+          400,
+          {
+            __type: "ConflictException",
+            message: `clientToken ${String(request.clientToken)} was used with other parameters`,
+          },
+          "application/x-amz-json-1.1",
+        );
+        return;
+      }
+      let taskArn = prior?.taskArn;
       if (taskArn) repeats++;
       else {
         record(call);
         taskArn = `${cluster.replace(":cluster/", ":task/")}/${randomUUID().replace(/-/g, "")}`;
-        if (token) tasks.set(token, taskArn);
+        if (token) tasks.set(token, { taskArn, request: JSON.stringify(params) });
       }
       reply(
         200,
