@@ -236,6 +236,12 @@ export interface RuntimeOptions {
 export class LambdaRuntime extends EventEmitter {
   readonly invocations: InvocationRecord[] = [];
   readonly deadLetters: DeadLetter[] = [];
+  /**
+   * Why a queue record last failed, by function and message body. The queue's redrive moves a
+   * record once it has been received maxReceiveCount times, and a receive whose answer was lost
+   * counts too: the record can then reach the DLQ without a failure the runtime saw as its last.
+   */
+  readonly lastFailure = new Map<string, string>();
   private readonly instances = new Map<string, FunctionInstance>();
   private readonly sqs: SQSClient;
   private running = true;
@@ -458,6 +464,11 @@ export class LambdaRuntime extends EventEmitter {
             }),
           );
         }
+        for (const m of retry)
+          this.lastFailure.set(
+            `${source.fn.name}|${m.Body ?? ""}`,
+            rec.error?.errorMessage ?? failureReason(this.logsOf(source.fn.name), m.MessageId!),
+          );
         if (retry.length) {
           // Failed records return to the queue; the emulator's redrive moves them to the DLQ once
           // maxReceiveCount is reached. AWS waits out the visibility timeout; locally it is short.
@@ -478,7 +489,7 @@ export class LambdaRuntime extends EventEmitter {
               this.recordDeadLetter({
                 queue: dlq.dlq.name,
                 fn: source.fn.name,
-                reason: rec.error?.errorMessage ?? failureReason(this.logsOf(source.fn.name), m.MessageId!),
+                reason: this.lastFailure.get(`${source.fn.name}|${m.Body ?? ""}`)!,
                 at: Date.now(),
                 body: m.Body ?? "",
               });

@@ -622,6 +622,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const drainStart = Date.now();
     let lastMove = Date.now();
     let lastState = "";
+    let emptyChecks = 0;
     const watched = [
       ...deployment.eventSources.map((e) => e.queue),
       ...deployment.subscriptions.filter((s) => s.fn).map((s) => s.queue),
@@ -636,8 +637,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
               (s) => !deliveredTo(m, s) && !dl.get(s.fn.name)?.has(m.id) && m.publishError === undefined,
             ),
       ).length;
+      // Every message is in a queue until its subscriber is done with it (and producers are done):
+      // once the queues are empty nothing more can arrive, whatever is still open.
       let queued = 0;
-      if (open === 0) {
+      {
         for (const q of watched) {
           const a = await sqsDirect.send(
             new GetQueueAttributesCommand({
@@ -649,7 +652,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
             Number(a.Attributes?.ApproximateNumberOfMessages ?? 0) +
             Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
         }
-        if (queued === 0) break;
+        emptyChecks = queued === 0 ? emptyChecks + 1 : 0;
+        // Open messages with empty queues: give work already handed over 2 s to land, then stop.
+        if (queued === 0 && (open === 0 || emptyChecks >= 10)) break;
       }
       const state = `${open}|${queued}|${runtime.invocations.length}|${recorder.calls.length}`;
       if (state !== lastState) [lastState, lastMove] = [state, Date.now()];
@@ -667,18 +672,32 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     for (const f of sources) f.enabled = false;
     await runtime.stop();
 
+    // The inspection sees the emulators without faults; s3rver still answers a rare 500 (its
+    // store is plain files, read while a retried upload may be rewriting one), so retry a little.
+    const inspect = async <R>(what: string, call: () => Promise<R>): Promise<R> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await call();
+        } catch (err) {
+          if (attempt >= 5) throw new Error(`${what}: ${(err as Error).name}: ${(err as Error).message}`);
+          await sleep(200 * attempt);
+        }
+      }
+    };
     // Dead-letter queues, read as they are, without faults.
     const readQueue = async (q: LocalQueue) => {
       const got: Array<{ body: string; attrId?: string }> = [];
       for (let empty = 0; empty < 2;) {
-        const r = await sqsDirect.send(
-          new ReceiveMessageCommand({
-            QueueUrl: q.url,
-            MaxNumberOfMessages: 10,
-            VisibilityTimeout: 600,
-            WaitTimeSeconds: 0,
-            MessageAttributeNames: ["All"],
-          }),
+        const r = await inspect(`ReceiveMessage from ${q.name}`, () =>
+          sqsDirect.send(
+            new ReceiveMessageCommand({
+              QueueUrl: q.url,
+              MaxNumberOfMessages: 10,
+              VisibilityTimeout: 600,
+              WaitTimeSeconds: 0,
+              MessageAttributeNames: ["All"],
+            }),
+          ),
         );
         const msgs = r.Messages ?? [];
         if (msgs.length === 0) empty++;
@@ -687,8 +706,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       }
       return got;
     };
-    const reasonFor = (fn: LocalFunction, body: string) =>
-      runtime.deadLetters.find((d) => d.fn === fn.name && d.body === body)?.reason;
+    const reasonFor = (fn: LocalFunction, body: string) => {
+      const recorded = runtime.deadLetters.find((d) => d.fn === fn.name && d.body === body)?.reason;
+      const last = runtime.lastFailure.get(`${fn.name}|${body}`);
+      // Redriven on a receive whose answer was lost: the failure before it is the reason.
+      return recorded ?? (last && `redriven after a lost receive; last failure: ${last}`);
+    };
 
     const publisherDlq = publisher.onFailureQueue ?? publisher.deadLetterQueue;
     const publisherDeadLetters: SoakReport["publisherDeadLetters"] = [];
@@ -793,8 +816,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     };
     let token: string | undefined;
     do {
-      const page = await s3Direct.send(
-        new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }),
+      const page = await inspect(`ListObjectsV2 of ${bucket}`, () =>
+        s3Direct.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token })),
       );
       token = page.NextContinuationToken;
       for (const o of page.Contents ?? []) {
@@ -808,16 +831,26 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
           orphans.referenced++;
           continue;
         }
-        const tags = await s3Direct.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
-        let sha = tags.TagSet?.find((t) => t.Key === PayloadLayout.sha256Tag)?.Value;
+        let sha: string | undefined;
         let why = "its checksum tag";
-        if (!sha) {
-          // The tag is written after the upload: an attempt that died in between left none.
-          const body = await s3Direct.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-          const h = createHash("sha256");
-          for await (const c of body.Body as Readable) h.update(c as Buffer);
-          sha = h.digest("hex");
-          why = "its content (no checksum tag)";
+        try {
+          const tags = await inspect(`GetObjectTagging ${key}`, () =>
+            s3Direct.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key })),
+          );
+          sha = tags.TagSet?.find((t) => t.Key === PayloadLayout.sha256Tag)?.Value;
+          if (!sha) {
+            // The tag is written after the upload: an attempt that died in between left none.
+            why = "its content (no checksum tag)";
+            sha = await inspect(`GetObject ${key}`, async () => {
+              const body = await s3Direct.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+              const h = createHash("sha256");
+              for await (const c of body.Body as Readable) h.update(c as Buffer);
+              return h.digest("hex");
+            });
+          }
+        } catch (err) {
+          orphans.unexplained.push({ key, why: `could not be read: ${(err as Error).message}` });
+          continue;
         }
         const id = shaToId.get(sha);
         if (id && failedPublishes.get(id))
