@@ -157,6 +157,8 @@ export interface SoakReport {
     /** Objects of a publish attempt that failed, named with their message. */
     named: Array<{ key: string; id: string; why: string }>;
     unexplained: Array<{ key: string; why: string }>;
+    /** Why the keys came from s3rver's store directory instead of ListObjectsV2, if they did. */
+    listedFromStore?: string;
   };
   downstreamRepeatsAbsorbed: number;
 }
@@ -293,6 +295,25 @@ function idFromBody(body: string, keyToId: Map<string, string>): { id?: string; 
   }
   const m = /^soak (\S+) /.exec(body);
   return { id: m?.[1] };
+}
+
+// s3rver keeps each object as `<bucket>/<key>._S3rver_object` beside its metadata (POSIX paths).
+const S3RVER_OBJECT = "._S3rver_object";
+function storedObjectFile(dir: string, bucket: string, key: string): string {
+  return path.join(dir, bucket, `${key}${S3RVER_OBJECT}`);
+}
+function storedKeys(dir: string, bucket: string): string[] {
+  const root = path.join(dir, bucket);
+  const keys: string[] = [];
+  const walk = (sub: string) => {
+    for (const e of fs.readdirSync(path.join(root, sub), { withFileTypes: true })) {
+      const rel = sub ? `${sub}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(rel);
+      else if (e.name.endsWith(S3RVER_OBJECT)) keys.push(rel.slice(0, -S3RVER_OBJECT.length));
+    }
+  };
+  walk("");
+  return keys;
 }
 
 /** Runs the soak and returns its report; never throws for a failed delivery (see report.ok). */
@@ -814,60 +835,71 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       named: [],
       unexplained: [],
     };
-    let token: string | undefined;
-    do {
-      const page = await inspect(`ListObjectsV2 of ${bucket}`, () =>
-        s3Direct.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token })),
-      );
-      token = page.NextContinuationToken;
-      for (const o of page.Contents ?? []) {
-        const key = o.Key!;
-        if (key.startsWith(PayloadLayout.incomingPrefix)) {
-          orphans.stagedSources++;
-          continue;
+    // The keys: from ListObjectsV2, or, when s3rver cannot list (a metadata file it cannot parse
+    // makes the whole listing a 500), from its store directory, with the failure reported.
+    const keys: string[] = [];
+    try {
+      let token: string | undefined;
+      do {
+        const page = await inspect(`ListObjectsV2 of ${bucket}`, () =>
+          s3Direct.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token })),
+        );
+        token = page.NextContinuationToken;
+        keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+      } while (token);
+    } catch (err) {
+      orphans.listedFromStore = (err as Error).message;
+      keys.push(...storedKeys(s3rver.dir, bucket));
+    }
+    for (const key of keys) {
+      if (key.startsWith(PayloadLayout.incomingPrefix)) {
+        orphans.stagedSources++;
+        continue;
+      }
+      orphans.objects++;
+      if (referenced.has(key)) {
+        orphans.referenced++;
+        continue;
+      }
+      let sha: string | undefined;
+      let why = "its checksum tag";
+      try {
+        const tags = await inspect(`GetObjectTagging ${key}`, () =>
+          s3Direct.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key })),
+        );
+        sha = tags.TagSet?.find((t) => t.Key === PayloadLayout.sha256Tag)?.Value;
+        if (!sha) {
+          // The tag is written after the upload: an attempt that died in between left none.
+          why = "its content (no checksum tag)";
+          sha = await inspect(`GetObject ${key}`, async () => {
+            const body = await s3Direct.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+            const h = createHash("sha256");
+            for await (const c of body.Body as Readable) h.update(c as Buffer);
+            return h.digest("hex");
+          });
         }
-        orphans.objects++;
-        if (referenced.has(key)) {
-          orphans.referenced++;
-          continue;
-        }
-        let sha: string | undefined;
-        let why = "its checksum tag";
-        try {
-          const tags = await inspect(`GetObjectTagging ${key}`, () =>
-            s3Direct.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key })),
-          );
-          sha = tags.TagSet?.find((t) => t.Key === PayloadLayout.sha256Tag)?.Value;
-          if (!sha) {
-            // The tag is written after the upload: an attempt that died in between left none.
-            why = "its content (no checksum tag)";
-            sha = await inspect(`GetObject ${key}`, async () => {
-              const body = await s3Direct.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-              const h = createHash("sha256");
-              for await (const c of body.Body as Readable) h.update(c as Buffer);
-              return h.digest("hex");
-            });
-          }
-        } catch (err) {
+      } catch (err) {
+        const file = storedObjectFile(s3rver.dir, bucket, key);
+        if (!fs.existsSync(file)) {
           orphans.unexplained.push({ key, why: `could not be read: ${(err as Error).message}` });
           continue;
         }
-        const id = shaToId.get(sha);
-        if (id && failedPublishes.get(id))
-          orphans.named.push({
-            key,
-            id,
-            why: `${failedPublishes.get(id)} failed publisher attempt(s); matched by ${why}`,
-          });
-        else
-          orphans.unexplained.push({
-            key,
-            why: id
-              ? `payload of ${id}, whose publisher never failed`
-              : `matches no message sent (by ${why})`,
-          });
+        sha = createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+        why = `its content, read from s3rver's store (S3 answered ${(err as Error).message})`;
       }
-    } while (token);
+      const id = shaToId.get(sha);
+      if (id && failedPublishes.get(id))
+        orphans.named.push({
+          key,
+          id,
+          why: `${failedPublishes.get(id)} failed publisher attempt(s); matched by ${why}`,
+        });
+      else
+        orphans.unexplained.push({
+          key,
+          why: id ? `payload of ${id}, whose publisher never failed` : `matches no message sent (by ${why})`,
+        });
+    }
     if (orphans.unexplained.length)
       failures.push(
         `${orphans.unexplained.length} payload object(s) no message points at: ${orphans.unexplained
@@ -1060,6 +1092,11 @@ export function renderSoak(r: SoakReport): string {
     for (const [k, n] of reasons) lines.push(`  ${n}× ${k.length > 200 ? `${k.slice(0, 200)}…` : k}`);
   }
   lines.push(
+    ...(r.orphans.listedFromStore
+      ? [
+          `Payload objects listed from s3rver's store directory: ListObjectsV2 failed (${r.orphans.listedFromStore})`,
+        ]
+      : []),
     `Payload objects: ${r.orphans.objects} (${r.orphans.referenced} named by a message, ${r.orphans.named.length} from failed publish attempts, ${r.orphans.unexplained.length} unexplained); ${r.orphans.stagedSources} staged sources under ${PayloadLayout.incomingPrefix}`,
   );
   for (const n of r.orphans.named) lines.push(`  left by a failed publish of ${n.id}: ${n.key} (${n.why})`);
