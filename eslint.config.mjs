@@ -10,6 +10,8 @@ export default tseslint.config(
       ".venv/**",
       "test/interop/java/**",
       ".local/**",
+      ".stryker-tmp/**",
+      "reports/**",
       "**/*.js",
       "**/*.mjs",
     ],
