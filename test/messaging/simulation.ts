@@ -52,6 +52,8 @@ export async function simulate(req: {
   );
   if (result.resultType === "error")
     throw new Error(`simulation refused the input: ${JSON.stringify(result.errors)}`);
-  if (result.resultType !== "single") throw new Error(`unexpected simulation result ${result.resultType}`);
+  // A "*" resource (actions IAM does not scope to a resource) comes back as a wildcard result.
+  if (result.resultType !== "single" && !(result.resultType === "wildcard" && req.resource === "*"))
+    throw new Error(`unexpected simulation result ${result.resultType}`);
   return result.overallResult as Result;
 }
