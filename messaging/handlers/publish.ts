@@ -129,7 +129,12 @@ function parseDetail(event: unknown): {
         );
       }
       if (a.DataType === "Binary") {
-        if (typeof a.BinaryValue !== "string" || !BASE64.test(a.BinaryValue)) {
+        // Buffer.from would decode a malformed string silently, to other bytes than were meant.
+        if (
+          typeof a.BinaryValue !== "string" ||
+          !BASE64.test(a.BinaryValue) ||
+          a.BinaryValue.length % 4 !== 0
+        ) {
           throw new EventError(`detail.attributes.${name}.BinaryValue`, "must be a base64 string");
         }
         attributes[name] = { DataType: "Binary", BinaryValue: Buffer.from(a.BinaryValue, "base64") };

@@ -74,7 +74,8 @@ export interface ResolvedMessage {
    */
   stream(): Promise<PayloadStream>;
   /**
-   * Reads the payload into a UTF-8 string, verified.
+   * Reads the payload into a UTF-8 string, verified; a payload that is not UTF-8 is refused
+   * (InvalidBody) rather than decoded with replacement characters.
    * @throws PayloadError (TooLarge) before any S3 call when `size` exceeds `maxBytes`, and as soon as
    * more than `maxBytes` arrive whatever the marker said.
    */
@@ -150,7 +151,15 @@ function resolved(message: ReceivedMessage, options: ReaderOptions): ResolvedMes
       const chunks: Buffer[] = [];
       // The bound is enforced on the bytes too: a marker can lie.
       for await (const chunk of await open(maxBytes)) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks).toString("utf8");
+      const bytes = Buffer.concat(chunks);
+      // Decoding would replace every invalid sequence with U+FFFD: other data, with no error.
+      if (!isUtf8(bytes)) {
+        throw new PayloadError(
+          "InvalidBody",
+          `payload s3://${pointer.s3BucketName}/${pointer.s3Key} is not UTF-8 text; read it with stream()`,
+        );
+      }
+      return bytes.toString("utf8");
     },
   };
 }

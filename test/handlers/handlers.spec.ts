@@ -301,6 +301,10 @@ describe("handler bundles end to end (fauxqs + s3rver, recorded downstream)", fu
       [{ detail: {} }, /exactly one of payload, payloadBase64 or source, got none/],
       [{ detail: { payload: "x", source: { bucket: STAGING, key: "incoming/a" } } }, /got payload, source/],
       [{ detail: { payload: 42 } }, /detail.payload must be a string/],
+      [
+        { detail: { payload: "x", attributes: { b: { DataType: "Binary", BinaryValue: "AAE" } } } },
+        /detail.attributes.b.BinaryValue must be a base64 string/,
+      ],
       [{ detail: { payloadBase64: "not base64!" } }, /detail.payloadBase64 must be a base64 string/],
       [{ detail: { source: { bucket: STAGING } } }, /detail.source must be \{bucket, key\}/],
       [

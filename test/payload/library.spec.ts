@@ -178,6 +178,12 @@ describe("payload library against fauxqs (SNS/SQS) and s3rver (S3)", function ()
     assert.deepEqual([out.offloaded, out.size], [true, 4]);
     const message = await receiveOne();
     assert.deepEqual(await drain(await message.stream()), { bytes: 4, sha256: sha256(bytes) });
+    // text() refuses it rather than hand back U+FFFD in place of the bytes.
+    await assert.rejects(
+      message.text(),
+      (e: unknown) =>
+        e instanceof PayloadError && e.code === "InvalidBody" && /is not UTF-8 text/.test(e.message),
+    );
   });
 
   it("streams a Readable of unknown length in bounded parts and verifies it on read", async () => {
