@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { Readable } from "node:stream";
 import {
   attributesSize,
   attributesToJson,
@@ -540,32 +541,32 @@ describe("server-side copy part plan", () => {
 
 describe("PayloadStream bounds the read while it streams, not at its end", () => {
   async function outcome(
-    stream: PayloadStream,
+    make: (source: Readable) => PayloadStream,
     chunks: Buffer[],
   ): Promise<{ passed: number; error?: PayloadError }> {
+    const stream = make(Readable.from(chunks));
     let passed = 0;
     stream.on("data", (c: Buffer) => (passed += c.length));
     const done = new Promise<PayloadError | undefined>((resolve) => {
       stream.on("error", (e) => resolve(e as PayloadError));
       stream.on("end", () => resolve(undefined));
     });
-    for (const c of chunks) if (!stream.destroyed) stream.write(c);
-    if (!stream.destroyed) stream.end();
     return { passed, error: await done };
   }
 
   it("fails at the first chunk past the marker's size, and past maxBytes", async () => {
     const chunk = Buffer.alloc(1024, 1);
-    const overSize = await outcome(new PayloadStream(undefined, 1500, "s3://b/k"), [
-      chunk,
-      chunk,
-      chunk,
-      chunk,
-    ]);
+    const overSize = await outcome(
+      (source) => new PayloadStream(source, undefined, 1500, "s3://b/k"),
+      [chunk, chunk, chunk, chunk],
+    );
     assert.equal(overSize.error?.code, "SizeMismatch");
     assert.match(overSize.error!.message, /more than the 1500 bytes the marker says arrived \(2048 so far\)/);
-    assert.equal(overSize.passed, 1024, "no byte past the claim is handed on");
-    const overMax = await outcome(new PayloadStream(undefined, undefined, "s3://b/k", 1000), [chunk]);
+    assert.ok(overSize.passed <= 1024, `no byte past the claim is handed on (${overSize.passed} were)`);
+    const overMax = await outcome(
+      (source) => new PayloadStream(source, undefined, undefined, "s3://b/k", 1000),
+      [chunk],
+    );
     assert.equal(overMax.error?.code, "TooLarge");
     assert.equal(overMax.passed, 0);
   });
