@@ -143,3 +143,15 @@ def test_the_validator_refuses_what_aws_refuses():
     assert "must be one of" in rules["CreateProcessingJob.ProcessingResources.ClusterConfig.InstanceType"]
     assert "at most 255" in rules["CreateProcessingJob.AppSpecification.ImageUri"]
     assert "at most" in rules["CreateProcessingJob.StoppingCondition.MaxRuntimeInSeconds"]
+
+
+def test_the_committed_api_shapes_fixture_is_what_botocore_gives():
+    # npm test checks the plan against test/research/fixtures/api-shapes.json without Python; this keeps
+    # that file equal to what the pinned botocore's models say (regenerate with the script if not).
+    import importlib.util
+
+    script = ROOT / "research" / "api-models" / "generate-api-shapes.py"
+    spec = importlib.util.spec_from_file_location("generate_api_shapes", script)
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    assert generator.TARGET.read_text() == generator.generate(), f"stale fixture: run {script.relative_to(ROOT)}"
