@@ -94,9 +94,9 @@ export type HandlerName = "publish" | "consume-queue" | "consume-topic";
  * the subscriber's name and the path (inline or offloaded), never a message ID or an object key.
  */
 export const OperationsMetrics = {
-  /** Environment variables Powertools reads: the namespace (the topology's system name) and the service. */
+  /** Environment variables Powertools reads: the namespace (the topology's system name), and "false" to not trace. */
   namespaceEnv: "POWERTOOLS_METRICS_NAMESPACE",
-  serviceEnv: "POWERTOOLS_SERVICE_NAME",
+  traceEnabledEnv: "POWERTOOLS_TRACE_ENABLED",
   /** The service dimension of each part's metrics. */
   publisherService: "publisher",
   subscriberService: "subscriber",

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { HandlerName } from "./contract";
+import { HandlerName, OperationsMetrics } from "./contract";
 import { handlerBundle } from "./handlers/build";
 import { PolicyDocument, serviceTrustPolicy, tracingStatement } from "./policies";
 
@@ -20,6 +20,8 @@ export interface HandlerFunctionArgs {
   logRetentionDays: number;
   /** X-Ray active tracing (and the role's permission to send traces). */
   tracing: boolean;
+  /** CloudWatch namespace of the handler's metrics: the topology's system name. */
+  metricsNamespace: string;
 }
 
 /** Names Lambda rejects in a function's environment (docs/messaging.md, "AWS pitfalls"). */
@@ -71,7 +73,18 @@ export class HandlerFunction extends pulumi.ComponentResource {
         timeout: args.timeoutSeconds,
         memorySize: args.memoryMb,
         environment: {
-          variables: pulumi.output(args.environment).apply((env) => checkEnvironment(env, args.functionName)),
+          variables: pulumi.output(args.environment).apply((env) =>
+            checkEnvironment(
+              {
+                ...env,
+                // Read by Powertools: where the metrics go, and whether the Tracer (and the X-Ray SDK
+                // it loads) is used at all.
+                [OperationsMetrics.namespaceEnv]: args.metricsNamespace,
+                [OperationsMetrics.traceEnabledEnv]: String(args.tracing),
+              },
+              args.functionName,
+            ),
+          ),
         },
         loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
         // Active: the function samples and sends traces itself; PassThrough only forwards a header.

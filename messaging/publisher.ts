@@ -136,6 +136,7 @@ export class Publisher extends pulumi.ComponentResource {
         memoryMb: topology.publisher.memoryMb,
         logRetentionDays: topology.logRetentionDays,
         tracing: args.tracing,
+        metricsNamespace: topology.system,
       },
       child,
     );

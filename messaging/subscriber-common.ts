@@ -81,6 +81,7 @@ export function createConsumer(
       memoryMb: sub.memoryMb,
       logRetentionDays: topology.logRetentionDays,
       tracing: args.tracing,
+      metricsNamespace: topology.system,
     },
     { parent },
   ).function;

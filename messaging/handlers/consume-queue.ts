@@ -4,7 +4,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { SubscriberEnv } from "../contract";
-import { resolveSqsRecord } from "../payload";
+import { resolveSqsRecord, type ResolvedMessage } from "../payload";
 import { invocationDeadline } from "./deadline";
 import { createSubscriber } from "./subscriber";
 
@@ -20,12 +20,13 @@ if (subscriber.config.sqsDelivery === undefined) {
 const processor = new BatchProcessor(EventType.SQS);
 
 async function recordHandler(record: SQSRecord, signal: AbortSignal): Promise<void> {
+  let message: ResolvedMessage | undefined;
   try {
-    const message = resolveSqsRecord(record, { ...subscriber.readerOptions, signal });
+    message = resolveSqsRecord(record, { ...subscriber.readerOptions, signal });
     await subscriber.deliver(message, record.messageId, signal);
   } catch (error) {
-    // Logged here with the record's id; the batch processor only returns the id.
-    subscriber.logger.error("record failed", { messageId: record?.messageId, error: error as Error });
+    // Logged and counted here with the record's id; the batch processor only returns the id.
+    subscriber.failed(record?.messageId, message, error);
     throw error;
   }
 }
@@ -35,7 +36,7 @@ export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBa
   // failed before Lambda's timeout, and the records that finished are not run again.
   const deadline = invocationDeadline(context, "record");
   try {
-    return await processPartialResponse(
+    const response = await processPartialResponse(
       event,
       (record: SQSRecord) => recordHandler(record, deadline.signal),
       processor,
@@ -45,7 +46,10 @@ export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBa
         throwOnFullBatchFailure: false,
       },
     );
+    subscriber.metrics.failures(response.batchItemFailures.length);
+    return response;
   } finally {
     deadline.clear();
+    subscriber.metrics.flush();
   }
 };

@@ -1,7 +1,7 @@
 // Direct subscriber (account C): an SNS event delivered to Lambda asynchronously. It throws on any
 // failure so that Lambda's asynchronous retries and the on-failure destination take over.
 import type { Context, SNSEvent } from "aws-lambda";
-import { resolveSnsRecord } from "../payload";
+import { resolveSnsRecord, type ResolvedMessage } from "../payload";
 import { invocationDeadline } from "./deadline";
 import type { PayloadSummary } from "./downstream";
 import { createSubscriber } from "./subscriber";
@@ -12,27 +12,33 @@ export const handler = async (
   event: SNSEvent,
   context?: Context,
 ): Promise<{ delivered: PayloadSummary[] }> => {
-  if (!Array.isArray(event?.Records) || event.Records.length === 0) {
-    throw new Error("event field Records must be a non-empty array of SNS records");
-  }
   // A stalled call fails the invocation while there is time to say why, instead of a Lambda timeout.
   const deadline = invocationDeadline(context, "SNS message");
-  const delivered: PayloadSummary[] = [];
   try {
+    if (!Array.isArray(event?.Records) || event.Records.length === 0) {
+      throw new Error("event field Records must be a non-empty array of SNS records");
+    }
+    const delivered: PayloadSummary[] = [];
     for (const record of event.Records) {
       const messageId = record?.Sns?.MessageId;
+      let message: ResolvedMessage | undefined;
       try {
         if (typeof messageId !== "string")
           throw new Error("event field Records[].Sns.MessageId must be a string");
-        const message = resolveSnsRecord(record, { ...subscriber.readerOptions, signal: deadline.signal });
+        message = resolveSnsRecord(record, { ...subscriber.readerOptions, signal: deadline.signal });
         delivered.push(await subscriber.deliver(message, messageId, deadline.signal));
       } catch (error) {
-        subscriber.logger.error("message failed", { messageId, error: error as Error });
+        subscriber.failed(messageId, message, error);
         throw error;
       }
     }
+    subscriber.metrics.failures(0);
+    return { delivered };
+  } catch (error) {
+    subscriber.metrics.failures(1);
+    throw error;
   } finally {
     deadline.clear();
+    subscriber.metrics.flush();
   }
-  return { delivered };
 };

@@ -43,14 +43,21 @@ export function taskToken(messageId: string): string {
   return createHash("sha256").update(messageId).digest("hex").slice(0, 64);
 }
 
-export function createDownstream(config: DownstreamConfig): Downstream {
+/**
+ * @param traced wraps each SDK client, e.g. to trace its calls: X-Ray passes the trace on to the
+ * execution or task it starts.
+ */
+export function createDownstream(
+  config: DownstreamConfig,
+  traced: <T>(client: T) => T = (c) => c,
+): Downstream {
   switch (config.kind) {
     case "none":
       return { kind: "none", start: async () => ({}) };
     case "stepfunctions": {
       // Initialised only for the downstream in use: each SDK client adds to the cold start.
       const { SFNClient, StartExecutionCommand } = require("@aws-sdk/client-sfn") as typeof Sfn;
-      const sfn = new SFNClient({ requestHandler: PROMPT_CALL_TIMEOUTS });
+      const sfn = traced(new SFNClient({ requestHandler: PROMPT_CALL_TIMEOUTS }));
       return {
         kind: "stepfunctions",
         async start(summary, signal) {
@@ -75,7 +82,7 @@ export function createDownstream(config: DownstreamConfig): Downstream {
     }
     case "ecs": {
       const { ECSClient, RunTaskCommand } = require("@aws-sdk/client-ecs") as typeof Ecs;
-      const ecs = new ECSClient({ requestHandler: PROMPT_CALL_TIMEOUTS });
+      const ecs = traced(new ECSClient({ requestHandler: PROMPT_CALL_TIMEOUTS }));
       return {
         kind: "ecs",
         async start(summary, signal) {

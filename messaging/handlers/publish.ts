@@ -15,13 +15,16 @@ import {
 import type { Context } from "aws-lambda";
 import { readPublisherConfig, type SourceRule } from "./config";
 import { PROMPT_CALL_TIMEOUTS, S3_WRITE_TIMEOUTS, invocationDeadline } from "./deadline";
+import { createMetrics, createTracer, traced } from "./telemetry";
 
 const config = readPublisherConfig(process.env);
 const logger = new Logger({ serviceName: "payload-publish" });
+const metrics = createMetrics();
+const tracer = createTracer();
 // followRegionRedirects: an extraSources bucket may be in another Region, where a client for this
 // Region gets 301 PermanentRedirect on HeadObject/GetObjectTagging of the source.
-const s3 = new S3Client({ followRegionRedirects: true, requestHandler: S3_WRITE_TIMEOUTS });
-const sns = new SNSClient({ requestHandler: PROMPT_CALL_TIMEOUTS });
+const s3 = traced(tracer, new S3Client({ followRegionRedirects: true, requestHandler: S3_WRITE_TIMEOUTS }));
+const sns = traced(tracer, new SNSClient({ requestHandler: PROMPT_CALL_TIMEOUTS }));
 const writerOptions: WriterOptions = {
   s3,
   bucket: config.payloadBucket,
@@ -165,26 +168,35 @@ function assertSourceAllowed(source: S3Source, rules: SourceRule[]): void {
 }
 
 export const handler = async (event: unknown, context?: Context): Promise<PublishResult> => {
-  const { body, source, attributes } = parseDetail(event);
-  if (source) assertSourceAllowed(source, config.sourceAllowList);
-  // Failing before Lambda's timeout lets the error (and the aborted upload) be reported.
-  const deadline = invocationDeadline(context, "publish");
-  let out: Awaited<ReturnType<typeof publishToSns>>;
   try {
-    out = await publishToSns(
-      sns,
-      { topicArn: config.topicArn, body, source, attributes },
-      { ...writerOptions, signal: deadline.signal },
-    );
+    const { body, source, attributes } = parseDetail(event);
+    if (source) assertSourceAllowed(source, config.sourceAllowList);
+    // Failing before Lambda's timeout lets the error (and the aborted upload) be reported.
+    const deadline = invocationDeadline(context, "publish");
+    let out: Awaited<ReturnType<typeof publishToSns>>;
+    try {
+      out = await publishToSns(
+        sns,
+        { topicArn: config.topicArn, body, source, attributes },
+        { ...writerOptions, signal: deadline.signal },
+      );
+    } finally {
+      deadline.clear();
+    }
+    const result: PublishResult = {
+      messageId: out.messageId,
+      ...(out.pointer ? { pointer: out.pointer } : {}),
+      size: out.size,
+      offloaded: out.offloaded,
+    };
+    logger.info("published", { ...result, sha256: out.sha256, eventId: (event as { id?: string }).id });
+    metrics.message(out.offloaded ? "offloaded" : "inline", out.size);
+    metrics.failures(0);
+    return result;
+  } catch (error) {
+    metrics.failures(1);
+    throw error;
   } finally {
-    deadline.clear();
+    metrics.flush();
   }
-  const result: PublishResult = {
-    messageId: out.messageId,
-    ...(out.pointer ? { pointer: out.pointer } : {}),
-    size: out.size,
-    offloaded: out.offloaded,
-  };
-  logger.info("published", { ...result, sha256: out.sha256, eventId: (event as { id?: string }).id });
-  return result;
 };

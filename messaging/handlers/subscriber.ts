@@ -6,23 +6,29 @@ import { attributesToJson, digestPayload, type ReaderOptions, type ResolvedMessa
 import { readSubscriberConfig } from "./config";
 import { PROMPT_CALL_TIMEOUTS } from "./deadline";
 import { createDownstream, type PayloadSummary } from "./downstream";
+import { createMetrics, createTracer, traced } from "./telemetry";
 
 export function createSubscriber(serviceName: string) {
   const config = readSubscriberConfig(process.env);
   const logger = new Logger({ serviceName, persistentKeys: { subscriber: config.subscriberName } });
   // The bucket may be in another Region: a client for the local Region would get a 301.
-  const s3 = new S3Client({
-    ...(config.bucketRegion ? { region: config.bucketRegion } : {}),
-    followRegionRedirects: true,
-    requestHandler: PROMPT_CALL_TIMEOUTS,
-  });
+  const metrics = createMetrics(config.subscriberName);
+  const tracer = createTracer();
+  const s3 = traced(
+    tracer,
+    new S3Client({
+      ...(config.bucketRegion ? { region: config.bucketRegion } : {}),
+      followRegionRedirects: true,
+      requestHandler: PROMPT_CALL_TIMEOUTS,
+    }),
+  );
   const readerOptions: ReaderOptions = {
     s3,
     allowedBuckets: config.bucketAllowList,
     allowedKeyPrefixes: config.keyPrefixAllowList,
     ...(config.sqsDelivery ? { sqsDelivery: config.sqsDelivery } : {}),
   };
-  const downstream = createDownstream(config.downstream);
+  const downstream = createDownstream(config.downstream, (client) => traced(tracer, client));
 
   /**
    * Reads the payload to its end (verifying it), then starts the downstream with its summary. The
@@ -36,7 +42,9 @@ export function createSubscriber(serviceName: string) {
   ): Promise<PayloadSummary> {
     const log = { messageId, pointer: message.pointer, size: message.size };
     logger.info("resolving payload", log);
+    const started = performance.now();
     const digest = await digestPayload(message, config.previewBytes);
+    const resolveMs = performance.now() - started;
     const summary: PayloadSummary = {
       subscriber: config.subscriberName,
       messageId,
@@ -47,16 +55,23 @@ export function createSubscriber(serviceName: string) {
       ...(digest.preview !== undefined ? { preview: digest.preview } : {}),
     };
     signal?.throwIfAborted();
-    const started = await downstream.start(summary, signal);
+    const startedDownstream = await downstream.start(summary, signal);
     logger.info("payload delivered", {
       ...log,
       sha256: digest.sha256,
       verified: digest.verified,
       downstream: downstream.kind,
-      ...started,
+      ...startedDownstream,
     });
+    metrics.message(message.offloaded ? "offloaded" : "inline", digest.size, resolveMs);
     return summary;
   }
 
-  return { config, logger, readerOptions, deliver };
+  /** Logs and counts a message that failed; `message` is absent when it could not be parsed. */
+  function failed(messageId: string | undefined, message: ResolvedMessage | undefined, error: unknown): void {
+    logger.error("message failed", { messageId, error: error as Error });
+    metrics.messageFailed(message?.offloaded === false ? "inline" : "offloaded", error);
+  }
+
+  return { config, logger, readerOptions, deliver, failed, metrics };
 }

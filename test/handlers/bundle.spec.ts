@@ -10,11 +10,12 @@ import { coldStartCases } from "../../bench/cold-start";
 import { handlerBundle } from "../../messaging/handlers/build";
 
 /**
- * Bundles measured at 470–680 KiB (docs/benchmarks.md). The ceiling leaves room for ordinary
- * growth; a new dependency that doubles a bundle (a second SDK copy, a tracer with its own SDK)
- * should fail here and be measured with `npm run bench:payload -- --only cold` before it lands.
+ * Bundles measured at 470–680 KiB (docs/benchmarks.md), then 625–810 KiB with Powertools Metrics and
+ * Tracer (the X-Ray SDK is ~135 KiB of it; its init cost is in docs/operations.md#cold-start-cost).
+ * The ceiling leaves room for ordinary growth; a new dependency that doubles a bundle (a second SDK
+ * copy) should fail here and be measured with `npm run bench:payload -- --only cold` before it lands.
  */
-const MAX_BUNDLE_BYTES = 800 * 1024;
+const MAX_BUNDLE_BYTES = 900 * 1024;
 
 const PROBE = `require(process.argv[1]);
 process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { Plan, PlannedResource } from "../../local/plan";
-import { PayloadLayout, PublisherEnv, SubscriberEnv } from "../../messaging/contract";
+import { OperationsMetrics, PayloadLayout, PublisherEnv, SubscriberEnv } from "../../messaging/contract";
 import { RESERVED_ENV } from "../../messaging/handler-function";
 import {
   ACCOUNT_A,
@@ -346,7 +346,12 @@ describe("wiring: what the program registers", function () {
   });
 
   describe("functions", () => {
-    const contractNames = new Set<string>([...Object.values(PublisherEnv), ...Object.values(SubscriberEnv)]);
+    const contractNames = new Set<string>([
+      ...Object.values(PublisherEnv),
+      ...Object.values(SubscriberEnv),
+      OperationsMetrics.namespaceEnv,
+      OperationsMetrics.traceEnabledEnv,
+    ]);
 
     it("run the handler bundles on nodejs22.x with index.handler", () => {
       const expected: Record<string, string> = {
@@ -364,6 +369,8 @@ describe("wiring: what the program registers", function () {
     });
 
     it("set exactly the contract's variables, none of them reserved by Lambda", () => {
+      // Read by Powertools in every handler: the metrics namespace and whether to trace.
+      const telemetry = [OperationsMetrics.namespaceEnv, OperationsMetrics.traceEnabledEnv];
       const keys = (name: string, plan: Plan) => Object.keys(env(fn(plan, name))).sort();
       assert.deepEqual(
         keys("publisher-function", a),
@@ -374,9 +381,11 @@ describe("wiring: what the program registers", function () {
           PublisherEnv.threshold,
           PublisherEnv.alwaysThroughS3,
           PublisherEnv.sourceAllowList,
+          ...telemetry,
         ].sort(),
       );
       const common = [
+        ...telemetry,
         SubscriberEnv.subscriberName,
         SubscriberEnv.bucketAllowList,
         SubscriberEnv.bucketRegion,

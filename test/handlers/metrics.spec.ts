@@ -1,0 +1,217 @@
+import * as assert from "node:assert/strict";
+import { DeleteObjectCommand, GetObjectTaggingCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
+import { ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { OperationsMetrics, PayloadLayout } from "../../messaging/contract";
+import type { PublishResult } from "../../messaging/handlers/publish";
+import { MARKER_ATTRIBUTE_NAMES, parsePointer } from "../../messaging/payload";
+import {
+  emulatorClientConfig,
+  emulatorEnv,
+  startFauxqs,
+  startS3rver,
+  type RunningEmulator,
+  type RunningS3rver,
+} from "../support/emulators";
+import { subscribeNewQueue } from "../support/topics";
+import { loadHandler, sqsRecord, withEnv } from "./support";
+
+// The metrics the real handler bundles emit (CloudWatch embedded metric format, one JSON line on
+// stdout per dimension set), for a message published inline and one offloaded, and for a batch
+// holding a delivered inline message, a delivered offloaded one, one whose payload fails its
+// checksum and one whose payload object has expired.
+
+const BUCKET = "payloads-metrics";
+type Publish = (event: unknown) => Promise<PublishResult>;
+type ConsumeQueue = (event: SQSEvent) => Promise<SQSBatchResponse>;
+
+interface Emf {
+  _aws: {
+    CloudWatchMetrics: {
+      Namespace: string;
+      Dimensions: string[][];
+      Metrics: { Name: string; Unit: string }[];
+    }[];
+  };
+  [key: string]: unknown;
+}
+
+/** Runs `fn` and returns the EMF documents written to stdout meanwhile. */
+async function emitted<T>(fn: () => Promise<T>): Promise<{ result: T; emf: Emf[] }> {
+  const lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+    if (text.includes('"_aws"')) lines.push(...text.split("\n").filter((l) => l.includes('"_aws"')));
+    else return write(chunk, ...(rest as []));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    const result = await fn();
+    return { result, emf: lines.map((l) => JSON.parse(l) as Emf) };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+/** One EMF document as `{dimensions: values}` → metric values, for exact assertions. */
+function table(emf: Emf[]): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const doc of emf) {
+    const cw = doc._aws.CloudWatchMetrics[0];
+    assert.equal(cw.Namespace, "fieldnotes-test");
+    const dims = cw.Dimensions[0].map((d) => `${d}=${String(doc[d])}`).join(",");
+    out[dims] = Object.fromEntries(cw.Metrics.map((m) => [`${m.Name} (${m.Unit})`, doc[m.Name]]));
+  }
+  return out;
+}
+
+describe("handler metrics (EMF) for inline, offloaded, failed and expired-payload messages", function () {
+  this.timeout(60_000);
+  const env = withEnv();
+  let fauxqs: RunningEmulator;
+  let s3rver: RunningS3rver;
+  let s3: S3Client;
+  let sqs: SQSClient;
+  let queue: { url: string; arn: string };
+  let publish: Publish;
+  let consumeQueue: ConsumeQueue;
+
+  before(async () => {
+    // S3 on s3rver, as the other handler tests: the store they trust for ranged and streamed reads.
+    [fauxqs, s3rver] = await Promise.all([startFauxqs(), startS3rver({ buckets: [BUCKET] })]);
+    const config = emulatorClientConfig(fauxqs.endpoint);
+    s3 = new S3Client(emulatorClientConfig(s3rver.endpoint));
+    sqs = new SQSClient(config);
+    const sns = new SNSClient(config);
+    const topicArn = (await sns.send(new CreateTopicCommand({ Name: "metrics" }))).TopicArn!;
+    queue = await subscribeNewQueue(sns, sqs, topicArn, "metrics-b");
+    env.set({
+      ...emulatorEnv({ s3: s3rver.endpoint, sns: fauxqs.endpoint, sqs: fauxqs.endpoint }),
+      POWERTOOLS_LOG_LEVEL: "SILENT",
+      [OperationsMetrics.namespaceEnv]: "fieldnotes-test",
+      TOPIC_ARN: topicArn,
+      PAYLOAD_BUCKET: BUCKET,
+      PAYLOAD_KEY_PREFIX: PayloadLayout.payloadPrefix,
+      OFFLOAD_THRESHOLD_BYTES: "1024",
+      PAYLOAD_BUCKET_ALLOWLIST: BUCKET,
+      PAYLOAD_KEY_PREFIX_ALLOWLIST: PayloadLayout.payloadPrefix,
+      PAYLOAD_BUCKET_REGION: "us-east-1",
+      SQS_RAW_DELIVERY: "true",
+      SUBSCRIBER_NAME: "b",
+      DOWNSTREAM: "none",
+    });
+    publish = loadHandler<Publish>("publish", {});
+    consumeQueue = loadHandler<ConsumeQueue>("consume-queue", {});
+  });
+
+  after(async () => {
+    env.restore();
+    s3?.destroy();
+    await Promise.all([fauxqs?.stop(), s3rver?.stop()]);
+  });
+
+  const event = (payload: string) => ({ id: "e", "detail-type": "PublishPayload", detail: { payload } });
+
+  it("publish: one message per path with its size, and zero failures", async () => {
+    const inline = await emitted(() => publish(event("small")));
+    assert.equal(inline.result.offloaded, false);
+    assert.deepEqual(table(inline.emf), {
+      "service=publisher,path=inline": {
+        "messages (Count)": 1,
+        "offloaded (Count)": 0,
+        "payloadBytes (Bytes)": 5,
+      },
+      "service=publisher": { "failures (Count)": 0 },
+    });
+    const offloaded = await emitted(() => publish(event("x".repeat(4000))));
+    assert.equal(offloaded.result.offloaded, true);
+    assert.deepEqual(table(offloaded.emf)["service=publisher,path=offloaded"], {
+      "messages (Count)": 1,
+      "offloaded (Count)": 1,
+      "payloadBytes (Bytes)": 4000,
+    });
+  });
+
+  it("publish: a refused event counts one failure and no message", async () => {
+    const { emf } = await emitted(() => publish({ detail: {} }).catch((e: Error) => e));
+    assert.deepEqual(table(emf), { "service=publisher": { "failures (Count)": 1 } });
+  });
+
+  it("consume-queue: delivered messages by path with resolve time; a checksum failure and an expired payload counted apart; the batch's failures", async () => {
+    // Four messages: two published above, and two more offloaded ones to spoil.
+    await emitted(() => publish(event("y".repeat(3000))));
+    await emitted(() => publish(event("z".repeat(2000))));
+    const messages: Message[] = [];
+    while (messages.length < 4) {
+      const got = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queue.url,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          MessageAttributeNames: [...MARKER_ATTRIBUTE_NAMES],
+        }),
+      );
+      messages.push(...(got.Messages ?? []));
+    }
+    const bySize = (n: number) => {
+      const found = messages.find((m) => m.MessageAttributes?.ExtendedPayloadSize?.StringValue === String(n));
+      assert.ok(found, `message of ${n} bytes`);
+      return found;
+    };
+    const inline = messages.find((m) => m.Body === "small");
+    assert.ok(inline);
+    const good = bySize(4000);
+    const spoiled = bySize(3000);
+    const expired = bySize(2000);
+    // Same length, other bytes, the stored checksum kept: the reader must refuse it.
+    const spoiledKey = parsePointer(spoiled.Body!).s3Key;
+    const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: spoiledKey }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: spoiledKey,
+        Body: "Y".repeat(3000),
+        Tagging: tags.TagSet!.map((t) => `${t.Key}=${t.Value}`).join("&"),
+      }),
+    );
+    await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: parsePointer(expired.Body!).s3Key }));
+
+    const records = [inline, good, spoiled, expired].map((m) => sqsRecord(m, queue.arn));
+    const { result, emf } = await emitted(() => consumeQueue({ Records: records }));
+    assert.deepEqual(
+      result.batchItemFailures.map((f) => f.itemIdentifier).sort(),
+      [spoiled.MessageId, expired.MessageId].sort(),
+    );
+    const t = table(emf);
+    assert.deepEqual(Object.keys(t).sort(), [
+      "service=subscriber,subscriber=b",
+      "service=subscriber,subscriber=b,path=inline",
+      "service=subscriber,subscriber=b,path=offloaded",
+    ]);
+    assert.deepEqual(t["service=subscriber,subscriber=b"], { "failures (Count)": 2 });
+    const inlineRow = t["service=subscriber,subscriber=b,path=inline"];
+    assert.deepEqual(
+      { ...inlineRow, "resolveMs (Milliseconds)": typeof inlineRow["resolveMs (Milliseconds)"] },
+      {
+        "messages (Count)": 1,
+        "offloaded (Count)": 0,
+        "payloadBytes (Bytes)": 5,
+        "resolveMs (Milliseconds)": "number",
+      },
+    );
+    const offRow = t["service=subscriber,subscriber=b,path=offloaded"];
+    assert.deepEqual(
+      { ...offRow, "resolveMs (Milliseconds)": typeof offRow["resolveMs (Milliseconds)"] },
+      {
+        "messages (Count)": 1,
+        "offloaded (Count)": 1,
+        "payloadBytes (Bytes)": 4000,
+        "resolveMs (Milliseconds)": "number",
+        "verifyFailed (Count)": 1,
+        "expiredPayload (Count)": 1,
+      },
+    );
+  });
+});
