@@ -66,7 +66,64 @@ export interface DemoReport {
   rows: DeliveryRow[];
   malformed: MalformedOutcome[];
   downstreamCalls: DownstreamCall[];
+  /** The metrics each function emitted (its EMF log lines), summed per dimension set and metric. */
+  metrics: EmittedMetric[];
   elapsedMs: number;
+}
+
+/** One metric a function emitted during the run, over every invocation. */
+export interface EmittedMetric {
+  fn: string;
+  /** e.g. "service=subscriber,subscriber=b,path=offloaded" */
+  dimensions: string;
+  name: string;
+  unit: string;
+  /** How many values were emitted, and their sum. */
+  count: number;
+  sum: number;
+}
+
+/**
+ * Pure: the embedded-metric-format documents among a function's log lines, summed. Only for the
+ * local report: in AWS, CloudWatch Logs extracts the same documents into metrics.
+ */
+export function emittedMetrics(fn: string, logs: readonly string[]): EmittedMetric[] {
+  const totals = new Map<string, EmittedMetric>();
+  for (const line of logs) {
+    if (!line.includes('"_aws"')) continue;
+    let doc: Record<string, unknown>;
+    try {
+      doc = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    const directives =
+      (
+        doc._aws as {
+          CloudWatchMetrics?: { Dimensions?: string[][]; Metrics?: { Name: string; Unit?: string }[] }[];
+        }
+      )?.CloudWatchMetrics ?? [];
+    for (const d of directives) {
+      const dimensions = (d.Dimensions?.[0] ?? []).map((k) => `${k}=${String(doc[k])}`).join(",");
+      for (const m of d.Metrics ?? []) {
+        const raw = doc[m.Name];
+        const values = (Array.isArray(raw) ? raw : [raw]).filter((x): x is number => typeof x === "number");
+        const key = `${dimensions} ${m.Name}`;
+        const t = totals.get(key) ?? {
+          fn,
+          dimensions,
+          name: m.Name,
+          unit: m.Unit ?? "None",
+          count: 0,
+          sum: 0,
+        };
+        t.count += values.length;
+        t.sum += values.reduce((a, b) => a + b, 0);
+        totals.set(key, t);
+      }
+    }
+  }
+  return [...totals.values()];
 }
 
 export const KiB = 1024;
@@ -166,7 +223,15 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
   const stack = opts.stack ?? "dev";
   const out = opts.out ?? process.stdout;
   const sizes = opts.sizes ?? [KiB, 300 * KiB, 64 * MiB];
-  const report: DemoReport = { stack, ok: false, rows: [], malformed: [], downstreamCalls: [], elapsedMs: 0 };
+  const report: DemoReport = {
+    stack,
+    ok: false,
+    rows: [],
+    malformed: [],
+    downstreamCalls: [],
+    metrics: [],
+    elapsedMs: 0,
+  };
   const fail = (reason: string) => {
     report.reason = reason;
     report.elapsedMs = Date.now() - started;
@@ -208,7 +273,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
         `${deployment.subscriptions.length} subscription(s), ${deployment.buckets.length} bucket(s), ${deployment.functions.length} function(s)\n`,
     );
     const runtime = new LambdaRuntime(deployment);
-    stops.unshift(() => runtime.stop());
+    // After the workers stopped, every line they wrote has arrived: then read the metrics.
+    stops.unshift(async () => {
+      await runtime.stop();
+      report.metrics = deployment.functions.flatMap((fn) => emittedMetrics(fn.name, runtime.logsOf(fn.name)));
+    });
     let runtimeError: Error | undefined;
     runtime.on("error", (err: Error) => (runtimeError ??= err));
 
@@ -545,6 +614,18 @@ export function renderReport(report: DemoReport): string {
       lines.push(
         `  ${m.inQueue ? "✓" : "✗"} ${m.subscriber}: ${m.inQueue ? `dead-lettered in ${m.deadLetterQueue} after ${m.attempts} attempt(s)` : "NOT dead-lettered"} — ${m.reason ?? "no error recorded"}`,
       );
+    }
+  }
+  if (report.metrics.length) {
+    lines.push("", "Metrics the handlers emitted (EMF; in AWS, CloudWatch namespace = the system name):");
+    for (const m of report.metrics) {
+      const value =
+        m.unit === "Milliseconds"
+          ? `avg ${(m.sum / Math.max(1, m.count)).toFixed(1)} ms over ${m.count}`
+          : m.unit === "Bytes"
+            ? `${formatSize(m.sum)} over ${m.count}`
+            : String(m.sum);
+      lines.push(`  ${m.fn}  ${m.dimensions}  ${m.name} = ${value}`);
     }
   }
   lines.push(

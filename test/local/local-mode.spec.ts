@@ -68,6 +68,23 @@ describe("local mode: the demo run of the dev stack", function () {
     assert.match(text, /ecs:RunTask fieldnotes-c-app:1/);
   });
 
+  it("shows the metrics each handler emitted: messages by path, payload bytes, resolve time, failures", () => {
+    const sum = (fn: string, dims: string, name: string) =>
+      report.metrics.find((m) => m.fn === fn && m.dimensions === dims && m.name === name)?.sum;
+    assert.equal(sum("fieldnotes-publisher", "service=publisher,path=inline", "messages"), 1);
+    assert.equal(sum("fieldnotes-publisher", "service=publisher,path=offloaded", "messages"), 2);
+    assert.equal(
+      sum("fieldnotes-publisher", "service=publisher,path=offloaded", "payloadBytes"),
+      300 * KiB + 64 * MiB,
+    );
+    const b = "service=subscriber,subscriber=b";
+    assert.equal(sum("fieldnotes-b-consumer", `${b},path=offloaded`, "messages"), 2);
+    assert.ok((sum("fieldnotes-b-consumer", `${b},path=offloaded`, "resolveMs") ?? 0) > 0);
+    // The malformed record fails on every attempt until it is dead-lettered.
+    assert.ok((sum("fieldnotes-b-consumer", b, "failures") ?? 0) >= 1);
+    assert.match(text, /Metrics the handlers emitted/);
+  });
+
   it("dead-letters a malformed pointer published straight to the topic, in each subscriber's DLQ, and says so", () => {
     const b = report.malformed.find((m) => m.subscriber === "b");
     const c = report.malformed.find((m) => m.subscriber === "c");
