@@ -1,7 +1,13 @@
 // The dead-letter queues of a stack, as `npm run dlq` sees them, and what their messages carry. No
 // Pulumi import: the command reads these from the stack outputs (or from explicit flags).
 import type { Message } from "@aws-sdk/client-sqs";
-import { PayloadError, resolveSnsRecord, resolveSqsMessage, type SnsLambdaRecord } from "../payload";
+import {
+  PayloadError,
+  resolveSnsRecord,
+  resolveSqsMessage,
+  type SnsLambdaRecord,
+  type SqsDelivery,
+} from "../payload";
 import type { S3Client } from "@aws-sdk/client-s3";
 
 /**
@@ -73,13 +79,17 @@ const preview = (text: string) => (text.length > PREVIEW ? `${text.slice(0, PREV
  * reader, which opens nothing until asked.
  */
 export function decodeMessage(dlq: DeadLetterQueue, message: Message, s3: S3Client): DecodedMessage {
-  const reader = { s3, allowedBuckets: [dlq.payloadBucket], acceptEnvelope: true };
+  // The subscriber's queue has raw delivery (the program sets it); a subscription DLQ holds what SNS
+  // failed to deliver, an envelope when the subscription is not raw (e.g. lambda).
+  const body = message.Body ?? "";
+  const sqsDelivery: SqsDelivery =
+    dlq.kind === "subscription-dlq" && isSnsEnvelope(body) ? "envelope" : "raw";
+  const reader = { s3, allowedBuckets: [dlq.payloadBucket], sqsDelivery };
   const fromResolved = (r: ReturnType<typeof resolveSqsMessage>, body: string): DecodedMessage =>
     r.pointer
       ? { form: "offloaded", object: { bucket: r.pointer.s3BucketName, key: r.pointer.s3Key }, size: r.size }
       : { form: "inline", size: r.size, preview: preview(body) };
   try {
-    const body = message.Body ?? "";
     if (dlq.kind === "queue-dlq" || dlq.kind === "subscription-dlq") {
       return fromResolved(resolveSqsMessage(message, reader), body);
     }
@@ -108,5 +118,16 @@ export function decodeMessage(dlq: DeadLetterQueue, message: Message, s3: S3Clie
   } catch (error) {
     const code = error instanceof PayloadError ? `${error.code}: ` : "";
     return { form: "undecodable", problem: `${code}${(error as Error).message}` };
+  }
+}
+
+/** Whether a body is an SNS notification envelope (JSON with Type Notification and a TopicArn). */
+function isSnsEnvelope(body: string): boolean {
+  if (!body.trimStart().startsWith("{")) return false;
+  try {
+    const parsed = JSON.parse(body) as { Type?: unknown; TopicArn?: unknown };
+    return parsed.Type === "Notification" && typeof parsed.TopicArn === "string";
+  } catch {
+    return false;
   }
 }
