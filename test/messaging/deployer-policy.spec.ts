@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { Plan, PlannedResource } from "../../local/plan";
-import { assertNoError, limited, planOf, policyInput, withKms } from "./plans";
+import { messagingPlans, policyInput } from "./plans";
 import { Policy, simulate } from "./simulation";
 
 // The messaging deployer policy (messaging/iam/deployer-policy.json) against what the program
@@ -369,15 +369,8 @@ describe("messaging deployer policy (messaging/iam/deployer-policy.json)", funct
     JSON.parse(fs.readFileSync(POLICY_PATH, "utf8").replaceAll("ACCOUNT_ID", account));
 
   before(async () => {
-    const kms = await withKms();
-    plans = (
-      await limited(2, [
-        () => planOf("a-use1"),
-        () => planOf("b-usw2"),
-        () => planOf("c-use1"),
-        () => planOf("a-use1", kms),
-      ])
-    ).map(assertNoError);
+    const { a, b, c, aKms, dev } = await messagingPlans();
+    plans = [a, b, c, aKms, dev];
     const topicPolicy = plans[0].resources.find((r) => r.name === "publisher-topic-policy");
     if (!topicPolicy) throw new Error("a-use1 has no publisher-topic-policy");
     topicPolicyOfA = policyInput(topicPolicy);

@@ -83,3 +83,29 @@ export const withKms = () =>
   topologyOverride((t) => {
     t.offload.kms = true;
   });
+
+/**
+ * The plans a check over every messaging stack reads: A, B and C, A and B with SSE-KMS payloads,
+ * and the one-account dev stack (at most two planning at a time).
+ */
+export async function messagingPlans(): Promise<{
+  a: Plan;
+  b: Plan;
+  c: Plan;
+  aKms: Plan;
+  bKms: Plan;
+  dev: Plan;
+}> {
+  const kms = await withKms();
+  const [a, b, c, aKms, bKms, dev] = (
+    await limited(2, [
+      () => planOf("a-use1"),
+      () => planOf("b-usw2"),
+      () => planOf("c-use1"),
+      () => planOf("a-use1", kms),
+      () => planOf("b-usw2", kms),
+      () => planOf("dev"),
+    ])
+  ).map(assertNoError);
+  return { a, b, c, aKms, bKms, dev };
+}

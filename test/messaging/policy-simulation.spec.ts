@@ -6,13 +6,13 @@ import {
   ACCOUNT_C,
   assertNoError,
   limited,
+  messagingPlans,
   ofType,
   planOf,
   policyInput,
   resource,
   SANDBOX,
   topologyOverride,
-  withKms,
 } from "./plans";
 import { Policy, simulate } from "./simulation";
 
@@ -36,24 +36,15 @@ describe("policy simulation of the policies the program emits", function () {
   let payloadKey: string;
 
   before(async () => {
-    const kms = await withKms();
     const sources = await topologyOverride((t) => {
       t.publisher.extraSources = ["shared-exports/daily/"];
     });
     const redrive = await topologyOverride((t) => {
       t.subscribers[0].redriveRoles = [REDRIVE_ROLE];
     });
-    [a, b, c, aKms, bKms, dev, aSources, bRedrive] = (
-      await limited(2, [
-        () => planOf("a-use1"),
-        () => planOf("b-usw2"),
-        () => planOf("c-use1"),
-        () => planOf("a-use1", kms),
-        () => planOf("b-usw2", kms),
-        () => planOf("dev"),
-        () => planOf("a-use1", sources),
-        () => planOf("b-usw2", redrive),
-      ])
+    ({ a, b, c, aKms, bKms, dev } = await messagingPlans());
+    [aSources, bRedrive] = (
+      await limited(2, [() => planOf("a-use1", sources), () => planOf("b-usw2", redrive)])
     ).map(assertNoError);
     bucketPolicy = policyInput(resource(a, "aws:s3/bucketPolicy:BucketPolicy", "publisher-payloads-policy"));
     topicPolicy = policyInput(resource(a, "aws:sns/topicPolicy:TopicPolicy", "publisher-topic-policy"));
