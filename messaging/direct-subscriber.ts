@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { snsServicePrincipal } from "../common/regions";
 import { publisherNames, subscriberNames } from "./naming";
-import { createConsumer, createDeliveryDlq } from "./subscriber-common";
+import { createConsumer, createDeliveryDlq, filterPolicyInputs } from "./subscriber-common";
 import { EcsNetwork, MessagingTopology, queueRetentionSeconds, SubscriberTopology } from "./topology";
 
 export interface DirectSubscriberArgs {
@@ -77,6 +77,7 @@ export class DirectSubscriber extends pulumi.ComponentResource {
         topic: pub.topicArn,
         protocol: "lambda",
         endpoint: this.function.arn,
+        ...filterPolicyInputs(sub),
         redrivePolicy: deliveryDlq.queue.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn })),
       },
       { parent: this, provider: args.topicRegionProvider, dependsOn: [permission, deliveryDlq.policy] },

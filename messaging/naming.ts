@@ -61,10 +61,18 @@ export interface SubscriberNames {
 
 const roleArn = (account: string, name: string) => `arn:aws:iam::${account}:role/${name}`;
 
+/**
+ * A topic or queue name, with the ".fifo" suffix CreateTopic and CreateQueue require of FIFO ones.
+ * The suffix counts toward the limit (80 for SQS, 256 for SNS), so the base is shortened to leave room.
+ */
+export function queueOrTopicName(base: string, limit: number, fifo: boolean): string {
+  return fifo ? `${boundedName(base, limit - ".fifo".length)}.fifo` : boundedName(base, limit);
+}
+
 export function publisherNames(topology: MessagingTopology): PublisherNames {
   const { system } = topology;
   const { account, region } = topology.publisher;
-  const topic = boundedName(`${system}-messages`, NameLimits.snsTopic);
+  const topic = queueOrTopicName(`${system}-messages`, NameLimits.snsTopic, topology.fifo);
   // Bucket names are global across all accounts: the account and Region make ours unique.
   const bucket = boundedName(`${system}-payloads-${account}-${region}`, NameLimits.s3Bucket);
   const bus = boundedName(`${system}-events`, NameLimits.eventBus);
@@ -99,9 +107,10 @@ export function subscriberNames(topology: MessagingTopology, sub: SubscriberTopo
   const { system } = topology;
   const { account, region, name } = sub;
   const base = `${system}-${name}`;
-  const queue = boundedName(`${base}-queue`, NameLimits.sqsQueue);
-  const dlq = boundedName(`${base}-dlq`, NameLimits.sqsQueue);
-  const deliveryDlq = boundedName(`${base}-delivery-dlq`, NameLimits.sqsQueue);
+  // A FIFO queue's DLQ must be FIFO, and so must the DLQ of a subscription to a FIFO topic.
+  const queue = queueOrTopicName(`${base}-queue`, NameLimits.sqsQueue, topology.fifo);
+  const dlq = queueOrTopicName(`${base}-dlq`, NameLimits.sqsQueue, topology.fifo);
+  const deliveryDlq = queueOrTopicName(`${base}-delivery-dlq`, NameLimits.sqsQueue, topology.fifo);
   const fn = boundedName(`${base}-consumer`, NameLimits.lambdaFunction);
   const role = boundedName(`${base}-consumer`, NameLimits.iamRole);
   const stateMachine = boundedName(`${base}-app`, NameLimits.stateMachine);

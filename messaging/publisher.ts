@@ -64,7 +64,13 @@ export class Publisher extends pulumi.ComponentResource {
     );
     this.topic = new aws.sns.Topic(
       `${name}-topic`,
-      { name: names.topic, kmsMasterKeyId: topicKey.arn },
+      {
+        name: names.topic,
+        kmsMasterKeyId: topicKey.arn,
+        // FIFO: no content-based deduplication, as the body of an offloaded message is a pointer
+        // with a random key; the writers send the payload's SHA-256 as the deduplication id.
+        ...(topology.fifo ? { fifoTopic: true, contentBasedDeduplication: false } : {}),
+      },
       child,
     );
     new aws.sns.TopicPolicy(

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { snsServicePrincipal } from "../common/regions";
 import { publisherNames, subscriberNames } from "./naming";
 import { snsDeliveryQueuePolicy } from "./policies";
-import { createConsumer, createDeliveryDlq } from "./subscriber-common";
+import { createConsumer, createDeliveryDlq, fifoQueue, filterPolicyInputs } from "./subscriber-common";
 import { EcsNetwork, MessagingTopology, queueRetentionSeconds, SubscriberTopology } from "./topology";
 
 /** AWS guidance: a queue's visibility timeout of at least six times the consumer function's timeout. */
@@ -49,6 +49,7 @@ export class QueueSubscriber extends pulumi.ComponentResource {
       `${name}-dlq`,
       {
         name: names.dlq,
+        ...fifoQueue(topology),
         sqsManagedSseEnabled: true,
         messageRetentionSeconds,
         redriveAllowPolicy: JSON.stringify({
@@ -62,6 +63,7 @@ export class QueueSubscriber extends pulumi.ComponentResource {
       `${name}-queue`,
       {
         name: names.queue,
+        ...fifoQueue(topology),
         sqsManagedSseEnabled: true,
         messageRetentionSeconds,
         visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_FACTOR * sub.timeoutSeconds,
@@ -100,6 +102,7 @@ export class QueueSubscriber extends pulumi.ComponentResource {
         protocol: "sqs",
         endpoint: this.queue.arn,
         rawMessageDelivery: delivery.rawMessageDelivery,
+        ...filterPolicyInputs(sub),
         redrivePolicy: deliveryDlq.queue.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn })),
       },
       { parent: this, provider: args.topicRegionProvider, dependsOn: [queuePolicy, deliveryDlq.policy] },

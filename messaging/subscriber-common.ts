@@ -133,6 +133,27 @@ export function subscriberEnvironment(
 }
 
 /**
+ * Queue inputs of a FIFO topology. No content-based deduplication: the writers send the payload's
+ * SHA-256 as the deduplication id, and SNS passes it on to the queue.
+ */
+export function fifoQueue(topology: MessagingTopology): {
+  fifoQueue?: boolean;
+  contentBasedDeduplication?: boolean;
+} {
+  return topology.fifo ? { fifoQueue: true, contentBasedDeduplication: false } : {};
+}
+
+/** Subscription inputs of a subscriber's filter policy: always attribute scope (see topology.ts). */
+export function filterPolicyInputs(sub: SubscriberTopology): {
+  filterPolicy?: string;
+  filterPolicyScope?: string;
+} {
+  return sub.filterPolicy
+    ? { filterPolicy: JSON.stringify(sub.filterPolicy), filterPolicyScope: "MessageAttributes" }
+    : {};
+}
+
+/**
  * The subscription's DLQ, for messages SNS could not deliver at all. SNS requires it in the
  * subscription's account and Region — the topic's Region — not beside the subscriber.
  */
@@ -149,6 +170,7 @@ export function createDeliveryDlq(
     `${name}-delivery-dlq`,
     {
       name: names.deliveryDlq,
+      ...fifoQueue(topology),
       sqsManagedSseEnabled: true,
       messageRetentionSeconds: queueRetentionSeconds(topology.offload),
     },

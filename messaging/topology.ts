@@ -19,6 +19,7 @@ import {
   withDefault,
 } from "../common/schema";
 import { StackSettings } from "../common/stack";
+import { FilterPolicyError, validateFilterPolicy, type FilterPolicy } from "./filter-policy";
 
 // The messaging system, described once for every stack (project-level `fieldnotes:topology` in
 // Pulumi.yaml). Every name and ARN another stack needs is derived from it (see naming.ts), so no
@@ -80,6 +81,8 @@ export interface SubscriberTopology {
   taskImage: string;
   taskCpu: number;
   taskMemoryMb: number;
+  /** SNS subscription filter policy, attribute scope; absent: every message is delivered. */
+  filterPolicy?: FilterPolicy;
 }
 
 export interface OffloadSettings {
@@ -98,6 +101,8 @@ export interface EcsNetwork {
 export interface MessagingTopology {
   /** Prefix of every physical name; lets two systems share accounts. */
   system: string;
+  /** FIFO end to end: the topic, every subscriber queue and every DLQ are FIFO. */
+  fifo: boolean;
   publisher: PublisherTopology;
   subscribers: SubscriberTopology[];
   offload: OffloadSettings;
@@ -193,6 +198,9 @@ const subscriberSchema = strict(
     taskImage: dflt(text(/^[\w.\-/:@]{1,255}$/), DEFAULT_TASK_IMAGE),
     taskCpu: dflt(oneOf([256, 512, 1024, 2048, 4096] as const), 256),
     taskMemoryMb: dflt(integer(512, 30720), 512),
+    // Checked in checkTopology, where a problem can name the place inside the policy.
+    filterPolicy: v.nullish(v.unknown()),
+    filterPolicyScope: v.nullish(v.unknown()),
   },
   "must be an object with name, account, region, delivery and downstream",
 );
@@ -223,6 +231,7 @@ export const topologySchema = strict(
       text(SYSTEM_NAME, "must be 1–24 lowercase letters, digits or hyphens, starting with a letter"),
       "fieldnotes",
     ),
+    fifo: dflt(bool, false),
     publisher: publisherSchema,
     subscribers: v.pipe(
       list(subscriberSchema, "must be a non-empty list of subscribers"),
@@ -343,6 +352,8 @@ export function checkTopology(
         reason: `must be at least 1 when batchSize (${sub.batchSize}) is over 10`,
       });
     }
+    if (top.fifo) problems.push(...fifoProblems(sub, key));
+    problems.push(...filterProblems(sub, key));
     // RegisterTaskDefinition accepts only Fargate's cpu/memory pairs ("No Fargate configuration
     // exists for given values"), so e.g. 256 CPU with 4096 MiB would fail at deploy, not here.
     const memoryChoices = fargateMemoryMb(sub.taskCpu);
@@ -373,17 +384,82 @@ export function checkTopology(
   return {
     value: {
       system: top.system,
+      fifo: top.fifo,
       publisher,
-      subscribers: top.subscribers.map((s) => ({
+      subscribers: top.subscribers.map(({ filterPolicy, filterPolicyScope: _scope, ...s }) => ({
         ...s,
         account: account(s.account),
         redriveRoles: s.redriveRoles.map(inSandbox),
+        ...(filterPolicy === undefined || filterPolicy === null
+          ? {}
+          : { filterPolicy: filterPolicy as FilterPolicy }),
       })),
       offload: top.offload,
       logRetentionDays: retention,
     },
     problems: [],
   };
+}
+
+interface SubscriberFields {
+  delivery: Delivery;
+  batchSize: number;
+  batchWindowSeconds: number;
+  filterPolicy?: unknown;
+  filterPolicyScope?: unknown;
+}
+
+/** What a FIFO topology rules out for a subscriber. */
+function fifoProblems(sub: SubscriberFields, key: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  // SNS FIFO topics deliver only to SQS (FIFO or standard) queues, never to Lambda.
+  if (sub.delivery === "lambda") {
+    problems.push({
+      key: `${key}.delivery`,
+      value: sub.delivery,
+      reason: `cannot subscribe to a FIFO topic (${TOPOLOGY_KEY}.fifo is true): SNS FIFO topics do not deliver to Lambda. Use delivery "sqs": the subscriber gets a FIFO queue and its function keeps each message group's order`,
+    });
+  }
+  // "Lambda parameters for Amazon SQS event source mappings": FIFO queues take batches of at most
+  // 10 and no batching window.
+  if (sub.batchSize > 10) {
+    problems.push({
+      key: `${key}.batchSize`,
+      value: sub.batchSize,
+      reason: "must be at most 10: Lambda reads a FIFO queue in batches of 10 or fewer",
+    });
+  }
+  if (sub.batchWindowSeconds > 0) {
+    problems.push({
+      key: `${key}.batchWindowSeconds`,
+      value: sub.batchWindowSeconds,
+      reason: "must be 0: Lambda has no batching window for FIFO queues",
+    });
+  }
+  return problems;
+}
+
+/** A subscriber's filter policy: attribute scope only, within SNS's limits (filter-policy.ts). */
+function filterProblems(sub: SubscriberFields, key: string): ConfigProblem[] {
+  const scope = sub.filterPolicyScope;
+  if (scope !== undefined && scope !== null && scope !== "MessageAttributes") {
+    return [
+      {
+        key: `${key}.filterPolicyScope`,
+        value: scope,
+        reason:
+          'must be "MessageAttributes": a MessageBody policy is matched against the body SNS carries, which for an offloaded payload is the S3 pointer, so it would match or drop messages by their size, not their content. Have the producer set message attributes and filter on those',
+      },
+    ];
+  }
+  if (sub.filterPolicy === undefined || sub.filterPolicy === null) return [];
+  try {
+    validateFilterPolicy(sub.filterPolicy);
+    return [];
+  } catch (e) {
+    if (!(e instanceof FilterPolicyError)) throw e;
+    return [{ key: `${key}.filterPolicy${e.path}`, value: e.value, reason: e.reason }];
+  }
 }
 
 /**
