@@ -65,6 +65,12 @@ export function sqsEventRecord(m: Message, opts: SqsEventRecordOptions): SQSReco
       SentTimestamp: attrs.SentTimestamp ?? now,
       SenderId: attrs.SenderId ?? opts.senderId ?? "000000000000",
       ApproximateFirstReceiveTimestamp: attrs.ApproximateFirstReceiveTimestamp ?? now,
+      // FIFO queues: Lambda passes the group, deduplication id and sequence number on.
+      ...(attrs.MessageGroupId !== undefined ? { MessageGroupId: attrs.MessageGroupId } : {}),
+      ...(attrs.MessageDeduplicationId !== undefined
+        ? { MessageDeduplicationId: attrs.MessageDeduplicationId }
+        : {}),
+      ...(attrs.SequenceNumber !== undefined ? { SequenceNumber: attrs.SequenceNumber } : {}),
     },
     messageAttributes: sqsMessageAttributes(m.MessageAttributes),
     // SQS always sends the body's MD5; an emulator that leaves it out gets the one SQS would send.

@@ -1,10 +1,16 @@
 // Queue subscriber (account B): an SQS batch from the event source mapping. Each record is resolved
 // and its downstream started; failures are reported per record so only they are retried or
-// dead-lettered.
-import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+// dead-lettered. On a FIFO queue a failed record also fails every later record of its message
+// group in the batch: delivering those now would put them ahead of the failed one's retry.
+import {
+  BatchProcessor,
+  EventType,
+  processPartialResponse,
+  SqsFifoPartialProcessorAsync,
+} from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { SubscriberEnv } from "../contract";
-import { resolveSqsRecord, type ResolvedMessage } from "../payload";
+import { isFifoTarget, resolveSqsRecord, type ResolvedMessage } from "../payload";
 import { invocationDeadline } from "./deadline";
 import { createSubscriber } from "./subscriber";
 
@@ -18,6 +24,7 @@ if (subscriber.config.sqsDelivery === undefined) {
   );
 }
 const processor = new BatchProcessor(EventType.SQS);
+const fifoProcessor = new SqsFifoPartialProcessorAsync();
 
 async function recordHandler(record: SQSRecord, signal: AbortSignal): Promise<void> {
   let message: ResolvedMessage | undefined;
@@ -32,20 +39,22 @@ async function recordHandler(record: SQSRecord, signal: AbortSignal): Promise<vo
 }
 
 export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
-  // Records run in parallel under one deadline: a record whose call stalls is aborted and reported
-  // failed before Lambda's timeout, and the records that finished are not run again.
+  // Records of a standard queue run in parallel under one deadline: a record whose call stalls is
+  // aborted and reported failed before Lambda's timeout, and the records that finished are not run
+  // again. One mapping reads one queue, so the first record's source tells the queue's kind; on a
+  // FIFO queue records run in order, and skipGroupOnError stops only the failed record's group.
+  const fifo = isFifoTarget(event?.Records?.[0]?.eventSourceARN ?? "");
   const deadline = invocationDeadline(context, "record");
+  const options = {
+    ...(context ? { context } : {}),
+    // A batch where every record failed is still answered record by record, like any other.
+    throwOnFullBatchFailure: false,
+  };
+  const run = (record: SQSRecord) => recordHandler(record, deadline.signal);
   try {
-    const response = await processPartialResponse(
-      event,
-      (record: SQSRecord) => recordHandler(record, deadline.signal),
-      processor,
-      {
-        ...(context ? { context } : {}),
-        // A batch where every record failed is still answered record by record, like any other.
-        throwOnFullBatchFailure: false,
-      },
-    );
+    const response = fifo
+      ? await processPartialResponse(event, run, fifoProcessor, { ...options, skipGroupOnError: true })
+      : await processPartialResponse(event, run, processor, options);
     subscriber.metrics.failures(response.batchItemFailures.length);
     return response;
   } finally {

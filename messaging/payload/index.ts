@@ -60,6 +60,7 @@ export {
   type WriteResult,
   type FifoIds,
   isFifoTarget,
+  checkFifoIds,
 } from "./writer";
 export {
   publishBatchToSns,
