@@ -80,6 +80,8 @@ export interface StoredPayload {
   size: number;
   /** Hex SHA-256 of the bytes; undefined for a copied source that carried no checksum tag. */
   sha256?: string;
+  /** A copied source's ETag: identifies its content when the SHA-256 is unknown. */
+  sourceETag?: string;
 }
 
 /**
@@ -405,7 +407,12 @@ export async function copyPayload(source: S3Source, opts: StoreOptions): Promise
     }
   }
   if (sha256 !== undefined) await tagChecksum(opts, key, sha256);
-  return { pointer: { s3BucketName: bucket, s3Key: key }, size, sha256 };
+  return {
+    pointer: { s3BucketName: bucket, s3Key: key },
+    size,
+    sha256,
+    ...(head.ETag ? { sourceETag: head.ETag } : {}),
+  };
 }
 
 /**

@@ -105,6 +105,8 @@ export interface PreparedMessage {
   pointer?: PayloadPointer;
   size: number;
   sha256?: string;
+  /** A copied source's ETag, when its SHA-256 is unknown. */
+  sourceETag?: string;
 }
 
 export function validateWriterOptions(options: WriterOptions): number {
@@ -223,6 +225,7 @@ export async function prepare(
       pointer: stored.pointer,
       size: stored.size,
       sha256: stored.sha256,
+      ...(stored.sourceETag ? { sourceETag: stored.sourceETag } : {}),
     };
   };
   if (input.source !== undefined) {
@@ -326,19 +329,24 @@ export function checkFifoIds(target: string, ids: FifoIds): void {
 
 /**
  * The ids to send. On a FIFO target without a producer-given deduplication id, the payload's SHA-256
- * is used: content-based deduplication hashes the body, and an offloaded body is a pointer whose
+ * is used (for a copied source without a checksum tag, a digest of its ETag and size): content-based deduplication hashes the body, and an offloaded body is a pointer whose
  * random key differs on every send, so the same payload sent twice would never be deduplicated.
  * Attributes are not part of the id, as they are not part of content-based deduplication.
  */
 export function fifoIds(target: string, ids: FifoIds, prepared: PreparedMessage): FifoIds {
   if (!isFifoTarget(target) || ids.messageDeduplicationId !== undefined) return ids;
-  if (prepared.sha256 === undefined) {
-    throw new PayloadError(
-      "InvalidOption",
-      `messageDeduplicationId is required for a copied source without a payload-sha256 tag: its SHA-256 is unknown`,
-    );
+  if (prepared.sha256 !== undefined) return { ...ids, messageDeduplicationId: prepared.sha256 };
+  // A copied source without a checksum tag: its SHA-256 is unknown without reading every byte, so
+  // the id comes from what S3 says of the source (ETag and size). The same staged object sent
+  // twice then deduplicates; the same bytes staged twice may not (an SSE-KMS ETag is not an MD5).
+  if (prepared.sourceETag !== undefined) {
+    const basis = `s3-etag:${prepared.sourceETag}:${prepared.size}`;
+    return { ...ids, messageDeduplicationId: createHash("sha256").update(basis).digest("hex") };
   }
-  return { ...ids, messageDeduplicationId: prepared.sha256 };
+  throw new PayloadError(
+    "InvalidOption",
+    "messageDeduplicationId is required: the payload's SHA-256 and its source's ETag are both unknown",
+  );
 }
 
 /**
