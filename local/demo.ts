@@ -14,6 +14,7 @@ import { startDownstreamRecorder, type DownstreamCall } from "./downstream";
 import { LambdaRuntime, type DeadLetter, type InvocationRecord } from "./lambda-runtime";
 import { planStack, type Plan } from "./plan";
 import { checkWiring } from "./wiring";
+import { filterPolicyMatches, type FilterPolicy } from "../messaging/filter-policy";
 
 export interface DemoOptions {
   stack?: string;
@@ -47,6 +48,11 @@ export interface DeliveryRow {
   downstream?: string;
   times: HopTimes;
   error?: string;
+  /**
+   * The subscriber's filter policy excludes the message's attributes: SNS does not deliver it, and
+   * the run checked that nothing arrived. Not a loss.
+   */
+  filtered?: boolean;
 }
 
 export interface MalformedOutcome {
@@ -205,16 +211,31 @@ interface Subscriber {
   name: string;
   fn: LocalFunction;
   downstream: string;
+  /** The filter policy of the subscription that feeds the function, as the program set it. */
+  filterPolicy?: FilterPolicy;
 }
+
+/**
+ * The attribute every demo event carries, so a stack's filter policy has something to select on
+ * (stack fifo filters subscriber c on it).
+ */
+export const DEMO_SIZE_ATTRIBUTE = "demo-size";
 
 function subscribersOf(d: LocalDeployment): Subscriber[] {
   return d.functions
     .filter((f) => f.handlerName === "consume-queue" || f.handlerName === "consume-topic")
-    .map((fn) => ({
-      name: fn.plannedEnv[SubscriberEnv.subscriberName] ?? fn.name,
-      fn,
-      downstream: fn.plannedEnv[SubscriberEnv.downstream] ?? "none",
-    }));
+    .map((fn) => {
+      // sqs delivery: the subscription of the queue the function's mapping reads; lambda: its own.
+      const queue = d.eventSources.find((e) => e.fn === fn)?.queue;
+      const subscription = d.subscriptions.find((s) => s.fn === fn || (queue && s.queue === queue));
+      const policy = subscription?.resource.inputs.filterPolicy;
+      return {
+        name: fn.plannedEnv[SubscriberEnv.subscriberName] ?? fn.name,
+        fn,
+        downstream: fn.plannedEnv[SubscriberEnv.downstream] ?? "none",
+        ...(typeof policy === "string" && policy ? { filterPolicy: JSON.parse(policy) as FilterPolicy } : {}),
+      };
+    });
 }
 
 /** Runs the demo and returns its report; never throws for a failed delivery (see report.ok). */
@@ -307,6 +328,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
     for (const size of sizes) {
       out.write(`\n▶ ${formatSize(size)} payload\n`);
       const times: HopTimes = { publishMs: 0 };
+      const attributes = { [DEMO_SIZE_ATTRIBUTE]: { DataType: "Number", StringValue: String(size) } };
       let detail: Record<string, unknown>;
       let sha256: string;
       if (size <= INLINE_EVENT_LIMIT) {
@@ -314,7 +336,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
         const chunks: Buffer[] = [];
         for await (const c of stream) chunks.push(c as Buffer);
         sha256 = await digest;
-        detail = { payload: Buffer.concat(chunks).toString("latin1") };
+        detail = { payload: Buffer.concat(chunks).toString("latin1"), attributes };
       } else {
         // EventBridge events are at most 256 KiB: stage the payload under incoming/ and name it.
         const key = `${PayloadLayout.incomingPrefix}demo-${randomUUID()}`;
@@ -333,7 +355,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
         progress?.update(size);
         times.uploadMs = Date.now() - t0;
         sha256 = await digest;
-        detail = { source: { bucket, key } };
+        detail = { source: { bucket, key }, attributes };
       }
       const t1 = Date.now();
       const [entry] = runtime.putEvents([
@@ -371,6 +393,22 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
           intact: false,
           times: { ...times },
         };
+        if (sub.filterPolicy && !filterPolicyMatches(sub.filterPolicy, attributes)) {
+          // SNS drops the message for this subscription. Wait out a delivery (the emulator fans out
+          // during Publish; the runtime polls every second) and check that none came.
+          await new Promise((r) => setTimeout(r, 2_000));
+          const arrived = runtime.invocations.some(
+            (rec) => rec.fn === sub.fn.name && rec.records.some((r) => correlates(r, result, sha256)),
+          );
+          row.filtered = true;
+          row.intact = !arrived;
+          if (arrived) row.error = "delivered although its filter policy excludes the message's attributes";
+          out.write(
+            `  ${row.intact ? "○" : "✗"} subscriber ${sub.name}: ${row.error ?? `filtered out by its filter policy ${JSON.stringify(sub.filterPolicy)}, as SNS does (not delivered, not lost)`}\n`,
+          );
+          report.rows.push(row);
+          continue;
+        }
         const match = (rec: InvocationRecord) =>
           rec.fn === sub.fn.name &&
           rec.ok &&
@@ -600,7 +638,11 @@ export function renderReport(report: DemoReport): string {
     ms(r.times.publishMs),
     ms(r.times.deliveryMs),
     ms(r.times.handlerMs),
-    r.intact ? `✓ ${r.sha256.slice(0, 12)}…` : `✗ ${r.error ?? ""}`,
+    r.filtered && r.intact
+      ? "○ filtered out (filter policy)"
+      : r.intact
+        ? `✓ ${r.sha256.slice(0, 12)}…`
+        : `✗ ${r.error ?? ""}`,
     r.downstream ?? "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
