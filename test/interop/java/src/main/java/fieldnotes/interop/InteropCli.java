@@ -21,6 +21,9 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.DeleteMessageRequest;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 import software.amazon.awssdk.services.sqs.model.SendMessageRequest;
 import software.amazon.sns.AmazonSNSExtendedClient;
 import software.amazon.sns.SNSExtendedClientConfiguration;
@@ -31,6 +34,7 @@ import software.amazon.sns.SNSExtendedClientConfiguration;
  *
  * <pre>
  * sqs-send     --queue-url URL --bucket B --size N --seed S [--extended-attribute-name]
+ * sqs-send-batch --queue-url URL --bucket B --sizes N,N,... --seed S [--group-id G]
  * sqs-receive  --queue-url URL --bucket B --count N [--wait-seconds 30] [--keep-payload]
  * sns-publish  --topic-arn ARN --bucket B --size N --seed S
  * payload-digest --size N --seed S    (no AWS: proves the generators on every side agree)
@@ -62,6 +66,8 @@ public final class InteropCli {
     switch (command) {
       case "sqs-send":
         return sqsSend(new Args(argv, 1, Set.of("extended-attribute-name")));
+      case "sqs-send-batch":
+        return sqsSendBatch(new Args(argv, 1, Set.of()));
       case "sqs-receive":
         return sqsReceive(new Args(argv, 1, Set.of("keep-payload")));
       case "sns-publish":
@@ -72,7 +78,7 @@ public final class InteropCli {
         throw new Args.UsageError(
             "unknown command \""
                 + command
-                + "\" (expected sqs-send, sqs-receive, sns-publish or payload-digest)");
+                + "\" (expected sqs-send, sqs-send-batch, sqs-receive, sns-publish or payload-digest)");
     }
   }
 
@@ -100,6 +106,63 @@ public final class InteropCli {
                       .build())
               .messageId();
       System.out.println(sentJson(messageId, payload));
+    }
+    return 0;
+  }
+
+  /**
+   * One SendMessageBatch through the extended client, entry i carrying the payload of seed S + i and
+   * size sizes[i]. With --group-id the queue is FIFO: every entry is in that group, deduplicated by
+   * the payload's SHA-256 (content-based deduplication would hash the pointer).
+   */
+  private static int sqsSendBatch(Args args) {
+    String queueUrl = args.required("queue-url");
+    String bucket = args.required("bucket");
+    String rawSizes = args.required("sizes");
+    long seed = args.seed();
+    String groupId = args.optional("group-id", null);
+    args.rejectUnknown();
+
+    String[] parts = rawSizes.split(",");
+    if (parts.length == 0 || parts.length > 10) {
+      throw new Args.UsageError("--sizes must list 1 to 10 sizes, got \"" + rawSizes + "\"");
+    }
+    ExtendedClientConfiguration config =
+        new ExtendedClientConfiguration()
+            .withPayloadSupportEnabled(s3(), bucket)
+            .withLegacyReservedAttributeNameDisabled();
+    List<byte[]> payloads = new java.util.ArrayList<>();
+    List<SendMessageBatchRequestEntry> entries = new java.util.ArrayList<>();
+    for (int i = 0; i < parts.length; i++) {
+      int size;
+      try {
+        size = Integer.parseInt(parts[i].trim());
+      } catch (NumberFormatException e) {
+        throw new Args.UsageError("--sizes entry \"" + parts[i] + "\" is not an integer");
+      }
+      byte[] payload = Payload.generate(size, seed + i);
+      payloads.add(payload);
+      SendMessageBatchRequestEntry.Builder entry =
+          SendMessageBatchRequestEntry.builder()
+              .id("e" + i)
+              .messageBody(new String(payload, StandardCharsets.UTF_8));
+      if (groupId != null) {
+        entry = entry.messageGroupId(groupId).messageDeduplicationId(Payload.sha256Hex(payload));
+      }
+      entries.add(entry.build());
+    }
+    try (SqsClient sqs = new AmazonSQSExtendedClient(sqs(), config)) {
+      SendMessageBatchResponse response =
+          sqs.sendMessageBatch(
+              SendMessageBatchRequest.builder().queueUrl(queueUrl).entries(entries).build());
+      if (!response.failed().isEmpty()) {
+        System.err.println("interop-clients: entries failed: " + response.failed());
+        return 1;
+      }
+      for (var ok : response.successful()) {
+        int i = Integer.parseInt(ok.id().substring(1));
+        System.out.println(sentJson(ok.messageId(), payloads.get(i)));
+      }
     }
     return 0;
   }
