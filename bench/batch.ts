@@ -59,7 +59,7 @@ export function parseArgs(argv: string[]): Options {
         throw new Error(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
       return n;
     };
-    if (flag === "--sizes") opts.sizes = value.split(",").map(parseSize);
+    if (flag === "--sizes") opts.sizes = value.split(",").map((t) => parseSize(t, "--sizes"));
     else if (flag === "--messages") opts.messages = positive("--messages");
     else if (flag === "--repeat") opts.repeat = positive("--repeat");
     else if (flag === "--json") opts.json = path.resolve(value);
