@@ -104,6 +104,29 @@ describe("batch and FIFO compatibility with AWS's Java and Python extended clien
       : python("sqs_receive.py", [...args, "--delete"], world.env);
   };
 
+  /** One SendMessageBatch of SIZES from the client (seeds seed, seed + 1, …), FIFO with a group. */
+  const clientSendsBatch = (
+    client: "Java" | "Python",
+    queueUrl: string,
+    seed: number,
+    groupId?: string,
+  ): Promise<ClientRecord[]> => {
+    const args = [
+      "--queue-url",
+      queueUrl,
+      "--bucket",
+      world.bucket,
+      "--sizes",
+      SIZES.join(","),
+      "--seed",
+      String(seed),
+    ];
+    if (groupId) args.push("--group-id", groupId);
+    return client === "Java"
+      ? java(["sqs-send-batch", ...args], world.env)
+      : python("sqs_send_batch.py", args, world.env);
+  };
+
   describe("1. this project's batch writers → AWS's SQS clients", function () {
     for (const client of ["Java", "Python"] as const) {
       it(`${client} receives every entry of a sendBatchToSqs batch (inline and offloaded)`, async function () {
@@ -146,20 +169,7 @@ describe("batch and FIFO compatibility with AWS's Java and Python extended clien
       it(`resolves every entry of the ${client} client's batch`, async function () {
         const queue = await world.queue(`b2-${client.toLowerCase()}`);
         const seed = client === "Java" ? 22_100 : 22_200;
-        const args = [
-          "--queue-url",
-          queue.url,
-          "--bucket",
-          world.bucket,
-          "--sizes",
-          SIZES.join(","),
-          "--seed",
-          String(seed),
-        ];
-        const sent =
-          client === "Java"
-            ? await java(["sqs-send-batch", ...args], world.env)
-            : await python("sqs_send_batch.py", args, world.env);
+        const sent = await clientSendsBatch(client, queue.url, seed);
         const expected = payloads(seed).map(digestOf);
         assert.deepEqual(
           sorted(sent.map(digestFields)),
@@ -191,20 +201,7 @@ describe("batch and FIFO compatibility with AWS's Java and Python extended clien
       it(`resolves the ${client} client's FIFO SendMessageBatch in order`, async function () {
         const { queue } = await fifoQueue(`f2-${client.toLowerCase()}`);
         const seed = client === "Java" ? 42_100 : 42_200;
-        const args = [
-          "--queue-url",
-          queue.url,
-          "--bucket",
-          world.bucket,
-          "--sizes",
-          SIZES.join(","),
-          "--seed",
-          String(seed),
-          "--group-id",
-          "g",
-        ];
-        if (client === "Java") await java(["sqs-send-batch", ...args], world.env);
-        else await python("sqs_send_batch.py", args, world.env);
+        await clientSendsBatch(client, queue.url, seed, "g");
         assert.deepEqual(await projectReads(queue.url, SIZES.length), payloads(seed).map(digestOf));
       });
     }
