@@ -64,8 +64,8 @@ export function validateFilterPolicy(policy: unknown): FilterPolicy {
   if (branches > FILTER_POLICY_MAX_COMBINATIONS) {
     throw new FilterPolicyError(
       "",
-      branches,
-      `has ${branches} value combinations (the product of its lists' lengths); SNS allows at most ${FILTER_POLICY_MAX_COMBINATIONS}`,
+      `${branches} value combinations`,
+      `are more than the ${FILTER_POLICY_MAX_COMBINATIONS} SNS allows (the product of the lists' lengths, $or branches added)`,
     );
   }
   return p;
