@@ -116,7 +116,9 @@ export class QueueSubscriber extends pulumi.ComponentResource {
         eventSourceArn: this.queue.arn,
         functionName: this.function.name,
         batchSize: sub.batchSize,
-        maximumBatchingWindowInSeconds: sub.batchWindowSeconds,
+        // Not sent at all for a FIFO queue: Lambda refuses a batching window there ("Batching window
+        // is not supported for FIFO queues"), and whether it takes an explicit 0 is not documented.
+        ...(topology.fifo ? {} : { maximumBatchingWindowInSeconds: sub.batchWindowSeconds }),
         functionResponseTypes: ["ReportBatchItemFailures"],
       },
       child,

@@ -65,7 +65,7 @@ describe("topology: FIFO", () => {
     );
   });
 
-  it("plans stack fifo: FIFO topic and queues without content-based deduplication, DLQs FIFO, batch of at most 10", async () => {
+  it("plans stack fifo: FIFO topic and queues without content-based deduplication, DLQs FIFO, batch of at most 10 and no batching window", async () => {
     const plan = assertNoError(await planOf("fifo"));
     // The messages topic; the alarm topics of the operations part stay standard.
     const [topic] = ofType(plan, "aws:sns/topic:Topic").filter((t) =>
@@ -84,7 +84,7 @@ describe("topology: FIFO", () => {
     }
     for (const esm of ofType(plan, "aws:lambda/eventSourceMapping:EventSourceMapping")) {
       assert.ok(Number(esm.inputs.batchSize) <= 10);
-      assert.equal(esm.inputs.maximumBatchingWindowInSeconds, 0);
+      assert.equal(esm.inputs.maximumBatchingWindowInSeconds, undefined, "no batching window sent");
     }
     const subs = ofType(plan, "aws:sns/topicSubscription:TopicSubscription");
     const c = subs.find((s) => String(s.name).includes("-c-") || String(s.name).endsWith("c-subscription"));
