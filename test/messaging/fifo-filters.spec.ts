@@ -29,7 +29,8 @@ describe("topology: FIFO", () => {
   it("refuses event source settings Lambda does not take for FIFO queues", () => {
     refused(
       withSub({ batchSize: 11, batchWindowSeconds: 1 }, { fifo: true }),
-      "Invalid config fieldnotes:topology.subscribers[0].batchSize: 11 must be at most 10: Lambda reads a FIFO queue in batches of 10 or fewer",
+      "Invalid config fieldnotes:topology.subscribers[0].batchSize: 11 must be at most 10: Lambda reads a FIFO queue in batches of 10 or fewer\n" +
+        "Invalid config fieldnotes:topology.subscribers[0].batchWindowSeconds: 1 must be 0: Lambda has no batching window for FIFO queues",
     );
     refused(
       withSub({ batchWindowSeconds: 5 }, { fifo: true }),
