@@ -218,6 +218,7 @@ describe("handler bundles: batch events, FIFO topic and queue (fauxqs + s3rver)"
   it("FIFO consumer: a failed record fails every later record of its group in the batch; other groups are delivered", async () => {
     const consume = loadHandler<ConsumeQueue>("consume-queue", {
       SUBSCRIBER_NAME: "fifo-b",
+      SQS_RAW_DELIVERY: "true",
       DOWNSTREAM: "stepfunctions",
       STATE_MACHINE_ARN: STATE_MACHINE,
     });
