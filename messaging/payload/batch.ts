@@ -147,6 +147,8 @@ export function publishBatchToSns(
               MessageDeduplicationId: ids.messageDeduplicationId,
             })),
           }),
+          // The caller's deadline stops a stalled request; its entries are then reported failed.
+          options.signal ? { abortSignal: options.signal } : undefined,
         );
         return { successful: out.Successful ?? [], failed: out.Failed ?? [] };
       },
@@ -188,6 +190,8 @@ export function sendBatchToSqs(
               MessageDeduplicationId: ids.messageDeduplicationId,
             })),
           }),
+          // The caller's deadline stops a stalled request; its entries are then reported failed.
+          options.signal ? { abortSignal: options.signal } : undefined,
         );
         return { successful: out.Successful ?? [], failed: out.Failed ?? [] };
       },

@@ -258,6 +258,29 @@ describe("batch writers against fauxqs (SNS, SQS) and s3rver (S3)", function () 
     assert.equal((await drain(stored)).sha256, sha256(text(300 * KiB, "large")));
   });
 
+  it("stops at the caller's deadline: a request under an aborted signal reports every entry failed, none dropped", async () => {
+    const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "batch-abort" }))).QueueUrl!;
+    const deadline = new AbortController();
+    deadline.abort();
+    const out = await sendBatchToSqs(
+      sqs,
+      queueUrl,
+      [
+        { id: "a", body: "1" },
+        { id: "b", body: "2" },
+      ],
+      { ...options, signal: deadline.signal },
+    );
+    assert.equal(out.successful.length, 0);
+    assert.deepEqual(
+      out.failed.map((f) => [f.id, f.code]),
+      [
+        ["a", "AbortError"],
+        ["b", "AbortError"],
+      ],
+    );
+  });
+
   it("refuses duplicate or invalid entry ids and a threshold above the aggregate limit before any upload", async () => {
     const queueUrl = "http://127.0.0.1:1/000000000000/never";
     await assert.rejects(
