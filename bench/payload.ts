@@ -21,6 +21,7 @@ import { DeleteObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { emulatorClientConfig, startFauxqs, startS3rver } from "../test/support/emulators";
+import { parseSize, parseSizes } from "../local/size";
 import { subscribeNewQueue } from "../test/support/topics";
 import { measureColdStarts, type ColdStartFigure } from "./cold-start";
 import { formatSpread, rotation, spread, type Spread } from "./stats";
@@ -38,24 +39,6 @@ export const TARGETS = {
   inlineRatio: 1.05,
   coldStartMs: 100,
 } as const;
-
-/** "64MiB", "2GiB", "512MB" (decimal), or plain bytes. */
-export function parseSize(text: string, flag = "--sizes"): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)?$/i.exec(text.trim());
-  if (!m) throw new Error(`${flag}: cannot read ${JSON.stringify(text)}; write e.g. 64MiB, 512MiB or 2GiB`);
-  const units: Record<string, number> = {
-    b: 1,
-    kib: 1024,
-    mib: MiB,
-    gib: 1024 * MiB,
-    kb: 1e3,
-    mb: 1e6,
-    gb: 1e9,
-  };
-  const bytes = Math.round(Number(m[1]) * units[(m[2] ?? "b").toLowerCase()]);
-  if (bytes < 1) throw new Error(`${flag}: ${JSON.stringify(text)} must be at least 1 byte`);
-  return bytes;
-}
 
 const SECTIONS = ["transfers", "inline", "cold"] as const;
 type Section = (typeof SECTIONS)[number];
@@ -113,7 +96,7 @@ export function parseArgs(argv: string[]): Options | undefined {
   }
   if (values.help) return undefined;
   const opts: Options = {
-    sizes: (values.sizes ?? "64MiB,512MiB,2GiB").split(",").map((s) => parseSize(s)),
+    sizes: parseSizes(values.sizes ?? "64MiB,512MiB,2GiB", "--sizes"),
     repeat: positiveInteger("--repeat", values.repeat ?? "5"),
     coldRepeat: positiveInteger("--cold-repeat", values["cold-repeat"] ?? "11"),
     json: path.resolve(

@@ -1,60 +1,134 @@
-// Command line of local mode:
-//   npm start [-- --stack dev] [--size 1KiB --size 2GiB] [--malformed]   plan view, then the demo run
-//   npm run plan -- --stack NAME [--json]                               plan view only
+// Command line of local mode (`npm start`, `npm run plan`); see USAGE. Exit status: 0 success,
+// 1 the run or the plan found a problem, 2 a bad argument.
 // The pinned AWS SDK warns at every start that its releases after January 2027 need Node 22; that
 // says nothing about this run, and would open the report.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
-import { formatSize, parseSize, renderReport, runDemo } from "./demo";
+import { parseArgs as parseFlags } from "node:util";
+import { renderReport, runDemo } from "./demo";
 import { coldStartProblems } from "./lambda-runtime";
 import { planStack } from "./plan";
-import { planView, renderPlanView } from "./plan-view";
-import { listStacks } from "./stack-config";
+import { planView, renderPlanSummary, renderPlanView } from "./plan-view";
+import { formatSize, GiB, parseSizes } from "./size";
+import { listStacks, loadStackConfig } from "./stack-config";
 
 export interface CliArgs {
   command: "plan" | "start";
   stack: string;
   json: boolean;
+  /** start: print the full plan view before the run instead of the summary. */
+  fullPlan: boolean;
   sizes?: number[];
   malformed: boolean;
+  /** --help was given: print USAGE and exit 0. */
+  help: boolean;
 }
 
-const usage = `usage:
-  npm start [-- --stack NAME] [--size SIZE ...] [--malformed]
+export const USAGE = `usage:
+  npm start [-- --stack NAME] [--sizes LIST] [--malformed] [--plan] [--json]
   npm run plan -- --stack NAME [--json]
-SIZE is e.g. 1KiB, 300KiB, 64MiB or 2GiB; --size may repeat or take a comma-separated list.`;
+
+npm start      plans a stack under Pulumi's mock engine, deploys its messaging part on loopback
+               emulators, delivers sample payloads and prints the delivery report
+  --stack NAME   a stack holding the publisher and its subscribers (default dev)
+  --sizes LIST   payload sizes, comma-separated, may repeat (default 1KiB,300KiB,64MiB, at most 5GiB)
+                 SIZE is a byte count or a number with B, KiB, MiB or GiB (KB/MB/GB are ambiguous)
+  --malformed    also publish a pointer without s3Key and show where each subscriber dead-letters it
+  --plan         print the full plan view first (default: a summary per account and Region)
+  --json         one JSON document {plan, report} on stdout; progress on stderr
+npm run plan   prints what stack NAME would create, by account and Region, with the wiring checks
+  --stack NAME   any Pulumi.<NAME>.yaml stack (required)
+  --json         the plan view as JSON
+  -h, --help     this text
+Exit status: 0 OK, 1 the run or a wiring check failed, 2 a bad argument.`;
+
+/** Local mode moves payloads through one process; beyond this it measures the disk, not the code. */
+const MAX_LOCAL_SIZE = 5 * GiB;
 
 /** Parses argv (without node and script); throws with the offending argument named. */
 export function parseArgs(argv: string[]): CliArgs {
   const [command, ...rest] = argv;
+  if (command === "--help" || command === "-h") {
+    return { command: "start", stack: "dev", json: false, fullPlan: false, malformed: false, help: true };
+  }
   if (command !== "plan" && command !== "start") {
-    throw new Error(`unknown command ${JSON.stringify(command)}: use "plan" or "start"\n${usage}`);
+    throw new Error(`unknown command ${JSON.stringify(command)}: use "plan" or "start"\n${USAGE}`);
   }
-  const args: CliArgs = { command, stack: "dev", json: false, malformed: false };
-  let stackGiven = false;
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    const [flag, inline] = a.includes("=")
-      ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
-      : [a, undefined];
-    const value = () => {
-      const v = inline ?? rest[++i];
-      if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value\n${usage}`);
-      return v;
-    };
-    if (flag === "--stack") {
-      args.stack = value();
-      stackGiven = true;
-    } else if (flag === "--json") args.json = true;
-    else if (flag === "--size" && command === "start")
-      (args.sizes ??= []).push(...value().split(",").map(parseSize));
-    else if (flag === "--malformed" && command === "start") args.malformed = true;
-    else throw new Error(`unknown argument ${JSON.stringify(a)} for "${command}"\n${usage}`);
+  const startOnly = ["sizes", "size", "malformed", "plan"];
+  let values;
+  try {
+    ({ values } = parseFlags({
+      args: rest,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        stack: { type: "string" },
+        json: { type: "boolean" },
+        sizes: { type: "string", multiple: true },
+        // The old spelling; --sizes matches the benchmark.
+        size: { type: "string", multiple: true },
+        malformed: { type: "boolean" },
+        plan: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (err) {
+    throw new Error(`${(err as Error).message} for "${command}"\n${USAGE}`);
   }
-  if (command === "plan" && !stackGiven) {
-    throw new Error(`plan needs --stack NAME; stacks: ${listStacks().join(", ")}\n${usage}`);
+  if (values.help) {
+    return { command, stack: "dev", json: false, fullPlan: false, malformed: false, help: true };
   }
-  return args;
+  if (command === "plan") {
+    const misplaced = startOnly.find((k) => k in values);
+    if (misplaced) throw new Error(`--${misplaced} is an option of "start", not of "plan"\n${USAGE}`);
+    if (values.stack === undefined) {
+      throw new Error(`plan needs --stack NAME; stacks: ${listStacks().join(", ")}\n${USAGE}`);
+    }
+  }
+  const sizeLists = [...(values.sizes ?? []), ...(values.size ?? [])];
+  const sizes = sizeLists.length ? sizeLists.flatMap((list) => parseSizes(list, "--sizes")) : undefined;
+  for (const size of sizes ?? []) {
+    if (size > MAX_LOCAL_SIZE)
+      throw new Error(`--sizes: ${formatSize(size)} is over 5 GiB, more than local mode is meant to move`);
+  }
+  return {
+    command,
+    stack: values.stack ?? "dev",
+    json: values.json ?? false,
+    fullPlan: values.plan ?? false,
+    sizes,
+    malformed: values.malformed ?? false,
+    help: false,
+  };
+}
+
+/**
+ * Why `stack` cannot run the demo, or undefined when it can: the demo puts events on the
+ * publisher's bus and waits for every subscriber, so the stack must hold the publisher and at
+ * least one subscriber. Read from the stack file alone, before anything is planned or started.
+ */
+export function demoRefusal(stack: string): string | undefined {
+  const demoable = (name: string) => {
+    try {
+      const raw = loadStackConfig(name).config[`fieldnotes:parts`];
+      const parts: unknown =
+        raw === undefined ? [] : JSON.parse(raw.startsWith("[") ? raw : JSON.stringify([raw]));
+      return (
+        Array.isArray(parts) &&
+        parts.includes("publisher") &&
+        parts.some((p) => typeof p === "string" && p.startsWith("subscriber/"))
+      );
+    } catch {
+      return false;
+    }
+  };
+  if (demoable(stack)) return undefined;
+  const can = listStacks().filter(demoable);
+  return (
+    `stack "${stack}" cannot be run locally: the demo needs the publisher and its subscribers in one stack ` +
+    `(fieldnotes:parts). Stacks that can: ${can.join(", ") || "(none)"}. ` +
+    `To see what "${stack}" creates: npm run plan -- --stack ${stack}`
+  );
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -64,6 +138,23 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (args.command === "start") {
+    let refusal: string | undefined;
+    try {
+      refusal = demoRefusal(args.stack);
+      if (refusal) loadStackConfig(args.stack); // a missing stack file says so in its own words
+    } catch (err) {
+      refusal = (err as Error).message;
+    }
+    if (refusal) {
+      process.stderr.write(`${refusal}\n`);
+      return 2;
+    }
   }
   let plan;
   try {
@@ -82,7 +173,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   // With --json, stdout carries one JSON document ({plan, report}); progress goes to stderr.
   const progress = args.json ? process.stderr : process.stdout;
-  if (!args.json) process.stdout.write(`${renderPlanView(view)}\n\n`);
+  if (!args.json) {
+    process.stdout.write(`${args.fullPlan ? renderPlanView(view) : renderPlanSummary(view)}\n\n`);
+  }
+  if (view.error || view.wiring.length) {
+    if (args.json) process.stdout.write(`${JSON.stringify({ plan: view }, null, 2)}\n`);
+    process.stderr.write("RESULT: FAILED — the plan has problems (above); nothing was started\n");
+    return 1;
+  }
   const sizes = args.sizes ?? [1024, 300 * 1024, 64 * 1024 * 1024];
   progress.write(
     `Local run of stack "${args.stack}" on loopback emulators (fauxqs, s3rver), payloads: ${sizes.map(formatSize).join(", ")}\n`,

@@ -9,6 +9,8 @@ import { createHash, randomBytes, randomUUID } from "crypto";
 import { Readable } from "stream";
 import { PayloadLayout, PublisherEnv, SubscriberEnv } from "../messaging/contract";
 import { emulatorClientConfig, startFauxqs, startS3rver } from "../test/support/emulators";
+import { SCREEN_COLUMNS, wrap } from "./plan-view";
+import { formatSize, KiB, MiB } from "./size";
 import { deployLocally, LocalDeployError, type LocalDeployment, type LocalFunction } from "./deploy";
 import { startDownstreamRecorder, type DownstreamCall } from "./downstream";
 import { LambdaRuntime, type DeadLetter, type InvocationRecord } from "./lambda-runtime";
@@ -132,31 +134,8 @@ export function emittedMetrics(fn: string, logs: readonly string[]): EmittedMetr
   return [...totals.values()];
 }
 
-export const KiB = 1024;
-export const MiB = 1024 * KiB;
-export const GiB = 1024 * MiB;
 /** EventBridge refuses entries over 256 KiB; leave room for the envelope fields. */
 const INLINE_EVENT_LIMIT = 200 * KiB;
-
-/** "1KiB", "300KiB", "64MiB", "2GiB", "1500" (bytes) → bytes. */
-export function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)?$/i.exec(text.trim());
-  if (!m) throw new Error(`--size: "${text}" is not a size such as 1KiB, 300KiB, 64MiB or 2GiB`);
-  const unit = (m[2] ?? "B").toLowerCase();
-  const factor = { b: 1, kib: KiB, kb: KiB, mib: MiB, mb: MiB, gib: GiB, gb: GiB }[unit]!;
-  const bytes = Math.round(Number(m[1]) * factor);
-  if (bytes < 1) throw new Error(`--size: "${text}" must be at least 1 byte`);
-  if (bytes > 5 * GiB)
-    throw new Error(`--size: "${text}" is over 5 GiB, more than local mode is meant to move`);
-  return bytes;
-}
-
-export function formatSize(bytes: number): string {
-  if (bytes >= GiB && bytes % GiB === 0) return `${bytes / GiB} GiB`;
-  if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB} MiB`;
-  if (bytes >= KiB && bytes % KiB === 0) return `${bytes / KiB} KiB`;
-  return `${bytes} B`;
-}
 
 /** Printable pseudo-random text of exactly `size` bytes, streamed, with its sha256 at the end. */
 function payloadStream(size: number): { stream: Readable; sha256: Promise<string> } {
@@ -614,18 +593,21 @@ async function waitFor<T>(
   }
 }
 
-/** The delivery report as text: one line per subscriber and size. */
+/**
+ * The delivery report as text, one screen wide (SCREEN_COLUMNS): one line per subscriber and size,
+ * the malformed records, and the RESULT line last.
+ */
 export function renderReport(report: DemoReport): string {
   const lines: string[] = [];
-  const ms = (v?: number) => (v === undefined ? "-" : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${v} ms`);
+  const ms = (v?: number) => (v === undefined ? "-" : v >= 10_000 ? `${(v / 1000).toFixed(1)}s` : `${v}ms`);
   lines.push(`Delivery report — stack ${report.stack}`);
   const header = [
-    "subscriber",
+    "sub",
     "size",
     "path",
     "upload",
     "publish",
-    "delivery",
+    "deliver",
     "handler",
     "sha256",
     "downstream call",
@@ -641,20 +623,24 @@ export function renderReport(report: DemoReport): string {
     r.filtered && r.intact
       ? "○ filtered out (filter policy)"
       : r.intact
-        ? `✓ ${r.sha256.slice(0, 12)}…`
+        ? `✓ ${r.sha256.slice(0, 8)}`
         : `✗ ${r.error ?? ""}`,
-    r.downstream ?? "-",
+    // "states:StartExecution fieldnotes-b-app (execution msg-…)" → "StartExecution fieldnotes-b-app":
+    // the call and its target, short enough for one screen.
+    (r.downstream ?? "-").split(/ \(| on /)[0].replace(/^[a-z]+:/, ""),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const fmt = (row: string[]) =>
-    row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
-  lines.push(fmt(header), widths.map((w) => "-".repeat(w)).join("  "));
+    clip(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join("  "));
+  lines.push(fmt(header), clip(widths.map((w) => "-".repeat(w)).join("  ")));
   for (const row of rows) lines.push(fmt(row));
   if (report.malformed.length) {
     lines.push("", "Malformed record (pointer without s3Key, published straight to the topic):");
     for (const m of report.malformed) {
       lines.push(
-        `  ${m.inQueue ? "✓" : "✗"} ${m.subscriber}: ${m.inQueue ? `dead-lettered in ${m.deadLetterQueue} after ${m.attempts} attempt(s)` : "NOT dead-lettered"} — ${m.reason ?? "no error recorded"}`,
+        clip(
+          `  ${m.inQueue ? "✓" : "✗"} ${m.subscriber}: ${m.inQueue ? `dead-lettered in ${m.deadLetterQueue} after ${m.attempts} attempt(s)` : "NOT dead-lettered"} — ${m.reason ?? "no error recorded"}`,
+        ),
       );
     }
   }
@@ -672,13 +658,22 @@ export function renderReport(report: DemoReport): string {
   }
   lines.push(
     "",
-    "Hops: upload = producer → incoming/ (S3); publish = PutEvents → SNS fan-out into the subscriber's queue",
-    "      (publisher invoke, offload, publish); delivery = fan-out → subscriber invoked (poll, batch);",
-    "      handler = invoked → downstream call (resolve, stream, verify sha256, start downstream).",
+    "Hops: upload = producer → incoming/ (S3); publish = PutEvents → fan-out into the subscriber's",
+    "      queue (publisher invoke, offload, publish); deliver = fan-out → subscriber invoked (poll,",
+    "      batch); handler = invoked → downstream call (resolve, stream, verify sha256, start it).",
     `Downstream calls recorded (not executed): ${report.downstreamCalls.length}`,
-    report.ok
-      ? `RESULT: OK — every message reached every subscriber intact (${(report.elapsedMs / 1000).toFixed(1)} s)`
-      : `RESULT: FAILED — ${report.reason}`,
+    ...wrap(
+      "RESULT: ",
+      report.ok
+        ? `OK — every message reached every subscriber intact (${(report.elapsedMs / 1000).toFixed(1)} s)`
+        : `FAILED — ${report.reason}`,
+      SCREEN_COLUMNS,
+    ),
   );
   return lines.join("\n");
+}
+
+/** A line cut to the screen width, with an ellipsis where it was cut. */
+function clip(line: string): string {
+  return line.length <= SCREEN_COLUMNS ? line : `${line.slice(0, SCREEN_COLUMNS - 1)}…`;
 }

@@ -335,17 +335,27 @@ export function planView(plan: Plan): PlanView {
   };
 }
 
+/**
+ * The first lines of a plan that failed: the program's own message leads, so a config error is not
+ * announced as a plan of 0 resources.
+ */
+function failureLines(view: PlanView): string[] {
+  if (!view.error) return [];
+  return [
+    `The program failed for stack "${view.stack}" (project ${view.project}) after ${view.error.resourcesBefore} registration(s):`,
+    ...view.error.message.split("\n").map((line) => `  ${line}`),
+  ];
+}
+
 /** The plan view as terminal text. */
 export function renderPlanView(view: PlanView): string {
-  const lines: string[] = [];
-  lines.push(
-    `Plan for stack "${view.stack}" (project ${view.project}): ${view.resourceCount} resources, by account and Region`,
-  );
-  if (view.error) {
+  const lines: string[] = failureLines(view);
+  if (view.error && view.resourceCount === 0) return lines.join("\n");
+  if (view.error) lines.push("", `What it registered before failing (${view.resourceCount} resources):`);
+  else
     lines.push(
-      `\nThe program FAILED after ${view.error.resourcesBefore} registration(s): ${view.error.message}`,
+      `Plan for stack "${view.stack}" (project ${view.project}): ${view.resourceCount} resources, by account and Region`,
     );
-  }
   for (const g of view.groups) {
     lines.push("", `━━ account ${g.account} · ${g.region} ━━`);
     for (const p of g.parts) {
@@ -369,4 +379,54 @@ export function renderPlanView(view: PlanView): string {
     lines.push("", "Wiring checks: no problem found.");
   }
   return lines.join("\n");
+}
+
+/** Columns of the summary and of the delivery report: one terminal screen wide. */
+export const SCREEN_COLUMNS = 100;
+
+/**
+ * The plan in a few lines: resources per account and Region, and per part, then the wiring
+ * verdict; the full view is one flag away.
+ */
+export function renderPlanSummary(view: PlanView, fullPlanHint = "npm start -- --plan"): string {
+  const lines: string[] = failureLines(view);
+  if (view.error && view.resourceCount === 0) return lines.join("\n");
+  lines.push(
+    ...wrap(
+      "",
+      `Plan for stack "${view.stack}": ${view.resourceCount} resources (full plan: ${fullPlanHint})`,
+      SCREEN_COLUMNS,
+    ),
+  );
+  const where = view.groups.map((g) => `${g.account} · ${g.region}`);
+  const width = Math.max(...where.map((w) => w.length));
+  view.groups.forEach((g, i) => {
+    const count = g.parts.reduce((n, p) => n + p.resources.length, 0);
+    const parts = g.parts.map((p) => `${p.part || "(loose)"} ${p.resources.length}`).join(", ");
+    const head = `  ${where[i].padEnd(width)}  ${String(count).padStart(3)}  `;
+    lines.push(...wrap(head, parts, SCREEN_COLUMNS));
+  });
+  if (view.wiring.length) {
+    lines.push("Wiring problems:");
+    for (const w of view.wiring) lines.push(...wrap("  ✗ ", `${w.resource}: ${w.message}`, SCREEN_COLUMNS));
+  } else if (!view.error) {
+    lines.push("Wiring checks: no problem found.");
+  }
+  return lines.join("\n");
+}
+
+/** `text` after `head`, broken at spaces into lines of at most `columns`, continuation lines indented. */
+export function wrap(head: string, text: string, columns: number): string[] {
+  const indent = " ".repeat(head.length);
+  const out: string[] = [];
+  let line = head;
+  for (const word of text.split(" ")) {
+    const sep = line === head || line === indent ? "" : " ";
+    if (line.length + sep.length + word.length > columns && line.trim() !== "") {
+      out.push(line);
+      line = indent + word;
+    } else line += sep + word;
+  }
+  out.push(line);
+  return out;
 }

@@ -8,6 +8,7 @@ import {
   StartPipelineExecutionCommand,
 } from "@aws-sdk/client-sagemaker";
 import { randomUUID } from "crypto";
+import { parseArgs as parseFlags } from "node:util";
 import { Exec, readPulumiOutputs } from "../../common/stack-outputs";
 import { QC_STEP_NAME, QcParameters } from "../pipeline-contract";
 
@@ -19,7 +20,8 @@ export const USAGE = `usage: npm run qc -- --stack NAME --input s3://BUCKET/KEY 
   --output S3_URI        where qc_metrics.csv goes (default: the stack's outputPrefix + a run id)
   --min-genes N | none   --max-genes N | none   --min-umis N | none   --max-umis N | none
   --percent-mito F | none   (defaults: the pipeline's, from the stack config)
-  --poll-seconds N       status poll interval (default 15)`;
+  --poll-seconds N       status poll interval (default 15)
+  -h, --help             this text`;
 
 export class QcUsageError extends Error {}
 
@@ -44,19 +46,39 @@ const THRESHOLD_FLAGS: Record<string, { param: string; kind: "int" | "float" | "
 
 /** Pure: the command line, validated; throws QcUsageError naming the flag and the value. */
 export function parseQcArgs(argv: string[]): QcArgs {
+  const names = [
+    "stack",
+    "input",
+    "output",
+    "poll-seconds",
+    ...Object.keys(THRESHOLD_FLAGS).map((f) => f.slice(2)),
+  ];
+  let parsed;
+  try {
+    parsed = parseFlags({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      tokens: true,
+      options: Object.fromEntries(names.map((n) => [n, { type: "string" as const, multiple: true }])),
+    });
+  } catch (err) {
+    const message = (err as Error).message;
+    const missing = /^Option '(--[\w-]+) <value>' argument missing/.exec(message);
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    if (missing) throw new QcUsageError(`${missing[1]} needs a value\n${USAGE}`);
+    if (unknown) throw new QcUsageError(`unknown argument "${unknown[1]}"\n${USAGE}`);
+    throw new QcUsageError(`${message}\n${USAGE}`);
+  }
   const values: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const [name, inline] =
-      flag.startsWith("--") && flag.includes("=") ? flag.split(/=(.*)/s, 2) : [flag, undefined];
-    const known = ["--stack", "--input", "--output", "--poll-seconds", ...Object.keys(THRESHOLD_FLAGS)];
-    if (!known.includes(name)) throw new QcUsageError(`unknown argument "${flag}"\n${USAGE}`);
-    const value = inline ?? argv[++i];
-    if (value === undefined || (inline === undefined && value.startsWith("--"))) {
-      throw new QcUsageError(`${name} needs a value\n${USAGE}`);
+  for (const [name, given] of Object.entries(parsed.values as Record<string, string[]>)) {
+    if (given.length > 1) throw new QcUsageError(`--${name} is given twice`);
+    // A value that is itself a flag ("--input --stack r") was a forgotten value.
+    const token = parsed.tokens?.find((t) => t.kind === "option" && t.name === name);
+    if (token?.kind === "option" && !token.inlineValue && given[0].startsWith("--")) {
+      throw new QcUsageError(`--${name} needs a value\n${USAGE}`);
     }
-    if (name in values) throw new QcUsageError(`${name} is given twice`);
-    values[name] = value;
+    values[`--${name}`] = given[0];
   }
   if (!values["--stack"]) throw new QcUsageError(`--stack is required\n${USAGE}`);
   if (!/^[A-Za-z0-9_./-]+$/.test(values["--stack"])) {
@@ -232,7 +254,16 @@ function ensureSlash(uri: string): string {
   return uri.endsWith("/") ? uri : `${uri}/`;
 }
 
+/** --help or -h anywhere on the command line. */
+export function helpRequested(argv: string[]): boolean {
+  return argv.some((a) => a === "--help" || a === "-h");
+}
+
 export async function main(argv: string[]): Promise<number> {
+  if (helpRequested(argv)) {
+    console.log(USAGE);
+    return 0;
+  }
   try {
     const args = parseQcArgs(argv);
     const outputs = readStackOutputs(args.stack);

@@ -2,7 +2,8 @@ import * as assert from "assert";
 import { Writable } from "stream";
 import { loadStackSettings } from "../../common/stack";
 import { main, parseArgs } from "../../local/cli";
-import { KiB, MiB, parseSize, renderReport, runDemo, type DemoReport } from "../../local/demo";
+import { renderReport, runDemo, type DemoReport } from "../../local/demo";
+import { KiB, MiB, parseSize } from "../../local/size";
 import { coldStartProblems, matchesPattern } from "../../local/lambda-runtime";
 import { planStack, type Plan, type PlannedResource } from "../../local/plan";
 import { planView, renderPlanView } from "../../local/plan-view";
@@ -64,8 +65,8 @@ describe("local mode: the demo run of the dev stack", function () {
       execution.request.stateMachineArn,
       envOf(byName(plan, "subscriber-b-consumer")).STATE_MACHINE_ARN,
     );
-    assert.match(text, /states:StartExecution fieldnotes-b-app/);
-    assert.match(text, /ecs:RunTask fieldnotes-c-app:1/);
+    assert.match(text, / StartExecution fieldnotes-b-app\n/);
+    assert.match(text, / RunTask fieldnotes-c-app:1\n/);
   });
 
   it("shows the metrics each handler emitted: messages by path, payload bytes, resolve time, failures", () => {
@@ -97,6 +98,14 @@ describe("local mode: the demo run of the dev stack", function () {
     assert.match(b.reason ?? "", /s3Key/);
     assert.match(text, /✓ b: dead-lettered in fieldnotes-b-dlq after 5 attempt\(s\)/);
     assert.match(text, /RESULT: OK/);
+  });
+
+  it("fits the report on one screen: at most 100 columns, RESULT on the last line", () => {
+    const lines = text.split("\n");
+    const wide = lines.filter((l) => [...l].length > 100);
+    assert.deepEqual(wide, [], "lines wider than 100 columns");
+    assert.match(lines[lines.length - 1], /^RESULT: OK/);
+    assert.ok(lines.length <= 30, `${lines.length} lines`);
   });
 
   it("fails, naming the function and the variable, when a handler needs an environment variable the component does not set", async () => {
@@ -333,18 +342,25 @@ describe("local mode: the plan view of every stack file", function () {
 describe("local mode: inputs that can be wrong", () => {
   it("refuses unknown arguments, missing values and bad sizes, naming them", () => {
     assert.throws(() => parseArgs(["deploy"]), /unknown command "deploy"/);
-    assert.throws(() => parseArgs(["start", "--sise", "1KiB"]), /unknown argument "--sise" for "start"/);
+    assert.throws(() => parseArgs(["start", "--sise", "1KiB"]), /Unknown option '--sise' for "start"/);
     assert.throws(() => parseArgs(["plan"]), /plan needs --stack NAME; stacks: .*dev/);
-    assert.throws(() => parseArgs(["plan", "--stack"]), /--stack needs a value/);
-    assert.throws(() => parseArgs(["start", "--size", "12 parsecs"]), /--size: "12 parsecs" is not a size/);
+    assert.throws(() => parseArgs(["plan", "--stack"]), /Option '--stack <value>' argument missing/);
     assert.throws(
-      () => parseArgs(["plan", "--stack", "dev", "--size", "1KiB"]),
-      /unknown argument "--size" for "plan"/,
+      () => parseArgs(["start", "--sizes", "12 parsecs"]),
+      /--sizes: "12 parsecs" has an unknown unit "parsecs"/,
     );
-    assert.deepEqual(parseArgs(["start", "--size", "1KiB,2GiB", "--malformed"]).sizes, [
+    assert.throws(
+      () => parseArgs(["plan", "--stack", "dev", "--sizes", "1KiB"]),
+      /--sizes is an option of "start", not of "plan"/,
+    );
+    assert.throws(() => parseArgs(["start", "--sizes", "6GiB"]), /--sizes: 6 GiB is over 5 GiB/);
+    assert.deepEqual(parseArgs(["start", "--sizes", "1KiB,2GiB", "--sizes=3MiB", "--malformed"]).sizes, [
       1024,
       2 * 1024 * 1024 * 1024,
+      3 * 1024 * 1024,
     ]);
+    // The old spelling still works, read by the same grammar.
+    assert.deepEqual(parseArgs(["start", "--size", "1KiB"]).sizes, [1024]);
     assert.equal(parseSize("300KiB"), 300 * 1024);
     assert.throws(() => parseSize("0"), /at least 1 byte/);
   });
@@ -375,12 +391,12 @@ describe("local mode: inputs that can be wrong", () => {
     )) as typeof process.stderr.write;
     try {
       assert.equal(await main(["plan", "--stack", "nosuchstack"]), 2);
-      assert.equal(await main(["start", "--size", "lots"]), 2);
+      assert.equal(await main(["start", "--sizes", "lots"]), 2);
     } finally {
       process.stderr.write = writeErr;
     }
     assert.match(errors.join(""), /no file Pulumi\.nosuchstack\.yaml/);
-    assert.match(errors.join(""), /--size: "lots" is not a size/);
+    assert.match(errors.join(""), /--sizes: "lots" is not a size/);
   });
 
   it("names the missing stack file and lists the available stacks", async () => {
