@@ -55,5 +55,9 @@ const researchEnvironment = researchSettings
     })
   : undefined;
 
-export const messaging = messagingSystem?.outputs;
-export const research = researchEnvironment?.outputs;
+// Only what this stack has: an export whose value is undefined is still a stack output, which the
+// Pulumi CLI warns about on every update.
+export = {
+  ...(messagingSystem ? { messaging: messagingSystem.outputs } : {}),
+  ...(researchEnvironment ? { research: researchEnvironment.outputs } : {}),
+};

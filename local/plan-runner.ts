@@ -268,9 +268,11 @@ async function run(req: PlanRequest): Promise<Plan> {
   pulumi.runtime.setAllConfig(req.config, req.secretKeys);
 
   let outputs: Record<string, unknown> = {};
+  let exportNames: string[] | undefined;
   let settled: boolean;
   try {
     const exported = require(req.program) as Record<string, unknown>;
+    exportNames = Object.keys(exported).filter((k) => k !== "__esModule");
     settled = await settle();
     if (settled && !firstError) outputs = await resolveOutputs(exported);
     if (settled) settled = await settle();
@@ -289,7 +291,14 @@ async function run(req: PlanRequest): Promise<Plan> {
     if (!firstError) recordError(new Error(`the program did not finish (${leaks.size} pending). ${message}`));
   }
   placeComponents();
-  const plan: Plan = { stack: req.stack, project: req.project, config: req.config, resources, outputs };
+  const plan: Plan = {
+    stack: req.stack,
+    project: req.project,
+    config: req.config,
+    resources,
+    outputs,
+    exportNames,
+  };
   if (firstError) plan.error = { ...firstError };
   return plan;
 }

@@ -42,6 +42,8 @@ export interface Plan {
   resources: PlannedResource[];
   /** The program's stack outputs (index.ts exports), resolved. */
   outputs: Record<string, unknown>;
+  /** Names the program exports, including any whose value is undefined (each is a stack output). */
+  exportNames?: string[];
   /** Set when the program failed: its message, and how many resources were registered before. */
   error?: { message: string; resourcesBefore: number };
 }
