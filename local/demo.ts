@@ -645,15 +645,11 @@ export function renderReport(report: DemoReport): string {
     }
   }
   if (report.metrics.length) {
+    // One wrapped line per function, summed over its dimension sets, so the report stays on one
+    // screen; report.metrics (and --json) keep the per-dimension detail.
     lines.push("", "Metrics the handlers emitted (EMF; in AWS, CloudWatch namespace = the system name):");
-    for (const m of report.metrics) {
-      const value =
-        m.unit === "Milliseconds"
-          ? `avg ${(m.sum / Math.max(1, m.count)).toFixed(1)} ms over ${m.count}`
-          : m.unit === "Bytes"
-            ? `${formatSize(m.sum)} over ${m.count}`
-            : String(m.sum);
-      lines.push(`  ${m.fn}  ${m.dimensions}  ${m.name} = ${value}`);
+    for (const [fn, metrics] of metricsByFunction(report.metrics)) {
+      lines.push(...wrap(`  ${fn}: `, metrics.map(formatMetric).join(" · "), SCREEN_COLUMNS));
     }
   }
   lines.push(
@@ -674,6 +670,27 @@ export function renderReport(report: DemoReport): string {
 }
 
 /** A line cut to the screen width, with an ellipsis where it was cut. */
+/** Pure: each function's metrics summed by name over its dimension sets, in first-seen order. */
+function metricsByFunction(metrics: readonly EmittedMetric[]): Map<string, EmittedMetric[]> {
+  const byFn = new Map<string, Map<string, EmittedMetric>>();
+  for (const m of metrics) {
+    const names = byFn.get(m.fn) ?? new Map<string, EmittedMetric>();
+    byFn.set(m.fn, names);
+    const total = names.get(m.name);
+    if (total) {
+      total.count += m.count;
+      total.sum += m.sum;
+    } else names.set(m.name, { ...m, dimensions: "" });
+  }
+  return new Map([...byFn].map(([fn, names]) => [fn, [...names.values()]]));
+}
+
+function formatMetric(m: EmittedMetric): string {
+  if (m.unit === "Milliseconds") return `${m.name} avg ${(m.sum / Math.max(1, m.count)).toFixed(1)} ms`;
+  if (m.unit === "Bytes") return `${m.name} ${formatSize(m.sum).replace(" ", "\u00a0")}`;
+  return `${m.name} ${m.sum}`;
+}
+
 function clip(line: string): string {
   return line.length <= SCREEN_COLUMNS ? line : `${line.slice(0, SCREEN_COLUMNS - 1)}…`;
 }
