@@ -23,11 +23,12 @@ import {
 } from "../messaging/payload";
 import { emulatorClientConfig, startFauxqs, startS3rver } from "../test/support/emulators";
 import { subscribeNewQueue } from "../test/support/topics";
-import { parseSize } from "./payload";
+import { parseArgs as parseFlags } from "node:util";
+import { KiB, parseSizes } from "../local/size";
+import { positiveInteger } from "./payload";
 
 const ROOT = path.resolve(__dirname, "..");
 const BUCKET = "bench-batch";
-const KiB = 1024;
 
 interface Options {
   sizes: number[];
@@ -36,36 +37,42 @@ interface Options {
   json: string;
 }
 
-export function parseArgs(argv: string[]): Options {
-  const opts: Options = {
-    sizes: [KiB, 300 * KiB],
-    messages: 200,
-    repeat: 5,
-    json: path.join(ROOT, "bench", "results", `batch-${new Date().toISOString().replace(/[:.]/g, "-")}.json`),
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === "--help" || flag === "-h") {
-      console.log(
-        "usage: npm run bench:batch -- [--sizes 1KiB,300KiB] [--messages 200] [--repeat 5] [--json FILE]",
-      );
-      process.exit(0);
-    }
-    const value = argv[++i];
-    if (value === undefined) throw new Error(`${flag} needs a value`);
-    const positive = (name: string) => {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < 1)
-        throw new Error(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
-      return n;
-    };
-    if (flag === "--sizes") opts.sizes = value.split(",").map((t) => parseSize(t, "--sizes"));
-    else if (flag === "--messages") opts.messages = positive("--messages");
-    else if (flag === "--repeat") opts.repeat = positive("--repeat");
-    else if (flag === "--json") opts.json = path.resolve(value);
-    else throw new Error(`unknown argument ${JSON.stringify(flag)} (see --help)`);
+export const USAGE = `usage: npm run bench:batch -- [options]
+  --sizes LIST        payload sizes, comma-separated (default 1KiB,300KiB)
+  --messages N        messages per timed run at the inline size (default 200)
+  --repeat N          interleaved rounds (default 5)
+  --json FILE         where to write the figures (default bench/results/batch-<time>.json)
+  -h, --help          this text`;
+
+/** Parses argv (without node and script). Returns undefined for --help. */
+export function parseArgs(argv: string[]): Options | undefined {
+  let values;
+  try {
+    ({ values } = parseFlags({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        sizes: { type: "string" },
+        messages: { type: "string" },
+        repeat: { type: "string" },
+        json: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${USAGE}`);
   }
-  return opts;
+  if (values.help) return undefined;
+  return {
+    sizes: values.sizes === undefined ? [KiB, 300 * KiB] : parseSizes(values.sizes, "--sizes"),
+    messages: positiveInteger("--messages", values.messages ?? "200"),
+    repeat: positiveInteger("--repeat", values.repeat ?? "5"),
+    json: path.resolve(
+      values.json ??
+        path.join(ROOT, "bench", "results", `batch-${new Date().toISOString().replace(/[:.]/g, "-")}.json`),
+    ),
+  };
 }
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -85,6 +92,10 @@ function bodies(count: number, size: number): string[] {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
+  if (!opts) {
+    console.log(USAGE);
+    return;
+  }
   const [fauxqs, s3rver] = await Promise.all([startFauxqs(), startS3rver({ buckets: [BUCKET] })]);
   const s3 = new S3Client(emulatorClientConfig(s3rver.endpoint));
   const sns = new SNSClient(emulatorClientConfig(fauxqs.endpoint));

@@ -64,7 +64,7 @@ export const USAGE = `usage: npm run bench:payload -- [options]
   --json FILE         where to write the figures (default bench/results/payload-<time>.json)
   -h, --help          this text`;
 
-function positiveInteger(flag: string, text: string): number {
+export function positiveInteger(flag: string, text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
     throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(text)}`);

@@ -290,7 +290,7 @@ export async function deployLocally(
     if (!topic)
       throw new LocalDeployError(
         `${label(r)}: topic ${JSON.stringify(plannedTopic)} is no topic of this stack; a local run needs the ` +
-          `publisher and its subscribers in one stack (dev or scenario1)`,
+          `publisher and its subscribers in one stack (dev, scenario1 or fifo)`,
       );
     const protocol = String(r.inputs.protocol);
     const raw = r.inputs.rawMessageDelivery === true || r.inputs.rawMessageDelivery === "true";

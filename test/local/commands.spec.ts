@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { parseArgs as parseBatchArgs, USAGE as BATCH_USAGE } from "../../bench/batch";
 import { parseArgs as parseBenchArgs, USAGE as BENCH_USAGE } from "../../bench/payload";
 import { main as startOrPlan } from "../../local/cli";
 import { planView, renderPlanSummary, renderPlanView } from "../../local/plan-view";
@@ -46,13 +47,15 @@ describe("commands: --help, one size grammar, early refusals", function () {
       .filter(([, cmd]) => /\.ts\b/.test(cmd) && !/mocha/.test(cmd))
       .map(([name]) => name)
       .sort();
-    assert.deepEqual(commands, ["bench:payload", "dlq", "plan", "qc", "soak", "start"]);
+    assert.deepEqual(commands, ["bench:batch", "bench:payload", "dlq", "plan", "qc", "soak", "start"]);
     const help: Record<string, () => Promise<number>> = {
       start: () => startOrPlan(["start", "--help"]),
       plan: () => startOrPlan(["plan", "-h"]),
       qc: () => qc(["--help"]),
       dlq: () => dlq(["--help"]),
       soak: () => soak(["--help"]),
+      "bench:batch": async () =>
+        parseBatchArgs(["--help"]) === undefined ? (console.log(BATCH_USAGE), 0) : 1,
       "bench:payload": async () =>
         parseBenchArgs(["--help"]) === undefined ? (console.log(BENCH_USAGE), 0) : 1,
     };
@@ -87,7 +90,7 @@ describe("commands: --help, one size grammar, early refusals", function () {
     const { code, out, err } = await captured(() => startOrPlan(["start", "--stack", "a-use1"]));
     assert.equal(code, 2);
     assert.equal(out, "", "nothing planned or started");
-    assert.match(err, /stack "a-use1" cannot be run locally: .*Stacks that can: dev, scenario1\./);
+    assert.match(err, /stack "a-use1" cannot be run locally: .*Stacks that can: dev, fifo, scenario1\./);
     assert.match(err, /npm run plan -- --stack a-use1/);
     assert.ok(Date.now() - started < 2000, "refused without planning");
     const missing = await captured(() => startOrPlan(["start", "--stack", "nosuch"]));

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { Writable } from "stream";
-import { KiB, MiB, renderReport, runDemo, type DemoReport } from "../../local/demo";
+import { renderReport, runDemo, type DemoReport } from "../../local/demo";
+import { KiB, MiB } from "../../local/size";
 import { planStack } from "../../local/plan";
 
 const quiet = () =>
