@@ -21,8 +21,8 @@ import {
   publishToSns,
   type WriterOptions,
 } from "../messaging/payload";
-import { emulatorClientConfig, startFauxqs, startS3rver } from "../test/support/emulators";
-import { subscribeNewQueue } from "../test/support/topics";
+import { emulatorClientConfig, startFauxqs, startS3rver } from "../local/emulators";
+import { subscribeNewQueue } from "../local/topics";
 import { parseArgs as parseFlags } from "node:util";
 import { KiB, parseSizes } from "../local/size";
 import { positiveInteger } from "./payload";

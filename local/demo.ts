@@ -8,7 +8,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { createHash, randomBytes, randomUUID } from "crypto";
 import { Readable } from "stream";
 import { PayloadLayout, PublisherEnv, SubscriberEnv } from "../messaging/contract";
-import { emulatorClientConfig, startFauxqs, startS3rver } from "../test/support/emulators";
+import { emulatorClientConfig, startFauxqs, startS3rver } from "./emulators";
 import { SCREEN_COLUMNS, wrap } from "./plan-view";
 import { formatSize, KiB, MiB } from "./size";
 import { deployLocally, LocalDeployError, type LocalDeployment, type LocalFunction } from "./deploy";

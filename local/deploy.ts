@@ -8,7 +8,7 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import * as fs from "fs";
 import * as path from "path";
-import { emulatorClientConfig } from "../test/support/emulators";
+import { emulatorClientConfig } from "./emulators";
 import type { Plan, PlannedResource } from "./plan";
 
 export const T = {

@@ -18,7 +18,7 @@ import {
 import { randomUUID } from "crypto";
 import { EventEmitter } from "events";
 import { Worker } from "worker_threads";
-import { emulatorClientConfig, emulatorCredentials } from "../test/support/emulators";
+import { emulatorClientConfig, emulatorCredentials } from "./emulators";
 import {
   busNameOf,
   functionOf,

@@ -18,7 +18,7 @@ import { Readable } from "stream";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { PayloadLayout, PublisherEnv, SubscriberEnv } from "../messaging/contract";
 import { formatPointer, MARKER_ATTRIBUTE } from "../messaging/payload";
-import { emulatorClientConfig, startFauxqs, startS3rver } from "../test/support/emulators";
+import { emulatorClientConfig, startFauxqs, startS3rver } from "./emulators";
 import { formatSize, KiB, MiB } from "./size";
 import { deployLocally, type LocalDeployment, type LocalFunction, type LocalQueue } from "./deploy";
 import { startDownstreamRecorder, type DownstreamCall } from "./downstream";

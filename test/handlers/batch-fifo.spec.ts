@@ -20,8 +20,8 @@ import {
   startS3rver,
   type RunningEmulator,
   type RunningS3rver,
-} from "../support/emulators";
-import { subscribeNewQueue } from "../support/topics";
+} from "../../local/emulators";
+import { subscribeNewQueue } from "../../local/topics";
 import { sha256 } from "../payload/helpers";
 import { loadHandler, sqsRecord, startDownstreamRecorder, withEnv } from "./support";
 

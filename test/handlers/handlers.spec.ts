@@ -18,8 +18,8 @@ import {
   startS3rver,
   type RunningEmulator,
   type RunningS3rver,
-} from "../support/emulators";
-import { subscribeNewQueue } from "../support/topics";
+} from "../../local/emulators";
+import { subscribeNewQueue } from "../../local/topics";
 import { payloadStream, sha256 } from "../payload/helpers";
 import { loadHandler, snsRecord, sqsRecord, startDownstreamRecorder, withEnv } from "./support";
 import { s3Error, startFaultProxy, type FaultProxy } from "../../local/fault-proxy";

@@ -13,8 +13,8 @@ import {
   startS3rver,
   type RunningEmulator,
   type RunningS3rver,
-} from "../support/emulators";
-import { subscribeNewQueue } from "../support/topics";
+} from "../../local/emulators";
+import { subscribeNewQueue } from "../../local/topics";
 import { loadHandler, sqsRecord, withEnv } from "./support";
 
 // The metrics the real handler bundles emit (CloudWatch embedded metric format, one JSON line on

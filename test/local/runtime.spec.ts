@@ -4,7 +4,7 @@ import { deployLocally, type LocalDeployment } from "../../local/deploy";
 import { startDownstreamRecorder, type DownstreamRecorder } from "../../local/downstream";
 import { LambdaRuntime } from "../../local/lambda-runtime";
 import { planStack } from "../../local/plan";
-import { emulatorClientConfig, startFauxqs, startS3rver, type RunningEmulator } from "../support/emulators";
+import { emulatorClientConfig, startFauxqs, startS3rver, type RunningEmulator } from "../../local/emulators";
 
 describe("local mode: the deployer and the Lambda runtime", function () {
   this.timeout(120_000);

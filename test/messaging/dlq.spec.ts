@@ -16,7 +16,7 @@ import { DlqUsageError, main, parseDlqArgs, runDlq, stackQueues } from "../../me
 import type { DlqDeps } from "../../messaging/dlq/dlq";
 import type { DeadLetterQueue } from "../../messaging/dlq/queues";
 import { formatPointer, MARKER_ATTRIBUTE } from "../../messaging/payload";
-import { emulatorClientConfig, startFauxqs, type RunningEmulator } from "../support/emulators";
+import { emulatorClientConfig, startFauxqs, type RunningEmulator } from "../../local/emulators";
 
 // `npm run dlq` against fauxqs (SQS and S3). fauxqs has no StartMessageMoveTask nor
 // ListMessageMoveTasks, so a loopback server in front of it answers those two calls in the SQS JSON

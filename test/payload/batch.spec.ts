@@ -25,8 +25,8 @@ import {
   startS3rver,
   type RunningEmulator,
   type RunningS3rver,
-} from "../support/emulators";
-import { subscribeNewQueue } from "../support/topics";
+} from "../../local/emulators";
+import { subscribeNewQueue } from "../../local/topics";
 import { drain, sha256 } from "./helpers";
 
 const BUCKET = "batch-payloads";

@@ -27,9 +27,9 @@ import {
   startS3rver,
   type RunningEmulator,
   type RunningS3rver,
-} from "../support/emulators";
+} from "../../local/emulators";
 import { s3Error } from "../../local/fault-proxy";
-import { subscribeNewQueue } from "../support/topics";
+import { subscribeNewQueue } from "../../local/topics";
 import { drain, payloadStream, sha256 } from "./helpers";
 
 const BUCKET = "payloads-a";

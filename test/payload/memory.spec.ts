@@ -6,7 +6,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { uploadPayload } from "../../messaging/payload";
 import { bundleWorker } from "../../bench/payload";
 import type { WorkerJob, WorkerResult } from "../../bench/worker";
-import { emulatorClientConfig, startS3rver, type RunningS3rver } from "../support/emulators";
+import { emulatorClientConfig, startS3rver, type RunningS3rver } from "../../local/emulators";
 import { payloadStream } from "./helpers";
 
 const MiB = 1024 * 1024;

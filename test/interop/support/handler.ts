@@ -10,7 +10,7 @@ import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { sqsEventRecord } from "../../../local/lambda-events";
 import { SubscriberEnv } from "../../../messaging/contract";
 import { handlerBundle } from "../../../messaging/handlers/build";
-import { emulatorRegion } from "../../support/emulators";
+import { emulatorRegion } from "../../../local/emulators";
 
 /** The event source mapping's event for a batch of received messages. */
 export function sqsLambdaEvent(messages: Message[], queueArn: string): SQSEvent {

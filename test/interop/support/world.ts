@@ -15,7 +15,7 @@ import {
   startFauxqs,
   startS3rver,
   type RunningEmulator,
-} from "../../support/emulators";
+} from "../../../local/emulators";
 
 export const PAYLOAD_BUCKET = "interop-payloads";
 

@@ -1,4 +1,4 @@
-// Loopback emulators shared by the test suites, the local runner and the benchmarks.
+// Loopback emulators for the local runner, the benchmarks and the soak; the test suites import them from here.
 // Both bind 127.0.0.1 on an ephemeral port: a test must never expose a server beyond the machine,
 // and fixed ports collide when suites run side by side.
 import * as fs from "node:fs";
@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AddressInfo } from "node:net";
-import { startFaultProxy, type FaultProxy } from "../../local/fault-proxy";
+import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 
 /** A running emulator. `stop()` is idempotent. */
 export interface RunningEmulator {
@@ -143,7 +143,7 @@ export async function startS3rver(
   };
 }
 
-export type { ProxiedRequest } from "../../local/fault-proxy";
+export type { ProxiedRequest } from "./fault-proxy";
 
 /**
  * A loopback HTTP proxy in front of an emulator that records every request, so a test can prove
