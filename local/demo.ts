@@ -15,7 +15,7 @@ import { deployLocally, LocalDeployError, type LocalDeployment, type LocalFuncti
 import { startDownstreamRecorder, type DownstreamCall } from "./downstream";
 import { LambdaRuntime, type DeadLetter, type InvocationRecord } from "./lambda-runtime";
 import { planStack, type Plan } from "./plan";
-import { checkWiring } from "./wiring";
+import { unrunnablePlan } from "./wiring";
 import { filterPolicyMatches, type FilterPolicy } from "../messaging/filter-policy";
 
 export interface DemoOptions {
@@ -239,10 +239,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
   };
 
   const plan = opts.plan ?? (await planStack(stack));
-  if (plan.error) return fail(`the program failed under the mock engine: ${plan.error.message}`);
-  const problems = checkWiring(plan);
-  if (problems.length)
-    return fail(`wiring mistakes:\n${problems.map((p) => `  - ${p.resource}: ${p.message}`).join("\n")}`);
+  const unrunnable = unrunnablePlan(plan);
+  if (unrunnable) return fail(unrunnable);
 
   const stops: Array<() => Promise<void>> = [];
   try {

@@ -32,7 +32,7 @@ import {
 } from "./fault-proxy";
 import { LambdaRuntime, type InvocationRecord } from "./lambda-runtime";
 import { planStack, type Plan } from "./plan";
-import { checkWiring } from "./wiring";
+import { unrunnablePlan } from "./wiring";
 
 /** Fault classes `--faults` selects: the HTTP services behind the proxies, and Lambda crashes. */
 export type FaultClass = AwsService | "lambda";
@@ -327,10 +327,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const { out: _o, plan: _p, ...optionsEcho } = opts;
 
   const plan = opts.plan ?? (await planStack(stack));
-  if (plan.error) throw new Error(`the program failed under the mock engine: ${plan.error.message}`);
-  const problems = checkWiring(plan);
-  if (problems.length)
-    throw new Error(`wiring mistakes:\n${problems.map((p) => `  - ${p.resource}: ${p.message}`).join("\n")}`);
+  const unrunnable = unrunnablePlan(plan);
+  if (unrunnable) throw new Error(unrunnable);
 
   const stops: Array<() => Promise<void>> = [];
   try {

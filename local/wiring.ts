@@ -100,6 +100,18 @@ function readAccess(plan: Plan, fn: PlannedResource, roleArn: string, bucket: st
   return out;
 }
 
+/**
+ * Why a plan cannot be run on the emulators, or undefined when it can: the program failed under the
+ * mock engine, or the wiring check found mistakes. The demo and the soak refuse the same plans.
+ */
+export function unrunnablePlan(plan: Plan): string | undefined {
+  if (plan.error) return `the program failed under the mock engine: ${plan.error.message}`;
+  const problems = checkWiring(plan);
+  if (problems.length)
+    return `wiring mistakes:\n${problems.map((p) => `  - ${p.resource}: ${p.message}`).join("\n")}`;
+  return undefined;
+}
+
 export function checkWiring(plan: Plan): WiringProblem[] {
   const problems: WiringProblem[] = [];
   const add = (r: PlannedResource, message: string) => problems.push({ resource: label(r), message });
