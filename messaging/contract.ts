@@ -37,6 +37,12 @@ export const SubscriberEnv = {
    * envelope). Set by the program from the subscription it creates: a fact, not a guess from a body.
    */
   sqsRawDelivery: "SQS_RAW_DELIVERY",
+  /**
+   * Comma-separated "originBucket=replicaBucket" pairs: a pointer naming the origin is read from the
+   * replica (in the function's own Region) when the replica holds the object with its checksum tag,
+   * and from the origin otherwise. Empty or unset: no replica.
+   */
+  payloadReplicas: "PAYLOAD_REPLICAS",
   /** Region of the payload bucket: a cross-Region read with the local Region's client gets a 301. */
   bucketRegion: "PAYLOAD_BUCKET_REGION",
   /** "stepfunctions" | "ecs" | "none". */

@@ -69,12 +69,39 @@ export function queueOrTopicName(base: string, limit: number, fifo: boolean): st
   return fifo ? `${boundedName(base, limit - ".fifo".length)}.fifo` : boundedName(base, limit);
 }
 
+// Bucket names are global across all accounts: the account and Region make ours unique, and give a
+// replica (same account, another Region) a name distinct from its origin's.
+function payloadBucketName(system: string, account: string, region: string): string {
+  return boundedName(`${system}-payloads-${account}-${region}`, NameLimits.s3Bucket);
+}
+
+/**
+ * A Region-local replica of the payload bucket. The publisher's account owns it (one replica per
+ * Region, however many subscribers there read it), so its name follows from the topology alone.
+ */
+export interface ReplicaNames {
+  account: string;
+  region: string;
+  bucket: string;
+  bucketArn: string;
+}
+
+/** The Regions that get a replica: those of the subscribers that ask for one, sorted, each once. */
+export function replicaRegions(topology: MessagingTopology): string[] {
+  return [...new Set(topology.subscribers.filter((s) => s.replica).map((s) => s.region))].sort();
+}
+
+export function replicaNames(topology: MessagingTopology, region: string): ReplicaNames {
+  const { account } = topology.publisher;
+  const bucket = payloadBucketName(topology.system, account, region);
+  return { account, region, bucket, bucketArn: `arn:aws:s3:::${bucket}` };
+}
+
 export function publisherNames(topology: MessagingTopology): PublisherNames {
   const { system } = topology;
   const { account, region } = topology.publisher;
   const topic = queueOrTopicName(`${system}-messages`, NameLimits.snsTopic, topology.fifo);
-  // Bucket names are global across all accounts: the account and Region make ours unique.
-  const bucket = boundedName(`${system}-payloads-${account}-${region}`, NameLimits.s3Bucket);
+  const bucket = payloadBucketName(system, account, region);
   const bus = boundedName(`${system}-events`, NameLimits.eventBus);
   const rule = boundedName(`${system}-publish`, NameLimits.eventRule);
   const failureQueue = boundedName(`${system}-publisher-failures`, NameLimits.sqsQueue);

@@ -83,6 +83,12 @@ export interface SubscriberTopology {
   taskMemoryMb: number;
   /** SNS subscription filter policy, attribute scope; absent: every message is delivered. */
   filterPolicy?: FilterPolicy;
+  /**
+   * Read payloads from a replica of the payload bucket in this subscriber's Region (owned by the
+   * publisher's account), falling back to the origin while the replica lags. Only for a subscriber
+   * in another Region than the publisher's.
+   */
+  replica: boolean;
 }
 
 export interface OffloadSettings {
@@ -201,6 +207,7 @@ const subscriberSchema = strict(
     // Checked in checkTopology, where a problem can name the place inside the policy.
     filterPolicy: v.nullish(v.unknown()),
     filterPolicyScope: v.nullish(v.unknown()),
+    replica: dflt(bool, false),
   },
   "must be an object with name, account, region, delivery and downstream",
 );
@@ -350,6 +357,13 @@ export function checkTopology(
         key: `${key}.batchWindowSeconds`,
         value: sub.batchWindowSeconds,
         reason: `must be at least 1 when batchSize (${sub.batchSize}) is over 10`,
+      });
+    }
+    if (sub.replica && sub.region === top.publisher.region) {
+      problems.push({
+        key: `${key}.replica`,
+        value: sub.replica,
+        reason: `needs a subscriber in another Region than the publisher's (${top.publisher.region}): there the payload bucket is already local`,
       });
     }
     if (top.fifo) problems.push(...fifoProblems(sub, key));

@@ -3,7 +3,7 @@ import { boundedName, NameLimits } from "../../common/names";
 import { regionCode } from "../../common/regions";
 import { loadStackSettings, StackSettings } from "../../common/stack";
 import { checkEnvironment, LAMBDA_ENV_MAX_BYTES } from "../../messaging/handler-function";
-import { publisherNames, subscriberNames } from "../../messaging/naming";
+import { publisherNames, replicaNames, replicaRegions, subscriberNames } from "../../messaging/naming";
 import { subscriberEnvironment } from "../../messaging/subscriber-common";
 import { parseTopology, queueRetentionSeconds, selectParts } from "../../messaging/topology";
 import { limited, planOf, topologyOverride } from "./plans";
@@ -549,6 +549,25 @@ describe("config validation details", () => {
       () => parseTopology(u),
       /subscribers\[1\]\.redriveRoles: .* applies only to delivery "sqs"/,
     );
+  });
+
+  it("gives a replica only to a subscriber outside the publisher's Region, one bucket per Region", () => {
+    assert.equal(parseTopology(topology()).subscribers[0].replica, false);
+    const t = topology();
+    Object.assign(t.subscribers[0], { replica: true });
+    const parsed = parseTopology(t);
+    assert.deepEqual(replicaRegions(parsed), ["us-west-2"]);
+    const replica = replicaNames(parsed, "us-west-2");
+    assert.equal(replica.account, "111111111111");
+    assert.equal(replica.bucket, "fieldnotes-payloads-111111111111-us-west-2");
+    assert.notEqual(replica.bucket, publisherNames(parsed).bucket);
+    Object.assign(t.subscribers[1], { replica: true });
+    assert.throws(() => parseTopology(t), {
+      message:
+        "Invalid config fieldnotes:topology.subscribers[1].replica: true needs a subscriber in another Region than the publisher's (us-east-1): there the payload bucket is already local",
+    });
+    Object.assign(t.subscribers[1], { replica: "yes" });
+    assert.throws(() => parseTopology(t), /subscribers\[1\]\.replica: "yes"/);
   });
 
   it("derives queue retention from payload retention, so no queue outlives its payloads", () => {
