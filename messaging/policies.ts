@@ -1,5 +1,5 @@
 import { PayloadIam, PayloadLayout } from "./contract";
-import { PublisherNames, SubscriberNames } from "./naming";
+import { PublisherNames, ReplicaNames, SubscriberNames } from "./naming";
 
 // Pure policy builders: data in, policy documents out. The components serialise exactly these,
 // and the tests simulate the documents the program registers (not copies of these functions).
@@ -385,21 +385,23 @@ export function publisherRolePolicy(
 export function subscriberRolePolicy(
   pub: PublisherNames,
   sub: SubscriberNames,
-  opts: { kms: boolean; downstream: "stepfunctions" | "ecs" | "none" },
+  opts: { kms: boolean; downstream: "stepfunctions" | "ecs" | "none"; replica?: ReplicaNames },
 ): PolicyDocument {
+  // The replica (the publisher's account, this subscriber's Region) is read exactly like the origin.
+  const buckets = [pub.bucketArn, ...(opts.replica ? [opts.replica.bucketArn] : [])];
   return doc(
     {
       Sid: "ReadPayloads",
       Effect: "Allow",
       Action: [...PayloadIam.readerObjectActions],
-      Resource: `${pub.bucketArn}/${PayloadLayout.payloadPrefix}*`,
+      Resource: buckets.map((b) => `${b}/${PayloadLayout.payloadPrefix}*`),
     },
     {
       // Without it S3 answers GetObject of an expired (missing) payload with 403, not 404.
       Sid: "ListPayloads",
       Effect: "Allow",
       Action: [...PayloadIam.readerBucketActions],
-      Resource: pub.bucketArn,
+      Resource: buckets,
       Condition: { StringLike: { "s3:prefix": `${PayloadLayout.payloadPrefix}*` } },
     },
     opts.kms && {
@@ -411,6 +413,16 @@ export function subscriberRolePolicy(
       Resource: `arn:aws:kms:${pub.region}:${pub.account}:key/*`,
       Condition: { StringEquals: { "kms:ViaService": `s3.${pub.region}.amazonaws.com` } },
     },
+    opts.kms &&
+      opts.replica && {
+        // The replica's key lives in the replica's Region (an SSE-KMS key must be in its bucket's
+        // Region); as above, only that key's policy names this role.
+        Sid: "DecryptReplicaThroughS3",
+        Effect: "Allow",
+        Action: [...PayloadIam.readerKmsActions],
+        Resource: `arn:aws:kms:${opts.replica.region}:${opts.replica.account}:key/*`,
+        Condition: { StringEquals: { "kms:ViaService": `s3.${opts.replica.region}.amazonaws.com` } },
+      },
     sub.protocol === "sqs"
       ? {
           Sid: "ConsumeQueue",

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HandlerName, PayloadLayout, SubscriberEnv } from "./contract";
 import { APP_CONTAINER, EcsTaskApp } from "./ecs-task-app";
 import { HandlerFunction } from "./handler-function";
-import { PublisherNames, SubscriberNames } from "./naming";
+import { PublisherNames, ReplicaNames, replicaNames, SubscriberNames } from "./naming";
 import { snsServicePrincipal } from "../common/regions";
 import { snsDeliveryQueuePolicy, subscriberRolePolicy } from "./policies";
 import { StateMachineApp } from "./state-machine-app";
@@ -68,6 +68,7 @@ export function createConsumer(
 ): aws.lambda.Function {
   const { topology, subscriber: sub } = args;
   const downstream = createDownstream(parent, name, topology, sub, names, args.tracing);
+  const replica = sub.replica ? replicaNames(topology, sub.region) : undefined;
   return new HandlerFunction(
     `${name}-consumer`,
     {
@@ -75,8 +76,12 @@ export function createConsumer(
       functionName: names.function,
       roleName: names.role,
       logGroupName: names.logGroup,
-      policy: subscriberRolePolicy(pub, names, { kms: topology.offload.kms, downstream: sub.downstream }),
-      environment: subscriberEnvironment(pub, sub, downstream, args.ecsNetwork, delivery),
+      policy: subscriberRolePolicy(pub, names, {
+        kms: topology.offload.kms,
+        downstream: sub.downstream,
+        replica,
+      }),
+      environment: subscriberEnvironment(pub, sub, downstream, args.ecsNetwork, delivery, replica),
       timeoutSeconds: sub.timeoutSeconds,
       memoryMb: sub.memoryMb,
       logRetentionDays: topology.logRetentionDays,
@@ -94,7 +99,8 @@ export interface SqsDelivery {
 
 /**
  * Pure: a subscriber function's environment — exactly the contract's variables for its downstream,
- * and for a queue subscriber (`delivery` given) whether its subscription delivers raw.
+ * for a queue subscriber (`delivery` given) whether its subscription delivers raw, and for a
+ * subscriber with `replica: true` the replica in its Region (`replica`, from replicaNames).
  */
 export function subscriberEnvironment(
   pub: PublisherNames,
@@ -102,10 +108,17 @@ export function subscriberEnvironment(
   downstream: DownstreamRefs,
   network: EcsNetwork | undefined,
   delivery?: SqsDelivery,
+  replica?: ReplicaNames,
 ): Record<string, pulumi.Input<string>> {
+  if (sub.replica !== (replica !== undefined) || (replica && replica.region !== sub.region)) {
+    throw new Error(
+      `subscriber ${sub.name}: replica is ${sub.replica} but the environment was given ${replica ? `the replica ${replica.bucket} in ${replica.region}` : "no replica"}; a replica must be in the subscriber's Region (${sub.region})`,
+    );
+  }
   const env: Record<string, pulumi.Input<string>> = {
     [SubscriberEnv.subscriberName]: sub.name,
-    [SubscriberEnv.bucketAllowList]: pub.bucket,
+    // The reader refuses any bucket not listed: a replica read must be allowed as well as the origin.
+    [SubscriberEnv.bucketAllowList]: replica ? `${pub.bucket},${replica.bucket}` : pub.bucket,
     // The publisher writes only here, and the subscriber role may read only here.
     [SubscriberEnv.keyPrefixAllowList]: PayloadLayout.payloadPrefix,
     ...(delivery ? { [SubscriberEnv.sqsRawDelivery]: String(delivery.rawMessageDelivery) } : {}),
@@ -113,6 +126,8 @@ export function subscriberEnvironment(
     [SubscriberEnv.bucketRegion]: pub.region,
     [SubscriberEnv.downstream]: sub.downstream,
     [SubscriberEnv.previewBytes]: String(sub.previewBytes),
+    // The pointer names the origin; this pair tells the reader which replica stands for it here.
+    ...(replica ? { [SubscriberEnv.payloadReplicas]: `${pub.bucket}=${replica.bucket}` } : {}),
   };
   if (sub.downstream === "stepfunctions" && downstream.stateMachineArn) {
     env[SubscriberEnv.stateMachineArn] = downstream.stateMachineArn;

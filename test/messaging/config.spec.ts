@@ -605,6 +605,39 @@ describe("config validation details", () => {
     });
   });
 
+  it("tells a subscriber with a replica where it is: PAYLOAD_REPLICAS and both buckets allowed", () => {
+    const t = topology();
+    Object.assign(t.subscribers[0], { replica: true });
+    const parsed = parseTopology(t);
+    const pub = publisherNames(parsed);
+    const [b] = parsed.subscribers;
+    const replica = replicaNames(parsed, "us-west-2");
+    const env = subscriberEnvironment(pub, b, {}, undefined, { rawMessageDelivery: true }, replica);
+    assert.equal(
+      env.PAYLOAD_REPLICAS,
+      "fieldnotes-payloads-111111111111-us-east-1=fieldnotes-payloads-111111111111-us-west-2",
+    );
+    assert.equal(
+      env.PAYLOAD_BUCKET_ALLOWLIST,
+      "fieldnotes-payloads-111111111111-us-east-1,fieldnotes-payloads-111111111111-us-west-2",
+    );
+    // The key prefix allow-list is the same in both buckets: only payloads/ replicates.
+    assert.equal(env.PAYLOAD_KEY_PREFIX_ALLOWLIST, "payloads/");
+    const withoutReplica = parseTopology(topology()).subscribers[0];
+    const plain = subscriberEnvironment(pub, withoutReplica, {}, undefined, { rawMessageDelivery: true });
+    assert.ok(!("PAYLOAD_REPLICAS" in plain));
+    assert.equal(plain.PAYLOAD_BUCKET_ALLOWLIST, pub.bucket);
+    // A replica given where none was asked for, asked for but not given, or in another Region: refused.
+    assert.throws(
+      () => subscriberEnvironment(pub, b, {}, undefined, { rawMessageDelivery: true }),
+      /subscriber b: replica is true but the environment was given no replica/,
+    );
+    assert.throws(
+      () => subscriberEnvironment(pub, b, {}, undefined, undefined, replicaNames(parsed, "eu-west-1")),
+      /the replica fieldnotes-payloads-111111111111-eu-west-1 in eu-west-1; a replica must be in the subscriber's Region \(us-west-2\)/,
+    );
+  });
+
   it("refuses Lambda's reserved environment names", () => {
     assert.throws(() => checkEnvironment({ AWS_REGION: "us-east-1" }), /AWS_REGION is reserved/);
     assert.throws(
