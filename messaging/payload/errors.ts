@@ -12,6 +12,7 @@ export type PayloadErrorCode =
   | "KeyNotAllowed"
   | "UnsafeKey"
   | "PayloadMissing"
+  | "OriginUnavailable"
   | "Timeout"
   | "SourceNotAllowed"
   | "ChecksumMismatch"

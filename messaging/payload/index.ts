@@ -7,7 +7,8 @@
  *   {@link publishBatchToSns}, {@link sendBatchToSqs} (the same per entry, up to 10 per request).
  * - Readers: {@link resolveSqsMessage} (ReceiveMessage), {@link resolveSqsRecord} (SQS → Lambda),
  *   {@link resolveSnsRecord} (SNS → Lambda); `sqsDelivery` says whether an SQS body is raw or SNS's envelope.
- * - Store: {@link uploadPayload}, {@link copyPayload}, {@link openPayload} for direct use.
+ * - Store: {@link uploadPayload}, {@link copyPayload}, {@link openPayload} for direct use;
+ *   {@link openPayloadFrom} reads a Region-local replica when it is ready (`replicas` reader option).
  */
 export {
   formatPointer,
@@ -47,7 +48,16 @@ export {
   type StoredPayload,
   type PayloadLocationRules,
   type OpenOptions,
+  type PayloadReadFrom,
+  type PayloadReadReason,
 } from "./store";
+export {
+  openPayloadFrom,
+  DEFAULT_ORIGIN_TAG_WAIT_MS,
+  type ReplicaLocation,
+  type ReplicaMap,
+  type ReplicaReadOptions,
+} from "./replica";
 export {
   publishToSns,
   sendToSqs,

@@ -21,12 +21,13 @@ import {
 } from "./attributes";
 import { PayloadError } from "./errors";
 import { parsePointer, type PayloadPointer } from "./pointer";
+import { openPayloadFrom, validateReplicaOptions, type ReplicaMap } from "./replica";
 import {
   assertLocationAllowed,
   inlinePayloadStream,
-  openPayload,
   validateLocationRules,
   type PayloadLocationRules,
+  type PayloadReadFrom,
   type PayloadStream,
 } from "./store";
 
@@ -51,6 +52,18 @@ export interface ReaderOptions extends PayloadLocationRules {
   sqsDelivery?: SqsDelivery;
   /** Aborts the S3 requests and streams of messages resolved with these options (a deadline). */
   signal?: AbortSignal;
+  /**
+   * Region-local replicas by origin bucket: a pointer naming an origin here is read from its
+   * replica when the replica holds the object with the origin's checksum tag, and from the origin
+   * otherwise (docs/replicas.md). Both buckets must be in `allowedBuckets`; give each replica the
+   * client of its Region (the reader's own).
+   */
+  replicas?: ReplicaMap;
+  /**
+   * How long a replica read waits for the origin's checksum tag once the replica has answered
+   * complete, before serving the replica verified against its own tag as in an outage (default 3 s).
+   */
+  originTagWaitMs?: number;
 }
 
 /** Default ceiling of `text()`, so a caller cannot pull a 2 GiB payload into a string by accident. */
@@ -80,6 +93,8 @@ export interface ResolvedMessage {
    * more than `maxBytes` arrive whatever the marker said.
    */
   text(maxBytes?: number): Promise<string>;
+  /** Where the last read's bytes came from (replica or origin) and why; undefined before a read and for inline payloads. */
+  readonly readFrom?: PayloadReadFrom;
 }
 
 /** The body and attributes of a message, whatever shape its transport delivered them in. */
@@ -99,6 +114,7 @@ function resolved(message: ReceivedMessage, options: ReaderOptions): ResolvedMes
     );
   }
   validateLocationRules(options);
+  validateReplicaOptions(options);
   const { body, attributes } = message.viaSqs ? sqsBody(message, options.sqsDelivery) : message;
   const { markerSize, user } = splitMarker(attributes);
   const tooLarge = (size: number, maxBytes: number) =>
@@ -130,16 +146,30 @@ function resolved(message: ReceivedMessage, options: ReaderOptions): ResolvedMes
   }
   const pointer = parsePointer(body);
   assertLocationAllowed(pointer, options);
-  const open = (maxBytes?: number) =>
-    openPayload(pointer, {
+  // Set once a replica's bytes failed verification: later reads of this message go to the origin.
+  let replicaRefused: string | undefined;
+  const open = async (maxBytes?: number) => {
+    const stream = await openPayloadFrom(pointer, {
       s3: options.s3,
       allowedBuckets: options.allowedBuckets,
       allowedKeyPrefixes: options.allowedKeyPrefixes,
+      replicas: options.replicas,
+      originTagWaitMs: options.originTagWaitMs,
+      ...(replicaRefused !== undefined ? { originOnly: "replica-verify-failed" as const } : {}),
       expectedSize: markerSize,
       maxBytes,
       signal: options.signal,
     });
-  return {
+    if (replicaRefused !== undefined && stream.readFrom) stream.readFrom.detail = replicaRefused;
+    out.readFrom = stream.readFrom;
+    if (stream.readFrom?.from === "replica") {
+      stream.once("error", (error) => {
+        if (isVerificationError(error)) replicaRefused = error.message;
+      });
+    }
+    return stream;
+  };
+  const out: ResolvedMessage & { readFrom?: PayloadReadFrom } = {
     messageId: message.messageId,
     offloaded: true,
     pointer,
@@ -148,10 +178,15 @@ function resolved(message: ReceivedMessage, options: ReaderOptions): ResolvedMes
     stream: () => open(),
     text: async (maxBytes = DEFAULT_MAX_TEXT_BYTES) => {
       if (markerSize > maxBytes) throw tooLarge(markerSize, maxBytes);
-      const chunks: Buffer[] = [];
-      // The bound is enforced on the bytes too: a marker can lie.
-      for await (const chunk of await open(maxBytes)) chunks.push(chunk as Buffer);
-      const bytes = Buffer.concat(chunks);
+      const bytes = await readVerified(
+        () => open(maxBytes),
+        async (stream) => {
+          const chunks: Buffer[] = [];
+          // The bound is enforced on the bytes too: a marker can lie.
+          for await (const chunk of stream) chunks.push(chunk as Buffer);
+          return Buffer.concat(chunks);
+        },
+      );
       // Decoding would replace every invalid sequence with U+FFFD: other data, with no error.
       if (!isUtf8(bytes)) {
         throw new PayloadError(
@@ -162,6 +197,32 @@ function resolved(message: ReceivedMessage, options: ReaderOptions): ResolvedMes
       return bytes.toString("utf8");
     },
   };
+  return out;
+}
+
+/** A replica's bytes or size did not match: the origin is read instead. */
+function isVerificationError(error: unknown): error is PayloadError {
+  return (
+    error instanceof PayloadError && (error.code === "ChecksumMismatch" || error.code === "SizeMismatch")
+  );
+}
+
+/**
+ * Reads a payload to its end with `consume`; when the bytes came from a replica and failed
+ * verification, reads them once more from the origin (the replica is never trusted over it). The
+ * consumer has kept nothing of the refused bytes: they never passed verification.
+ */
+async function readVerified<T>(
+  open: () => Promise<PayloadStream>,
+  consume: (stream: PayloadStream) => Promise<T>,
+): Promise<T> {
+  const stream = await open();
+  try {
+    return await consume(stream);
+  } catch (error) {
+    if (stream.readFrom?.from !== "replica" || !isVerificationError(error)) throw error;
+    return consume(await open());
+  }
 }
 
 /** The message an SQS body carries, as the subscription's delivery mode says to read it. */
@@ -350,30 +411,38 @@ export interface PayloadDigest {
   verified: boolean;
   /** The first `previewBytes` bytes as text, when they are UTF-8 text. */
   preview?: string;
+  /** Where an offloaded payload was read (replica or origin) and why. */
+  readFrom?: PayloadReadFrom;
 }
 
 /**
  * Reads a payload to its end without keeping it, verifying it, and returns its digest and a text
- * preview. Memory stays bounded by the stream's buffers whatever the size.
+ * preview. Memory stays bounded by the stream's buffers whatever the size. Bytes from a replica that
+ * fail verification are read again from the origin.
  */
 export async function digestPayload(message: ResolvedMessage, previewBytes = 0): Promise<PayloadDigest> {
-  const stream = await message.stream();
-  const head: Buffer[] = [];
-  let headBytes = 0;
-  for await (const chunk of stream) {
-    if (headBytes < previewBytes) {
-      const part = (chunk as Buffer).subarray(0, previewBytes - headBytes);
-      head.push(Buffer.from(part));
-      headBytes += part.length;
-    }
-  }
-  const preview = textPreview(Buffer.concat(head, headBytes));
-  return {
-    sha256: stream.sha256,
-    size: stream.bytes,
-    verified: stream.verified,
-    ...(preview !== undefined ? { preview } : {}),
-  };
+  return readVerified(
+    () => message.stream(),
+    async (stream) => {
+      const head: Buffer[] = [];
+      let headBytes = 0;
+      for await (const chunk of stream) {
+        if (headBytes < previewBytes) {
+          const part = (chunk as Buffer).subarray(0, previewBytes - headBytes);
+          head.push(Buffer.from(part));
+          headBytes += part.length;
+        }
+      }
+      const preview = textPreview(Buffer.concat(head, headBytes));
+      return {
+        sha256: stream.sha256,
+        size: stream.bytes,
+        verified: stream.verified,
+        ...(preview !== undefined ? { preview } : {}),
+        ...(stream.readFrom ? { readFrom: stream.readFrom } : {}),
+      };
+    },
+  );
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
   type CompletedPart,
+  type GetObjectCommandOutput,
   type ObjectCannedACL,
   type S3Client,
 } from "@aws-sdk/client-s3";
@@ -416,6 +417,39 @@ export async function copyPayload(source: S3Source, opts: StoreOptions): Promise
 }
 
 /**
+ * Why a payload was read where it was. With a replica configured for the pointer's bucket:
+ * - "replica-hit": the replica holds the object and its checksum tag equals the origin's;
+ * - "origin-unavailable": the origin did not answer (no response, a 5xx, or no tag answer within
+ *   `originTagWaitMs`), and the replica's bytes are verified against the replica's own tag;
+ * - "replica-missing": the replica has no such object yet (404): replication lags;
+ * - "replica-unavailable": the replica could not be read (403, 5xx, timeout);
+ * - "replica-untagged": the replica holds the object, but not yet a valid checksum tag while the
+ *   origin has one (the tag is written after the object and replicates separately);
+ * - "replica-tag-mismatch": the replica's tag differs from the origin's: its bytes are never delivered;
+ * - "replica-verify-failed": the replica's bytes or size failed verification, so the origin was read.
+ * "no-replica": no replica is configured for the bucket.
+ */
+export type PayloadReadReason =
+  | "no-replica"
+  | "replica-hit"
+  | "origin-unavailable"
+  | "replica-missing"
+  | "replica-unavailable"
+  | "replica-untagged"
+  | "replica-tag-mismatch"
+  | "replica-verify-failed";
+
+/** Where a payload's bytes came from, and why there. */
+export interface PayloadReadFrom {
+  from: "replica" | "origin";
+  /** The bucket read (the pointer's bucket when `from` is "origin"). */
+  bucket: string;
+  reason: PayloadReadReason;
+  /** What went wrong with the replica, or with the origin, when that decided the location. */
+  detail?: string;
+}
+
+/**
  * A payload being read. It emits the payload's bytes and checks them against the marker's size (as
  * soon as more arrive than it says, and at the end) and the checksum tag (at the end, when the
  * object has one): on a mismatch it errors instead of ending, so a consumer never takes corrupt
@@ -429,6 +463,8 @@ export class PayloadStream extends Readable {
   private readonly hash = createHash("sha256");
   private count = 0;
   private digest?: string;
+  /** Where the bytes come from (offloaded payloads); undefined for an inline payload. */
+  readFrom?: PayloadReadFrom;
 
   constructor(
     private readonly source: Readable,
@@ -646,12 +682,12 @@ export function validateLocationRules(rules: PayloadLocationRules): void {
 }
 
 /** S3's answer for a key that does not exist (404; a 403 when the reader may not s3:ListBucket). */
-function isMissingObject(error: unknown): boolean {
+export function isMissingObject(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
   return e?.name === "NoSuchKey" || e?.name === "NotFound" || e?.$metadata?.httpStatusCode === 404;
 }
 
-function missingPayload(pointer: PayloadPointer, cause: unknown): PayloadError {
+export function missingPayload(pointer: PayloadPointer, cause: unknown): PayloadError {
   return new PayloadError(
     "PayloadMissing",
     `payload s3://${pointer.s3BucketName}/${pointer.s3Key} does not exist: it expired under the bucket's ` +
@@ -671,29 +707,65 @@ export interface OpenOptions extends PayloadLocationRules {
   signal?: AbortSignal;
 }
 
+/** An S3 call's outcome, settled: a replica read decides from both outcomes which location to use. */
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+/** The object's `payload-sha256` tag (undefined when it has none), or the error reading its tags. */
+export function readChecksumTag(
+  s3: S3Client,
+  pointer: PayloadPointer,
+  signal?: AbortSignal,
+): Promise<Settled<string | undefined>> {
+  return settle(
+    s3
+      .send(
+        new GetObjectTaggingCommand({ Bucket: pointer.s3BucketName, Key: pointer.s3Key }),
+        requestOptions(signal),
+      )
+      .then((out) => out.TagSet?.find((t) => t.Key === PayloadLayout.sha256Tag)?.Value),
+  );
+}
+
+/** GetObject, settled: its body is not read yet. */
+export function getObject(
+  s3: S3Client,
+  pointer: PayloadPointer,
+  signal?: AbortSignal,
+): Promise<Settled<GetObjectCommandOutput>> {
+  return settle(
+    s3.send(
+      new GetObjectCommand({ Bucket: pointer.s3BucketName, Key: pointer.s3Key }),
+      requestOptions(signal),
+    ),
+  );
+}
+
+/** Closes a GetObject response whose body will not be read. */
+export function discardObject(object: Settled<GetObjectCommandOutput>): void {
+  if (object.ok) (object.value.Body as Readable | undefined)?.destroy();
+}
+
 /**
- * Opens an offloaded payload: GetObject and GetObjectTagging in parallel, the body read through a
- * verifying PayloadStream. The location is checked first; GetObject's Content-Length is compared
- * with the marker before any body byte is read, so a lying marker costs no transfer.
+ * The verifying stream over a GetObject response: its Content-Length is compared with the marker and
+ * `maxBytes` before any body byte is read, so a lying marker costs no transfer; the bytes are then
+ * checked against `expectedSha256` (when there is one) and the marker's size as they arrive.
  */
-export async function openPayload(pointer: PayloadPointer, opts: OpenOptions): Promise<PayloadStream> {
-  assertLocationAllowed(pointer, opts);
-  const where = { Bucket: pointer.s3BucketName, Key: pointer.s3Key };
-  const http = opts.signal ? { abortSignal: opts.signal } : undefined;
-  const [object, tagging] = await Promise.allSettled([
-    opts.s3.send(new GetObjectCommand(where), http),
-    opts.s3.send(new GetObjectTaggingCommand(where), http),
-  ]);
-  if (object.status === "rejected") {
-    throw isMissingObject(object.reason) ? missingPayload(pointer, object.reason) : object.reason;
-  }
-  const body = object.value.Body as Readable;
+export function verifyingStream(
+  pointer: PayloadPointer,
+  object: GetObjectCommandOutput,
+  expectedSha256: string | undefined,
+  opts: Pick<OpenOptions, "expectedSize" | "maxBytes" | "signal">,
+): PayloadStream {
+  const body = object.Body as Readable;
   const what = `s3://${pointer.s3BucketName}/${pointer.s3Key}`;
-  if (tagging.status === "rejected") {
-    body.destroy();
-    throw isMissingObject(tagging.reason) ? missingPayload(pointer, tagging.reason) : tagging.reason;
-  }
-  const length = object.value.ContentLength;
+  const length = object.ContentLength;
   if (opts.expectedSize !== undefined && length !== undefined && length !== opts.expectedSize) {
     body.destroy();
     throw new PayloadError(
@@ -708,10 +780,38 @@ export async function openPayload(pointer: PayloadPointer, opts: OpenOptions): P
       `${what}: the object is ${length} bytes, over the ${opts.maxBytes}-byte limit`,
     );
   }
-  const expected = tagging.value.TagSet?.find((t) => t.Key === PayloadLayout.sha256Tag)?.Value;
-  const out = new PayloadStream(body, expected, opts.expectedSize, what, opts.maxBytes);
+  const out = new PayloadStream(body, expectedSha256, opts.expectedSize, what, opts.maxBytes);
   const onAbort = () => out.destroy(opts.signal?.reason ?? new Error(`${what}: read aborted`));
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   out.on("close", () => opts.signal?.removeEventListener("abort", onAbort));
+  return out;
+}
+
+/**
+ * Opens an offloaded payload: GetObject and GetObjectTagging in parallel, the body read through a
+ * verifying PayloadStream. The location is checked first; GetObject's Content-Length is compared
+ * with the marker before any body byte is read, so a lying marker costs no transfer. `checksumTag`
+ * is a tag read already under way (a replica read asks the origin for its tag before it knows
+ * whether it will read the origin), so the origin is not asked twice.
+ */
+export async function openPayload(
+  pointer: PayloadPointer,
+  opts: OpenOptions,
+  checksumTag?: Promise<Settled<string | undefined>>,
+): Promise<PayloadStream> {
+  assertLocationAllowed(pointer, opts);
+  const [object, tag] = await Promise.all([
+    getObject(opts.s3, pointer, opts.signal),
+    checksumTag ?? readChecksumTag(opts.s3, pointer, opts.signal),
+  ]);
+  if (!object.ok) {
+    throw isMissingObject(object.error) ? missingPayload(pointer, object.error) : object.error;
+  }
+  if (!tag.ok) {
+    discardObject(object);
+    throw isMissingObject(tag.error) ? missingPayload(pointer, tag.error) : tag.error;
+  }
+  const out = verifyingStream(pointer, object.value, tag.value, opts);
+  out.readFrom = { from: "origin", bucket: pointer.s3BucketName, reason: "no-replica" };
   return out;
 }
