@@ -391,6 +391,8 @@ export interface SeededFaults {
   /** `${service}:${operation}` → outcome ("ok" or a fault kind) → requests. */
   counts: Record<string, Record<string, number>>;
   byKind(): Record<FaultKind, number>;
+  /** Called with every request the rule sees and what it drew for it (a soak logs them per key). */
+  onDraw?: (request: ProxiedRequest, outcome: FaultKind | "ok") => void;
 }
 
 /** A small seeded generator (mulberry32): the same draws for the same seed on every machine. */
@@ -449,6 +451,7 @@ export function seededFaults(opts: {
           if (a < opts.rate) kind = kinds[Math.floor(b * kinds.length)];
         }
         drawn.set(r, kind);
+        faults.onDraw?.(r, kind ?? "ok");
         const row = (counts[`${r.service}:${r.operation}`] ??= {});
         row[kind ?? "ok"] = (row[kind ?? "ok"] ?? 0) + 1;
         return kind !== undefined;

@@ -302,6 +302,12 @@ const S3RVER_OBJECT = "._S3rver_object";
 function storedObjectFile(dir: string, bucket: string, key: string): string {
   return path.join(dir, bucket, `${key}${S3RVER_OBJECT}`);
 }
+/** The key of a path-style S3 request (`/bucket/key?query`), or undefined for a bucket request. */
+function objectKeyOf(url: string): string | undefined {
+  const [, , ...rest] = new URL(url, "http://x").pathname.split("/");
+  const key = rest.join("/");
+  return key ? decodeURIComponent(key) : undefined;
+}
 function storedKeys(dir: string, bucket: string): string[] {
   const root = path.join(dir, bucket);
   const keys: string[] = [];
@@ -354,6 +360,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       stops.push(p.stop);
       p.addFault(f.rule);
       return p;
+    };
+    // Every S3 request on an object, by key, with the fault drawn for it: an object the accounting
+    // cannot explain is reported with the requests that made it.
+    const s3History = new Map<string, string[]>();
+    network.onDraw = (r, outcome) => {
+      if (r.service !== "s3") return;
+      const key = objectKeyOf(r.url);
+      if (key) (s3History.get(key) ?? s3History.set(key, []).get(key)!).push(`${r.operation}:${outcome}`);
     };
     const s3Proxy = await proxyFor(s3rver.endpoint, network);
     const mqProxy = await proxyFor(fauxqs.endpoint, network);
@@ -826,6 +840,27 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       if (id) failedPublishes.set(id, (failedPublishes.get(id) ?? 0) + 1);
     }
     const referenced = new Set<string>(keyToId.keys());
+    // What is known about an object that matches no message: whose payload it begins with (every
+    // payload starts with "soak <id> "), how much of it is stored, the S3 requests on its key and
+    // that message's publisher attempts.
+    const explainUnmatched = (head: string, storedSize: number | undefined, key: string): string => {
+      const facts: string[] = [];
+      const m = sent.get(/^soak (\S+) /.exec(head)?.[1] ?? "");
+      if (m && storedSize !== undefined)
+        facts.push(`holds the first ${storedSize} of the ${m.size} bytes of ${m.id}'s payload`);
+      facts.push(`S3 requests on the key: ${s3History.get(key)?.join(", ") ?? "none through the proxy"}`);
+      if (m) {
+        const attempts = runtime.invocations
+          .filter((i) => i.fn === publisher.name && eventToId.get(i.records[0]?.messageId ?? "") === m.id)
+          .map((i) =>
+            i.ok
+              ? `${i.attempt} ok`
+              : `${i.attempt} ${i.error?.errorType}: ${i.error?.errorMessage.slice(0, 120)}`,
+          );
+        facts.push(`publisher attempts of ${m.id}: ${attempts.join("; ") || "none"}`);
+      }
+      return `; ${facts.join("; ")}`;
+    };
     const orphans: SoakReport["orphans"] = {
       objects: 0,
       referenced: 0,
@@ -861,6 +896,19 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       }
       let sha: string | undefined;
       let why = "its checksum tag";
+      // The first bytes and the size of what is stored, read when there is no checksum tag.
+      let head = "";
+      let storedSize: number | undefined;
+      const digest = async (body: AsyncIterable<Uint8Array>) => {
+        const h = createHash("sha256");
+        storedSize = 0;
+        for await (const c of body) {
+          if (head.length < 64) head += Buffer.from(c).subarray(0, 64).toString("latin1");
+          h.update(c);
+          storedSize += c.length;
+        }
+        return h.digest("hex");
+      };
       try {
         const tags = await inspect(`GetObjectTagging ${key}`, () =>
           s3Direct.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key })),
@@ -870,10 +918,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
           // The tag is written after the upload: an attempt that died in between left none.
           why = "its content (no checksum tag)";
           sha = await inspect(`GetObject ${key}`, async () => {
+            head = "";
             const body = await s3Direct.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-            const h = createHash("sha256");
-            for await (const c of body.Body as Readable) h.update(c as Buffer);
-            return h.digest("hex");
+            return digest(body.Body as Readable);
           });
         }
       } catch (err) {
@@ -882,7 +929,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
           orphans.unexplained.push({ key, why: `could not be read: ${(err as Error).message}` });
           continue;
         }
-        sha = createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+        head = "";
+        sha = await digest(fs.createReadStream(file));
         why = `its content, read from s3rver's store (S3 answered ${(err as Error).message})`;
       }
       const id = shaToId.get(sha);
@@ -895,7 +943,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       else
         orphans.unexplained.push({
           key,
-          why: id ? `payload of ${id}, whose publisher never failed` : `matches no message sent (by ${why})`,
+          why: id
+            ? `payload of ${id}, whose publisher never failed`
+            : `matches no message sent (by ${why})${explainUnmatched(head, storedSize, key)}`,
         });
     }
     if (orphans.unexplained.length)

@@ -237,6 +237,17 @@ describe("fault proxy: the faults a soak draws", function () {
     );
   });
 
+  it("reports each request and what it drew for it, for a per-key log", async () => {
+    await withFault("error5xx", async (faults, proxy) => {
+      const drawn: string[] = [];
+      faults.onDraw = (r, outcome) => drawn.push(`${r.operation} ${r.url} ${outcome}`);
+      await send(proxy.endpoint, "/b/k", payload);
+      faults.enabled = false;
+      await send(proxy.endpoint, "/b/k", payload);
+      assert.deepEqual(drawn, ["PutObject /b/k error5xx", "PutObject /b/k ok"]);
+    });
+  });
+
   it("draws the same faults for the same seed, other faults for another", () => {
     const draws = (seed: string) => Array.from({ length: 50 }, seededRandom(seed));
     assert.deepEqual(draws("15|s3:GetObject"), draws("15|s3:GetObject"));
