@@ -1,11 +1,14 @@
 // Loopback emulators for the local runner, the benchmarks and the soak; the test suites import them from here.
 // Both bind 127.0.0.1 on an ephemeral port: a test must never expose a server beyond the machine,
 // and fixed ports collide when suites run side by side.
+import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AddressInfo } from "node:net";
+import { pipeline } from "node:stream/promises";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 
 /** A running emulator. `stop()` is idempotent. */
@@ -112,6 +115,62 @@ export async function startFauxqs(): Promise<RunningEmulator> {
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
+  store: S3rverStore;
+}
+
+/** The two methods of s3rver's FilesystemStore that write a request body (lib/stores/filesystem.js). */
+interface S3rverStore {
+  putObject(object: { content: unknown }): Promise<{ size: number; md5: string }>;
+  putPart(bucket: string, uploadId: string, partNumber: number, content: unknown): Promise<unknown>;
+}
+
+/**
+ * S3 adds an object only once its whole body has arrived: a success answer means the entire object
+ * was added, and S3 never adds a partial one (PutObject, Amazon S3 API Reference:
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html); a request whose connection
+ * drops part-way fails (IncompleteBody, RequestTimeout) and leaves what was there before. s3rver
+ * 3.7.1 pipes the request body straight into the object's file (parts likewise) and never notices a
+ * request that ended early, so a cut upload, or a worker killed while uploading, left the bytes that
+ * had arrived as a complete-looking object (or part). Here each body is spooled to a file of its own
+ * and handed to s3rver only once the request completed; a cut one is dropped.
+ */
+function storeCompleteBodiesOnly(store: S3rverStore, spoolDir: string): void {
+  const S3Error = require("s3rver/lib/models/error") as new (code: string, message: string) => Error;
+  const spool = async (content: unknown): Promise<string | undefined> => {
+    if (!(content instanceof http.IncomingMessage)) return undefined;
+    const file = path.join(spoolDir, randomUUID());
+    try {
+      await pipeline(content, fs.createWriteStream(file));
+      if (content.complete) return file;
+    } catch {
+      // The request ended early (ERR_STREAM_PREMATURE_CLOSE): answered below.
+    }
+    await fs.promises.rm(file, { force: true });
+    throw new S3Error(
+      "IncompleteBody",
+      "You did not provide the number of bytes specified by the Content-Length HTTP header",
+    );
+  };
+  const putObject = store.putObject.bind(store);
+  const putPart = store.putPart.bind(store);
+  store.putObject = async (object) => {
+    const file = await spool(object.content);
+    if (!file) return putObject(object);
+    try {
+      return await putObject(Object.assign(object, { content: fs.createReadStream(file) }));
+    } finally {
+      await fs.promises.rm(file, { force: true });
+    }
+  };
+  store.putPart = async (bucket, uploadId, partNumber, content) => {
+    const file = await spool(content);
+    if (!file) return putPart(bucket, uploadId, partNumber, content);
+    try {
+      return await putPart(bucket, uploadId, partNumber, fs.createReadStream(file));
+    } finally {
+      await fs.promises.rm(file, { force: true });
+    }
+  };
 }
 
 /**
@@ -131,6 +190,9 @@ export async function startS3rver(
     directory: dir,
     configureBuckets: (opts.buckets ?? []).map((name) => ({ name })),
   });
+  // Outside the store: s3rver takes every directory at its root for a bucket.
+  const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), "s3rver-spool-"));
+  storeCompleteBodiesOnly(server.store, spoolDir);
   const address = await server.run();
   let stopped: Promise<void> | undefined;
   return {
@@ -138,6 +200,7 @@ export async function startS3rver(
     dir,
     stop: () =>
       (stopped ??= server.close().finally(() => {
+        fs.rmSync(spoolDir, { recursive: true, force: true });
         if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true });
       })),
   };
