@@ -491,17 +491,32 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       if (!force && now - lastProgress < (tty ? 500 : 5000)) return;
       lastProgress = now;
       const dl = deadLetteredIds();
+      // Delivered (intact, first copy), duplicates beyond it and dead letters, per subscriber; the
+      // delivery rate over the run so far, per subscriber as in the final table.
+      let deliveries = 0;
+      let bytes = 0;
       const subs = subscribers
         .map((s) => {
           let d = 0;
-          for (const m of sent.values()) if (m.sentAt !== undefined && deliveredTo(m, s)) d++;
-          return `${s.name} ${d} ✓ ${dl.get(s.fn.name)?.size ?? 0} DLQ`;
+          let dup = 0;
+          for (const m of sent.values()) {
+            if (m.sentAt === undefined) continue;
+            const good = (calls.get(`${m.id}|${s.name}`) ?? []).filter((c) => intact(m, c)).length;
+            if (!good) continue;
+            d++;
+            dup += good - 1;
+            bytes += m.size;
+          }
+          deliveries += d;
+          return `${s.name} ${d} ✓ ${dup} dup ${dl.get(s.fn.name)?.size ?? 0} DLQ`;
         })
         .join(" · ");
+      const secs = Math.max(0.001, (now - started) / 1000);
+      const rate = `${(deliveries / subscribers.length / secs).toFixed(1)} msg/s ${(bytes / MiB / secs).toFixed(2)} MiB/s`;
       const published = [...sent.values()].filter((m) => m.publishedAt !== undefined).length;
       const f = sources.reduce((n, p) => n + Object.values(p.byKind()).reduce((a, b) => a + b, 0), 0);
       const crashes = runtime.invocations.filter((i) => i.error?.errorType === "Runtime.ExitError").length;
-      const line = `[${((now - started) / 1000).toFixed(1).padStart(6)} s] ${phase}: sent ${[...sent.values()].filter((m) => m.sentAt).length}${opts.messages ? `/${opts.messages}` : ""} · published ${published} · ${subs} · faults ${f} · crashes ${crashes}`;
+      const line = `[${((now - started) / 1000).toFixed(1).padStart(6)} s] ${phase}: sent ${[...sent.values()].filter((m) => m.sentAt).length}${opts.messages ? `/${opts.messages}` : ""} · published ${published} · ${subs} · ${rate} · faults ${f} · crashes ${crashes}`;
       out.write(tty ? `\r${line.padEnd(120)}` : `${line}\n`);
     };
 
@@ -848,6 +863,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       const m = sent.get(/^soak (\S+) /.exec(head)?.[1] ?? "");
       if (m && storedSize !== undefined)
         facts.push(`holds the first ${storedSize} of the ${m.size} bytes of ${m.id}'s payload`);
+      else if (storedSize !== undefined)
+        facts.push(`holds ${storedSize} bytes, beginning ${JSON.stringify(head.slice(0, 24))}`);
       facts.push(`S3 requests on the key: ${s3History.get(key)?.join(", ") ?? "none through the proxy"}`);
       if (m) {
         const attempts = runtime.invocations
@@ -1148,6 +1165,7 @@ export function renderSoak(r: SoakReport): string {
     `Payload objects: ${r.orphans.objects} (${r.orphans.referenced} named by a message, ${r.orphans.named.length} from failed publish attempts, ${r.orphans.unexplained.length} unexplained); ${r.orphans.stagedSources} staged sources under ${PayloadLayout.incomingPrefix}`,
   );
   for (const n of r.orphans.named) lines.push(`  left by a failed publish of ${n.id}: ${n.key} (${n.why})`);
+  for (const u of r.orphans.unexplained) lines.push(`  UNEXPLAINED ${u.key}: ${u.why}`);
   lines.push(
     r.ok
       ? `RESULT: OK — lost 0, every message delivered intact or dead-lettered with its reason`

@@ -35,7 +35,39 @@ describe("local: the soak", function () {
   });
 
   it("finds the loss of a subscriber that acknowledges before its downstream call", async () => {
-    const report = await runSoak({ ...short(), plan, plantedDefect: "ack-before-downstream" });
+    let progress = "";
+    const out = new Writable({
+      write(c, _e, cb) {
+        progress += String(c);
+        cb();
+      },
+    });
+    const report = await runSoak({ ...short(), plan, plantedDefect: "ack-before-downstream", out });
+    // The progress line: what is sent, published, delivered, duplicated and dead-lettered per
+    // subscriber, the delivery rate, and the faults so far.
+    assert.match(
+      progress,
+      /\] drained: sent 12\/12 · published \d+ · b \d+ ✓ \d+ dup \d+ DLQ · c \d+ ✓ \d+ dup \d+ DLQ · [\d.]+ msg\/s [\d.]+ MiB\/s · faults \d+ · crashes \d+\n/,
+    );
+    // The final table: throughput, latency per hop, faults by kind, the accounting with
+    // duplicates, and every payload object nothing explains, with what is known of it.
+    const table = renderSoak({
+      ...report,
+      orphans: {
+        ...report.orphans,
+        unexplained: [{ key: "payloads/x", why: "matches no message sent (by its content)" }],
+      },
+    });
+    assert.match(
+      table,
+      /^Throughput: offered [\d.]+ msg\/s; delivered [\d.]+ msg\/s per subscriber, [\d.]+ MiB\/s/m,
+    );
+    for (const hop of ["publish", "deliver→b", "deliver→c", "end-to-end→b", "handler b"])
+      assert.match(table, new RegExp(`^${hop} +\\d+ +\\d+ +\\d+ +\\d+ +\\d+$`, "m"), `no latency row ${hop}`);
+    for (const kind of ["error5xx", "throttle", "cutRequest", "cutResponse", "stall", "crash"])
+      assert.match(table, new RegExp(`^${kind} +\\d+$`, "m"), `no fault count for ${kind}`);
+    assert.match(table, /^subscriber +sent +delivered +dead-lettered +\(at publisher\) +lost +duplicates/m);
+    assert.match(table, /^ {2}UNEXPLAINED payloads\/x: matches no message sent \(by its content\)$/m);
     const b = report.accounts.find((a) => a.subscriber === "b")!;
     assert.equal(report.ok, false, renderSoak(report));
     assert.ok(b.lost > 0, `expected loss at b:\n${renderSoak(report)}`);
