@@ -261,8 +261,41 @@ export function mockResource(
       break;
     }
     case "aws:ec2/securityGroup:SecurityGroup":
+    case "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
       id = `sg-${hex(urn, 17)}`;
       set({ arn: `arn:aws:ec2:${region}:${account}:security-group/${id}`, name: physical });
+      break;
+    case "aws:ec2/vpc:Vpc":
+      id = `vpc-${hex(urn, 17)}`;
+      set({ arn: `arn:aws:ec2:${region}:${account}:vpc/${id}`, ownerId: account });
+      break;
+    case "aws:ec2/subnet:Subnet":
+      id = `subnet-${hex(urn, 17)}`;
+      set({ arn: `arn:aws:ec2:${region}:${account}:subnet/${id}`, ownerId: account });
+      break;
+    case "aws:ec2/routeTable:RouteTable":
+      id = `rtb-${hex(urn, 17)}`;
+      set({ arn: `arn:aws:ec2:${region}:${account}:route-table/${id}`, ownerId: account });
+      break;
+    case "aws:ec2/routeTableAssociation:RouteTableAssociation":
+      id = `rtbassoc-${hex(urn, 17)}`;
+      break;
+    case "aws:ec2/vpcEndpoint:VpcEndpoint": {
+      id = `vpce-${hex(urn, 17)}`;
+      const gateway = str("vpcEndpointType") === "Gateway";
+      set({
+        arn: `arn:aws:ec2:${region}:${account}:vpc-endpoint/${id}`,
+        ownerId: account,
+        state: "available",
+        // A gateway endpoint's service has a managed prefix list; interface endpoints have none.
+        prefixListId: gateway ? `pl-${hex(str("serviceName") ?? urn, 8)}` : undefined,
+      });
+      break;
+    }
+    case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+    case "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
+      id = `sgr-${hex(urn, 17)}`;
+      set({ arn: `arn:aws:ec2:${region}:${account}:security-group-rule/${id}`, securityGroupRuleId: id });
       break;
     case "docker:index/image:Image":
     case "docker:index/registryImage:RegistryImage": {

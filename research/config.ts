@@ -41,8 +41,10 @@ export interface ResearchSettings {
   name: string;
   groups: string[];
   users: ResearchUser[];
-  /** Explicit network; `undefined` means the account's default VPC and its default subnets. */
-  network?: { vpcId: string; subnetIds: string[] };
+  /** An existing network; `undefined` means the default VPC, or the isolated network when that is set. */
+  existingNetwork?: { vpcId: string; subnetIds: string[] };
+  /** The isolated network this program builds (key `network`); the domain then runs VpcOnly in it. */
+  isolatedNetwork?: IsolatedNetworkSettings;
   appNetworkAccessType: "PublicInternetOnly" | "VpcOnly";
   /** Keep the domain's home EFS on destroy ("Retain") or delete it so destroy leaves nothing ("Delete"). */
   homeEfsRetention: "Retain" | "Delete";
@@ -62,6 +64,15 @@ export interface ResearchSettings {
   processingVolumeSizeGb: number;
   processingMaxRuntimeSeconds: number;
   qc: QcThresholds;
+}
+
+/** `fieldnotes:research.network`: a VPC with private subnets and endpoints only (research/network.ts). */
+export interface IsolatedNetworkSettings {
+  mode: "vpcOnly";
+  /** The VPC's range: an aligned RFC 1918 block, /16 to /24; each subnet gets a quarter of it. */
+  cidrBlock: string;
+  /** How many zones (the first ones the Region offers), or the zone names to use. */
+  availabilityZones: number | string[];
 }
 
 // The original walkthrough's intent on pegasuspy 1.0: its defaults, with the mito cut at 10 %. No
@@ -87,11 +98,81 @@ export const ECR_DIGEST_URI =
 const ANY_DIGEST_IMAGE = /^[\w.-]+(?::\d+)?\/[\w./-]+(?::[\w.-]+)?@sha256:[0-9a-f]{64}$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const AZ_NAME = /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/;
 const PROCESSING_INSTANCE = /^ml\.[a-z0-9]+\.[a-z0-9]+$/;
 const MAX_DOMAIN_SUBNETS = 16;
 
 const DIGEST_URI_HINT =
   "must be an ECR image URI pinned by digest: <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex>";
+
+// Each subnet takes a quarter of the VPC range, so at most 4 zones; Studio wants subnets in at least 2
+// for its apps and the home EFS to survive a zone outage.
+const MIN_ZONES = 2;
+const MAX_ZONES = 4;
+const DEFAULT_CIDR = "10.42.0.0/16";
+
+/** Pure: why `cidr` is not a usable VPC range for the isolated network, or undefined when it is. */
+export function cidrProblem(cidr: unknown): string | undefined {
+  const usage =
+    "must be an IPv4 range in CIDR notation from /16 to /24 in a private (RFC 1918) block, e.g. 10.42.0.0/16";
+  if (typeof cidr !== "string") return usage;
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!m) return usage;
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  if (octets.some((o) => o > 255)) return usage;
+  // A VPC takes /16 to /28; /24 is the smallest whose four subnets still hold a few users each
+  // (AWS reserves 5 addresses per subnet, and Studio wants 2-4 per user).
+  if (prefix < 16 || prefix > 24) return `has prefix /${prefix}; ${usage}`;
+  const address = octets.reduce((n, o) => n * 256 + o, 0);
+  if (address % 2 ** (32 - prefix) !== 0) {
+    const aligned = Math.floor(address / 2 ** (32 - prefix)) * 2 ** (32 - prefix);
+    const dotted = [24, 16, 8, 0].map((s) => Math.floor(aligned / 2 ** s) % 256).join(".");
+    return `has host bits set; the /${prefix} block holding it is ${dotted}/${prefix}`;
+  }
+  const [a, b] = octets;
+  const rfc1918 = a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+  if (!rfc1918) return `is not in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16); ${usage}`;
+  return undefined;
+}
+
+const zones = accept<number | string | string[]>(
+  (x) =>
+    (Array.isArray(x) &&
+      x.length >= MIN_ZONES &&
+      x.length <= MAX_ZONES &&
+      x.every((z) => typeof z === "string" && AZ_NAME.test(z)) &&
+      new Set(x).size === x.length) ||
+    ((typeof x === "number" || (typeof x === "string" && /^\d+$/.test(x))) &&
+      Number.isInteger(Number(x)) &&
+      Number(x) >= MIN_ZONES &&
+      Number(x) <= MAX_ZONES),
+  `must be a number of Availability Zones from ${MIN_ZONES} to ${MAX_ZONES}, or a list of ${MIN_ZONES} to ${MAX_ZONES} distinct zone names such as ["us-east-1a", "us-east-1b"]`,
+);
+
+const networkSchema = strict(
+  {
+    mode: accept<"vpcOnly">(
+      (x) => x === "vpcOnly",
+      'must be "vpcOnly" (the only mode: Studio and the QC jobs in private subnets with VPC endpoints, no internet)',
+    ),
+    cidrBlock: v.optional(
+      accept<string>(
+        (x) => cidrProblem(x) === undefined,
+        (x) => cidrProblem(x)!,
+      ),
+      DEFAULT_CIDR,
+    ),
+    availabilityZones: v.optional(
+      v.pipe(
+        zones,
+        v.transform((x): number | string[] => (Array.isArray(x) ? x : Number(x))),
+      ),
+      MIN_ZONES,
+    ),
+  },
+  'must be an object {mode: "vpcOnly", cidrBlock?, availabilityZones?} (docs/configuration.md, "network")',
+);
 
 interface ConfigSource {
   name: string;
@@ -189,6 +270,7 @@ export const researchSchema = strict(
     ),
     vpcId: v.optional(text(VPC_ID, "must be a VPC ID (vpc-...)")),
     subnetIds: v.optional(v.array(text(SUBNET_ID, "must be a subnet ID (subnet-...)"), "must be a list")),
+    network: v.optional(networkSchema),
     appNetworkAccessType: v.optional(
       accept<"PublicInternetOnly" | "VpcOnly">(
         (x) => x === "PublicInternetOnly" || x === "VpcOnly",
@@ -296,8 +378,14 @@ export function parseResearchSettings(raw: unknown): ResearchSettings {
     seenNames.set(lower, i);
   });
 
-  let network: ResearchSettings["network"];
-  if (s.vpcId === undefined) {
+  let existingNetwork: ResearchSettings["existingNetwork"];
+  if (s.network !== undefined && (s.vpcId !== undefined || s.subnetIds !== undefined)) {
+    problem(
+      key("network"),
+      s.network,
+      "cannot be combined with vpcId/subnetIds: either the program builds the isolated network, or the domain uses yours; remove one",
+    );
+  } else if (s.vpcId === undefined) {
     if (s.subnetIds !== undefined)
       problem(key("subnetIds"), s.subnetIds, "needs vpcId too (subnets alone do not say which VPC)");
   } else if (s.subnetIds === undefined || s.subnetIds.length === 0) {
@@ -316,13 +404,21 @@ export function parseResearchSettings(raw: unknown): ResearchSettings {
       `lists ${s.subnetIds.length} subnets; a Studio domain takes at most ${MAX_DOMAIN_SUBNETS}`,
     );
   } else {
-    network = { vpcId: s.vpcId, subnetIds: s.subnetIds };
+    existingNetwork = { vpcId: s.vpcId, subnetIds: s.subnetIds };
   }
-  if (s.appNetworkAccessType === "VpcOnly" && s.vpcId === undefined) {
+  const explicitAccess = (current as Record<string, unknown>).appNetworkAccessType;
+  if (s.network !== undefined && explicitAccess !== undefined && explicitAccess !== "VpcOnly") {
+    problem(
+      key("appNetworkAccessType"),
+      explicitAccess,
+      "contradicts network.mode vpcOnly: the isolated network has no internet route; remove the key",
+    );
+  }
+  if (s.appNetworkAccessType === "VpcOnly" && s.vpcId === undefined && s.network === undefined) {
     problem(
       key("appNetworkAccessType"),
       "VpcOnly",
-      "needs an explicit vpcId and subnetIds with VPC endpoints (or a NAT); the default VPC has neither",
+      'needs an explicit vpcId and subnetIds with VPC endpoints (or a NAT), or network: {mode: "vpcOnly"} to build them; the default VPC has neither',
     );
   }
   if (s.processingImageUri && !s.imageUri) {
@@ -355,8 +451,10 @@ export function parseResearchSettings(raw: unknown): ResearchSettings {
   }
   throwIfProblems(problems);
 
-  const { vpcId: _vpc, subnetIds: _subnets, ...rest } = s;
-  return { ...rest, network };
+  const { vpcId: _vpc, subnetIds: _subnets, network, ...rest } = s;
+  return network
+    ? { ...rest, appNetworkAccessType: "VpcOnly", isolatedNetwork: network }
+    : { ...rest, existingNetwork };
 }
 
 /**

@@ -8,6 +8,7 @@ import { ResearchIdentity } from "./identity";
 import { imageRepositoryArns, ResearchImages, ResearchImagesArgs } from "./image";
 import { researchNames } from "./names";
 import { executionAccessPolicy, executionRoleTrustPolicy, executionStudioPolicy } from "./policies";
+import { ResearchNetwork } from "./network";
 import { QcProcessing } from "./processing";
 import { StudioDomain } from "./studio";
 
@@ -91,6 +92,7 @@ export class ResearchEnvironment extends pulumi.ComponentResource {
               repositoryArns: imageRepositoryArns(imagesArgs),
               roleArn,
               pipeline: names.pipeline,
+              jobsInVpc: settings.isolatedNetwork !== undefined,
             }),
           ),
         ),
@@ -105,9 +107,21 @@ export class ResearchEnvironment extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const network = settings.network
-      ? { vpcId: pulumi.output(settings.network.vpcId), subnetIds: pulumi.output(settings.network.subnetIds) }
-      : defaultNetwork(this, settings);
+    const isolated = settings.isolatedNetwork
+      ? new ResearchNetwork(
+          `${name}-network`,
+          { ...settings.isolatedNetwork, name: settings.name, region: settings.region },
+          { parent: this },
+        )
+      : undefined;
+    const network = isolated
+      ? { vpcId: isolated.vpcId, subnetIds: pulumi.all(isolated.subnetIds) }
+      : settings.existingNetwork
+        ? {
+            vpcId: pulumi.output(settings.existingNetwork.vpcId),
+            subnetIds: pulumi.output(settings.existingNetwork.subnetIds),
+          }
+        : defaultNetwork(this, settings);
 
     const studio = new StudioDomain(
       `${name}-studio`,
@@ -117,6 +131,9 @@ export class ResearchEnvironment extends pulumi.ComponentResource {
         vpcId: network.vpcId,
         subnetIds: network.subnetIds,
         appNetworkAccessType: settings.appNetworkAccessType,
+        securityGroupIds: isolated ? [isolated.studioSecurityGroupId] : undefined,
+        // On destroy the domain (its apps' network interfaces, its EFS mount targets) goes first.
+        networkDependsOn: isolated?.endpoints,
         homeEfsRetention: settings.homeEfsRetention,
         jupyterLabImage: images.jupyterLab,
         profiles: settings.users.map((u) => ({
@@ -159,6 +176,10 @@ export class ResearchEnvironment extends pulumi.ComponentResource {
         volumeSizeGb: settings.processingVolumeSizeGb,
         maxRuntimeSeconds: settings.processingMaxRuntimeSeconds,
         qc: settings.qc,
+        // In the isolated network the job runs in its private subnets, with the Studio group.
+        network: isolated
+          ? { subnetIds: isolated.subnetIds, securityGroupIds: [isolated.studioSecurityGroupId] }
+          : undefined,
       },
       { parent: this, dependsOn: [access] },
     );

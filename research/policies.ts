@@ -42,6 +42,8 @@ export interface AccessPolicyArgs {
   repositoryArns: string[];
   roleArn: string;
   pipeline: string;
+  /** Processing jobs run in the isolated network's subnets (NetworkConfig.VpcConfig). */
+  jobsInVpc?: boolean;
 }
 
 /** Data, image, logs, pipeline: what processing jobs and notebooks need, independent of the domain. */
@@ -127,7 +129,32 @@ export function executionAccessPolicy(a: AccessPolicyArgs): PolicyDocument {
         Resource: a.roleArn,
         Condition: { StringEquals: { "iam:PassedToService": "sagemaker.amazonaws.com" } },
       },
+      ...(a.jobsInVpc ? [processingInVpcStatement()] : []),
     ],
+  };
+}
+
+/**
+ * A job with a VpcConfig gets a network interface in the subnets, made and removed with the job's
+ * role ("CreateProcessingJob API: Execution Role Permissions", SageMaker developer guide). The
+ * Describe calls take no resource; the interface does not exist yet when it is created.
+ */
+function processingInVpcStatement(): PolicyStatement {
+  return {
+    Sid: "ProcessingJobNetworkInterfaces",
+    Effect: "Allow",
+    Action: [
+      "ec2:CreateNetworkInterface",
+      "ec2:CreateNetworkInterfacePermission",
+      "ec2:DeleteNetworkInterface",
+      "ec2:DeleteNetworkInterfacePermission",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeVpcs",
+      "ec2:DescribeDhcpOptions",
+      "ec2:DescribeSubnets",
+      "ec2:DescribeSecurityGroups",
+    ],
+    Resource: "*",
   };
 }
 

@@ -31,6 +31,8 @@ export interface QcProcessingArgs {
   volumeSizeGb: number;
   maxRuntimeSeconds: number;
   qc: QcThresholds;
+  /** Private subnets and security groups the job runs in (the isolated network); none: SageMaker's network. */
+  network?: { subnetIds: pulumi.Input<string>[]; securityGroupIds: pulumi.Input<string>[] };
 }
 
 export class QcProcessing extends pulumi.ComponentResource {
@@ -101,8 +103,14 @@ export class QcProcessing extends pulumi.ComponentResource {
     this.scriptUri = pulumi.interpolate`s3://${scriptObject.bucket}/${scriptObject.key}`;
 
     const definition = pulumi
-      .all([args.imageUri, args.roleArn, this.scriptUri])
-      .apply(([imageUri, roleArn, scriptUri]) =>
+      .all([
+        args.imageUri,
+        args.roleArn,
+        this.scriptUri,
+        pulumi.all(args.network?.subnetIds ?? []),
+        pulumi.all(args.network?.securityGroupIds ?? []),
+      ])
+      .apply(([imageUri, roleArn, scriptUri, subnetIds, securityGroupIds]) =>
         JSON.stringify(
           qcPipelineDefinition({
             imageUri,
@@ -114,6 +122,7 @@ export class QcProcessing extends pulumi.ComponentResource {
             volumeSizeGb: args.volumeSizeGb,
             maxRuntimeSeconds: args.maxRuntimeSeconds,
             qc: args.qc,
+            network: args.network ? { subnetIds, securityGroupIds } : undefined,
           }),
         ),
       );
@@ -151,6 +160,7 @@ export interface QcPipelineArgs {
   volumeSizeGb: number;
   maxRuntimeSeconds: number;
   qc: QcThresholds;
+  network?: { subnetIds: string[]; securityGroupIds: string[] };
 }
 
 const PROCESSING = "/opt/ml/processing";
@@ -243,6 +253,16 @@ export function qcPipelineDefinition(a: QcPipelineArgs): Record<string, unknown>
             ],
           },
           StoppingCondition: { MaxRuntimeInSeconds: a.maxRuntimeSeconds },
+          ...(a.network
+            ? {
+                NetworkConfig: {
+                  // qc_metrics.py reads and writes local files only; SageMaker moves the inputs and
+                  // outputs. With isolation the container itself has no network at all.
+                  EnableNetworkIsolation: true,
+                  VpcConfig: { SecurityGroupIds: a.network.securityGroupIds, Subnets: a.network.subnetIds },
+                },
+              }
+            : {}),
         },
       },
     ],

@@ -11,6 +11,10 @@ export interface StudioDomainArgs {
   vpcId: pulumi.Input<string>;
   subnetIds: pulumi.Input<pulumi.Input<string>[]>;
   appNetworkAccessType: "PublicInternetOnly" | "VpcOnly";
+  /** The apps' security groups (VpcOnly); SageMaker adds its own NFS group to each app. */
+  securityGroupIds?: pulumi.Input<string>[];
+  /** Network resources the domain must be created after and deleted before. */
+  networkDependsOn?: pulumi.Resource[];
   /** "Delete" lets `pulumi destroy` remove the home EFS; "Retain" keeps researchers' files. */
   homeEfsRetention: "Retain" | "Delete";
   /** The JupyterLab image attached to every user's spaces. */
@@ -44,8 +48,20 @@ export class StudioDomain extends pulumi.ComponentResource {
         appNetworkAccessType: args.appNetworkAccessType,
         retentionPolicy: { homeEfsFileSystem: args.homeEfsRetention },
         defaultUserSettings: defaultUserSettings(args),
+        ...(args.securityGroupIds
+          ? {
+              // Domain-level apps talk to user apps through these groups (DomainSettings), and
+              // UserSettings.SecurityGroups reach private spaces only: shared spaces take theirs
+              // from DefaultSpaceSettings.
+              domainSettings: { securityGroupIds: args.securityGroupIds },
+              defaultSpaceSettings: {
+                executionRole: args.executionRoleArn,
+                securityGroups: args.securityGroupIds,
+              },
+            }
+          : {}),
       },
-      { parent: this },
+      { parent: this, dependsOn: args.networkDependsOn },
     );
 
     // AWS: a user (or a group holding it) must be assigned to the domain's Identity Center
@@ -91,7 +107,7 @@ export class StudioDomain extends pulumi.ComponentResource {
  * a domain update fails while apps run (stop them first, see docs/research.md).
  */
 export function defaultUserSettings(
-  args: Pick<StudioDomainArgs, "executionRoleArn" | "jupyterLabImage">,
+  args: Pick<StudioDomainArgs, "executionRoleArn" | "jupyterLabImage" | "securityGroupIds">,
 ): aws.types.input.sagemaker.DomainDefaultUserSettings {
   const attach = (image: AttachedImage) => ({
     imageName: image.imageName,
@@ -104,5 +120,7 @@ export function defaultUserSettings(
     studioWebPortal: "ENABLED",
     defaultLandingUri: "studio::",
     jupyterLabAppSettings: { customImages: [attach(args.jupyterLabImage)] },
+    // CreateDomain requires them in VpcOnly mode, here or in each profile.
+    ...(args.securityGroupIds ? { securityGroups: args.securityGroupIds } : {}),
   };
 }

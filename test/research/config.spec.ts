@@ -36,7 +36,7 @@ describe("research config", () => {
   it("applies secure, destroyable defaults to a minimal config", () => {
     const s = parseResearchSettings(valid());
     assert.equal(s.name, "fieldnotes-research");
-    assert.equal(s.network, undefined, "no VPC given: the default VPC is looked up");
+    assert.equal(s.existingNetwork, undefined, "no VPC given: the default VPC is looked up");
     assert.equal(s.homeEfsRetention, "Delete");
     assert.equal(s.forceDeleteRepository, true);
     assert.deepEqual(s.qc, {
@@ -145,7 +145,7 @@ describe("research config", () => {
         assert.deepEqual(err.message.split("\n"), [
           'Invalid config fieldnotes:research.account: "4444" is not a 12-digit AWS account ID',
           'Invalid config fieldnotes:research.region: "us-east-9" must be an AWS Region, the one where Identity Center runs',
-          "Invalid config fieldnotes:research.keepImage: 3 is not a known key; did you mean keepImages? (known: account, region, name, groups, users, vpcId, subnetIds, appNetworkAccessType, homeEfsRetention, imageUri, processingImageUri, jupyterLabBaseImage, forceDeleteRepository, keepImages, forceDestroyBucket, processingInstanceType, processingVolumeSizeGb, processingMaxRuntimeSeconds, qc)",
+          "Invalid config fieldnotes:research.keepImage: 3 is not a known key; did you mean keepImages? (known: account, region, name, groups, users, vpcId, subnetIds, network, appNetworkAccessType, homeEfsRetention, imageUri, processingImageUri, jupyterLabBaseImage, forceDeleteRepository, keepImages, forceDestroyBucket, processingInstanceType, processingVolumeSizeGb, processingMaxRuntimeSeconds, qc)",
         ]);
         return true;
       },
@@ -181,12 +181,143 @@ describe("research config", () => {
       subnetIds: ["subnet-0123456789abcdef0"],
       imageUri: uri,
     });
-    assert.deepEqual(s.network, { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"] });
+    assert.deepEqual(s.existingNetwork, {
+      vpcId: "vpc-0123456789abcdef0",
+      subnetIds: ["subnet-0123456789abcdef0"],
+    });
     assert.equal(s.imageUri, uri);
   });
   it("derives valid Studio profile names from Identity Center user names", () => {
     assert.equal(userProfileNameFor("ada.lovelace@example.org"), "ada-lovelace-example-org");
     const long = userProfileNameFor("x".repeat(128));
     assert.ok(long.length <= 63 && /^[a-z0-9](-*[a-z0-9])*$/.test(long), long);
+  });
+
+  describe("network (the isolated VpcOnly network)", () => {
+    const withNetwork =
+      (network: unknown, extra: Record<string, unknown> = {}) =>
+      (c: Record<string, unknown>) =>
+        Object.assign(c, { network, ...extra });
+
+    it("defaults to a /16 in 10.42.0.0 over two zones, and makes the domain VpcOnly", () => {
+      const s = parseResearchSettings({ ...valid(), network: { mode: "vpcOnly" } });
+      assert.deepEqual(s.isolatedNetwork, {
+        mode: "vpcOnly",
+        cidrBlock: "10.42.0.0/16",
+        availabilityZones: 2,
+      });
+      assert.equal(s.appNetworkAccessType, "VpcOnly");
+      assert.equal(s.existingNetwork, undefined);
+      assert.equal(parseResearchSettings(valid()).isolatedNetwork, undefined, "off unless asked");
+    });
+    it("takes a zone count (also as the string pulumi config set writes) or zone names", () => {
+      const count = parseResearchSettings({
+        ...valid(),
+        network: { mode: "vpcOnly", availabilityZones: "3" },
+      });
+      assert.equal(count.isolatedNetwork?.availabilityZones, 3);
+      const named = parseResearchSettings({
+        ...valid(),
+        network: {
+          mode: "vpcOnly",
+          availabilityZones: ["us-east-1a", "us-east-1c"],
+          cidrBlock: "192.168.4.0/24",
+        },
+      });
+      assert.deepEqual(named.isolatedNetwork?.availabilityZones, ["us-east-1a", "us-east-1c"]);
+      assert.equal(named.isolatedNetwork?.cidrBlock, "192.168.4.0/24");
+    });
+    it("refuses a mode other than vpcOnly, and a missing mode", () => {
+      rejects(withNetwork({ mode: "public" }), "fieldnotes:research.network.mode", 'must be "vpcOnly"');
+      rejects(withNetwork({}), "fieldnotes:research.network.mode", "(not set) is required");
+      rejects(
+        withNetwork(true),
+        "fieldnotes:research.network",
+        '{mode: "vpcOnly", cidrBlock?, availabilityZones?}',
+      );
+    });
+    it("refuses a range that is not an aligned private block from /16 to /24", () => {
+      const cidr = "fieldnotes:research.network.cidrBlock";
+      rejects(
+        withNetwork({ mode: "vpcOnly", cidrBlock: "10.42.0.0" }),
+        cidr,
+        '"10.42.0.0" must be an IPv4 range',
+      );
+      rejects(withNetwork({ mode: "vpcOnly", cidrBlock: "10.300.0.0/16" }), cidr, "must be an IPv4 range");
+      rejects(withNetwork({ mode: "vpcOnly", cidrBlock: "10.0.0.0/8" }), cidr, "has prefix /8");
+      rejects(withNetwork({ mode: "vpcOnly", cidrBlock: "10.0.0.0/26" }), cidr, "has prefix /26");
+      rejects(
+        withNetwork({ mode: "vpcOnly", cidrBlock: "10.42.7.0/16" }),
+        cidr,
+        "has host bits set; the /16 block holding it is 10.42.0.0/16",
+      );
+      rejects(withNetwork({ mode: "vpcOnly", cidrBlock: "8.8.0.0/16" }), cidr, "is not in a private range");
+      rejects(
+        withNetwork({ mode: "vpcOnly", cidrBlock: "172.32.0.0/16" }),
+        cidr,
+        "is not in a private range",
+      );
+    });
+    it("refuses fewer than 2 or more than 4 zones, repeated zones and names that are not zones", () => {
+      const azs = "fieldnotes:research.network.availabilityZones";
+      for (const bad of [
+        1,
+        5,
+        2.5,
+        "two",
+        ["us-east-1a"],
+        ["us-east-1a", "us-east-1a"],
+        ["us-east-1a", "use1-az1"],
+      ])
+        rejects(
+          withNetwork({ mode: "vpcOnly", availabilityZones: bad }),
+          azs,
+          "must be a number of Availability Zones from 2 to 4",
+        );
+    });
+    it("suggests the key a typo meant inside network", () => {
+      rejects(
+        withNetwork({ mode: "vpcOnly", cidrBlok: "10.1.0.0/16" }),
+        "fieldnotes:research.network.cidrBlok",
+        "did you mean cidrBlock?",
+      );
+      rejects(
+        withNetwork({ mode: "vpcOnly", availabilityZone: 2 }),
+        "fieldnotes:research.network.availabilityZone",
+        "did you mean availabilityZones?",
+      );
+      rejects(
+        withNetwork({ mode: "vpcOnly" }, { netwrok: {} }),
+        "fieldnotes:research.netwrok",
+        "did you mean network?",
+      );
+    });
+    it("refuses network together with vpcId/subnetIds, and with PublicInternetOnly", () => {
+      rejects(
+        withNetwork(
+          { mode: "vpcOnly" },
+          { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"] },
+        ),
+        "fieldnotes:research.network",
+        "cannot be combined with vpcId/subnetIds",
+      );
+      rejects(
+        withNetwork({ mode: "vpcOnly" }, { appNetworkAccessType: "PublicInternetOnly" }),
+        "fieldnotes:research.appNetworkAccessType",
+        '"PublicInternetOnly" contradicts network.mode vpcOnly',
+      );
+      const explicit = parseResearchSettings({
+        ...valid(),
+        network: { mode: "vpcOnly" },
+        appNetworkAccessType: "VpcOnly",
+      });
+      assert.equal(explicit.appNetworkAccessType, "VpcOnly");
+    });
+    it("still refuses VpcOnly on the default VPC, naming network as the way out", () =>
+      rejects(
+        (c) => (c.appNetworkAccessType = "VpcOnly"),
+        "fieldnotes:research.appNetworkAccessType",
+        'or network: {mode: "vpcOnly"} to build them',
+      ));
   });
 });
