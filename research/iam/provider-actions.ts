@@ -1,6 +1,7 @@
 // What the deployer must be allowed, derived per resource type from the calls the provider makes over a
 // resource's life (create, read after create and on refresh, update, delete, tags), not from the create
-// API alone. research/iam/deployer-policy.json must allow every action here; test/research/
+// API alone. research/iam/deployer-policy.json (with deployer-network-policy.json for the isolated
+// network) must allow every action here; test/research/
 // deployer-policy.spec.ts simulates that, and fails when the plan registers a type this table lacks.
 //
 // Source: @pulumi/aws 7.x bridges terraform-provider-aws 6.x; each row names the provider behaviour it
@@ -280,6 +281,139 @@ export const PROVIDER_ACTIONS: Record<string, ProviderActions> = {
     source: "put, head and tags on read; delete removes every version of the key",
     confirmed: false,
   },
+  // The isolated network (fieldnotes:research.network), granted by research/iam/deployer-network-policy.json.
+  // EC2 tags are written on create through TagSpecifications, which IAM authorises as ec2:CreateTags.
+  "aws:ec2/vpc:Vpc": {
+    resource: "*",
+    actions: [
+      "ec2:CreateVpc",
+      "ec2:DescribeVpcs",
+      // Read: the DNS and address-usage attributes, one call each, and the VPC's defaults.
+      "ec2:DescribeVpcAttribute",
+      "ec2:DescribeNetworkAcls",
+      "ec2:DescribeRouteTables",
+      "ec2:DescribeSecurityGroups",
+      // DNS hostnames are off on a new VPC; the provider turns them on after create.
+      "ec2:ModifyVpcAttribute",
+      "ec2:CreateTags",
+      "ec2:DeleteTags",
+      "ec2:DeleteVpc",
+    ],
+    source:
+      "terraform-provider-aws internal/service/ec2/vpc_.go: read calls DescribeVpcAttribute per attribute and looks up the default NACL, main route table and default security group; create/update call ModifyVpcAttribute; delete retries DeleteVpc on DependencyViolation",
+    confirmed: true,
+  },
+  "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": {
+    resource: "*",
+    actions: [
+      "ec2:DescribeSecurityGroups",
+      "ec2:RevokeSecurityGroupIngress",
+      "ec2:RevokeSecurityGroupEgress",
+      "ec2:CreateTags",
+      "ec2:DeleteTags",
+    ],
+    source: "adopts the VPC's default group and revokes its rules; delete only forgets it",
+    confirmed: false,
+  },
+  "aws:ec2/subnet:Subnet": {
+    resource: "*",
+    actions: [
+      "ec2:CreateSubnet",
+      "ec2:DescribeSubnets",
+      "ec2:ModifySubnetAttribute",
+      "ec2:CreateTags",
+      "ec2:DeleteTags",
+      // Delete first removes network interfaces left behind by other services, then the subnet.
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DeleteNetworkInterface",
+      "ec2:DeleteSubnet",
+    ],
+    source: "create, describe, attribute updates; delete cleans up lingering ENIs before DeleteSubnet",
+    confirmed: false,
+  },
+  "aws:ec2/routeTable:RouteTable": {
+    resource: "*",
+    actions: [
+      "ec2:CreateRouteTable",
+      "ec2:DescribeRouteTables",
+      "ec2:CreateTags",
+      "ec2:DeleteTags",
+      "ec2:DeleteRouteTable",
+    ],
+    source: "a route table with no routes of its own: create, describe, delete",
+    confirmed: false,
+  },
+  "aws:ec2/routeTableAssociation:RouteTableAssociation": {
+    resource: "*",
+    actions: [
+      "ec2:AssociateRouteTable",
+      "ec2:DescribeRouteTables",
+      "ec2:ReplaceRouteTableAssociation",
+      "ec2:DisassociateRouteTable",
+    ],
+    source: "associate, read through the table's associations, replace on update, disassociate",
+    confirmed: false,
+  },
+  "aws:ec2/securityGroup:SecurityGroup": {
+    resource: "*",
+    actions: [
+      "ec2:CreateSecurityGroup",
+      "ec2:DescribeSecurityGroups",
+      // Create revokes the allow-all egress AWS adds; revokeRulesOnDelete revokes every rule first.
+      "ec2:RevokeSecurityGroupEgress",
+      "ec2:RevokeSecurityGroupIngress",
+      "ec2:CreateTags",
+      "ec2:DeleteTags",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DeleteSecurityGroup",
+    ],
+    source:
+      "create drops the default egress rule; delete with revoke_rules_on_delete revokes the rules, then retries on DependencyViolation",
+    confirmed: false,
+  },
+  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": {
+    resource: "*",
+    actions: [
+      "ec2:AuthorizeSecurityGroupIngress",
+      "ec2:DescribeSecurityGroupRules",
+      "ec2:ModifySecurityGroupRules",
+      "ec2:CreateTags",
+      "ec2:RevokeSecurityGroupIngress",
+    ],
+    source: "one rule per resource, read by its rule ID, updated in place",
+    confirmed: false,
+  },
+  "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": {
+    resource: "*",
+    actions: [
+      "ec2:AuthorizeSecurityGroupEgress",
+      "ec2:DescribeSecurityGroupRules",
+      "ec2:ModifySecurityGroupRules",
+      "ec2:CreateTags",
+      "ec2:RevokeSecurityGroupEgress",
+    ],
+    source: "one rule per resource, read by its rule ID, updated in place",
+    confirmed: false,
+  },
+  "aws:ec2/vpcEndpoint:VpcEndpoint": {
+    resource: "*",
+    actions: [
+      "ec2:CreateVpcEndpoint",
+      "ec2:DescribeVpcEndpoints",
+      // Read: the service's prefix list (a gateway endpoint's prefixListId) and the endpoint's ENIs.
+      "ec2:DescribePrefixLists",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:ModifyVpcEndpoint",
+      "ec2:CreateTags",
+      "ec2:DeleteTags",
+      "ec2:DeleteVpcEndpoints",
+      // Private DNS: EC2 creates the endpoint's private hosted zone on the caller's behalf.
+      "route53:AssociateVPCWithHostedZone",
+    ],
+    source:
+      "terraform-provider-aws internal/service/ec2/vpc_endpoint.go: read calls DescribePrefixLists by service name and DescribeNetworkInterfaces per endpoint ENI; update ModifyVpcEndpoint; delete DeleteVpcEndpoints",
+    confirmed: true,
+  },
 };
 
 /** Lookups (invokes) the program makes at plan time, with what each needs. */
@@ -300,6 +434,12 @@ export const PROVIDER_INVOKE_ACTIONS: Record<string, ProviderActions> = {
     resource: "*",
     actions: ["ec2:DescribeSubnets"],
     source: "its default subnets",
+    confirmed: true,
+  },
+  "aws:index/getAvailabilityZones:getAvailabilityZones": {
+    resource: "*",
+    actions: ["ec2:DescribeAvailabilityZones"],
+    source: "the zones of the isolated network",
     confirmed: true,
   },
   "aws:ecr/getAuthorizationToken:getAuthorizationToken": {

@@ -3,6 +3,7 @@ import { runSimulation } from "@cloud-copilot/iam-simulate";
 import * as fs from "fs";
 import * as path from "path";
 import { Plan, planStack } from "../../local/plan";
+import { loadStackConfig } from "../../local/stack-config";
 import { PROVIDER_ACTIONS, PROVIDER_INVOKE_ACTIONS } from "../../research/iam/provider-actions";
 import { researchNames } from "../../research/names";
 
@@ -11,16 +12,25 @@ import { researchNames } from "../../research/names";
 
 const ACCOUNT = "444444444444";
 const REGION = "us-east-1";
-const POLICY_FILE = path.join(__dirname, "..", "..", "research", "iam", "deployer-policy.json");
+const IAM_DIR = path.join(__dirname, "..", "..", "research", "iam");
+// Two managed policies: the isolated network's EC2 rights would push one past IAM's limit.
+const POLICY_FILES = ["deployer-policy.json", "deployer-network-policy.json"].map((f) =>
+  path.join(IAM_DIR, f),
+);
+/** IAM quotas: a customer managed policy holds at most 6,144 characters, whitespace not counted. */
+const MANAGED_POLICY_MAX = 6144;
 const DEPLOYER = `arn:aws:iam::${ACCOUNT}:role/research-deployer`;
 
-function deployerPolicy() {
-  // The document says REGION and ACCOUNT_ID where the deployer fills in its own (docs/research.md).
-  const text = fs
-    .readFileSync(POLICY_FILE, "utf8")
-    .replace(/REGION/g, REGION)
-    .replace(/ACCOUNT_ID/g, ACCOUNT);
-  return JSON.parse(text);
+function deployerPolicies() {
+  // The documents say REGION and ACCOUNT_ID where the deployer fills in its own (docs/research.md).
+  return POLICY_FILES.map((file) =>
+    JSON.parse(
+      fs
+        .readFileSync(file, "utf8")
+        .replace(/REGION/g, REGION)
+        .replace(/ACCOUNT_ID/g, ACCOUNT),
+    ),
+  );
 }
 
 async function allowed(action: string, resource: string, context: Record<string, string> = {}) {
@@ -32,7 +42,7 @@ async function allowed(action: string, resource: string, context: Record<string,
         resource: { resource, accountId: ACCOUNT },
         contextVariables: { "aws:PrincipalArn": DEPLOYER, "aws:PrincipalAccount": ACCOUNT, ...context },
       },
-      identityPolicies: [{ name: "deployer", policy: deployerPolicy() }],
+      identityPolicies: deployerPolicies().map((policy, i) => ({ name: `deployer-${i}`, policy })),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
     },
@@ -50,15 +60,23 @@ describe("research deployer policy vs what the provider calls", function () {
   this.timeout(120_000);
   const names = researchNames("fieldnotes-research", ACCOUNT, REGION);
   const roleArn = `arn:aws:iam::${ACCOUNT}:role/${names.executionRole}`;
-  let plan: Plan;
+  let plans: Plan[];
   before(async () => {
-    plan = await planStack("research");
-    if (plan.error) throw new Error(plan.error.message);
+    const base = JSON.parse(loadStackConfig("research").config["fieldnotes:research"]);
+    plans = await Promise.all([
+      planStack("research"),
+      planStack("research", {
+        config: { "fieldnotes:research": JSON.stringify({ ...base, network: { mode: "vpcOnly" } }) },
+      }),
+    ]);
+    for (const plan of plans) if (plan.error) throw new Error(plan.error.message);
   });
 
-  it("has a row for every resource type the research plan registers", () => {
+  it("has a row for every resource type the research plan registers, with and without the isolated network", () => {
     const types = new Set(
-      plan.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:")).map((r) => r.type),
+      plans.flatMap((plan) =>
+        plan.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:")).map((r) => r.type),
+      ),
     );
     const missing = [...types].filter((t) => !(t in PROVIDER_ACTIONS));
     assert.deepEqual(
@@ -102,6 +120,13 @@ describe("research deployer policy vs what the provider calls", function () {
       });
     }
   }
+
+  it("keeps each managed policy within IAM's 6,144-character limit", () => {
+    for (const file of POLICY_FILES) {
+      const size = fs.readFileSync(file, "utf8").replace(/\s/g, "").length;
+      assert.ok(size <= MANAGED_POLICY_MAX, `${path.basename(file)}: ${size} characters without whitespace`);
+    }
+  });
 
   it("refuses what no research resource needs (the simulation can say no)", async () => {
     assert.notEqual(
