@@ -1,6 +1,6 @@
 // Moving payload bytes in and out of S3: streaming multipart upload with bounded memory, server-side
 // copy, and reads verified against the SHA-256 tag.
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
@@ -22,6 +22,7 @@ import {
 import { PayloadLayout } from "../contract";
 import { PayloadError } from "./errors";
 import type { PayloadPointer } from "./pointer";
+import { streamHash, type StreamHash } from "./sha256";
 
 const MiB = 1024 * 1024;
 /** S3's floor for every part but the last. */
@@ -182,7 +183,9 @@ async function uploadChunks(
   const http = requestOptions(opts.signal);
   const partSize = opts.partSizeBytes ?? DEFAULT_PART;
   const queueSize = opts.queueSize ?? 4;
-  const hash = createHash("sha256");
+  // A stream's length is unknown until its end: hashed on the worker thread (where there is a core
+  // for it) so the hash runs beside the part uploads; a string or buffer by its size.
+  const hash = streamHash(Array.isArray(source) ? source[0].length : Number.POSITIVE_INFINITY);
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const partBuffers: Buffer[] = [];
@@ -259,6 +262,7 @@ async function uploadChunks(
           ? Buffer.from(raw, "utf8")
           : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
       hash.update(chunk);
+      if (hash.backlogged) await new Promise<void>((drained) => hash.onDrain(drained));
       size += chunk.length;
       for (let offset = 0; offset < chunk.length;) {
         const take = Math.min(partSize - pendingBytes, chunk.length - offset);
@@ -268,7 +272,7 @@ async function uploadChunks(
         if (pendingBytes === partSize) await flushPart();
       }
     }
-    const sha256 = hash.digest("hex");
+    const sha256 = await hash.digest();
     if (uploadId === undefined) {
       // Fits in one part: a single PutObject is one request instead of three.
       const whole = Buffer.concat(pending, pendingBytes);
@@ -298,6 +302,7 @@ async function uploadChunks(
     );
     return { size, sha256 };
   } catch (error) {
+    hash.dispose();
     if (uploadId !== undefined) {
       await Promise.allSettled(inFlight);
       // Best effort, and not under the caller's signal (the abort must go out after a deadline):
@@ -457,14 +462,20 @@ export interface PayloadReadFrom {
  *
  * Each chunk is checked and hashed in the `data` handler of the source and pushed on as it is: no
  * Transform stage. Piping through a Transform cost a write, a transform call and a second buffer
- * per chunk: 4-18 % of a resolve's CPU at 256 MiB (process.cpuUsage, docs/benchmarks.md).
+ * per chunk: 4-18 % of a resolve's CPU at 256 MiB (process.cpuUsage, docs/benchmarks.md). A large
+ * payload is hashed on a worker thread ({@link streamHash}) while this one keeps reading; when the
+ * worker falls behind, the source is paused until it catches up, so memory stays bounded.
  */
 export class PayloadStream extends Readable {
-  private readonly hash = createHash("sha256");
+  private readonly hash: StreamHash;
   private count = 0;
   private digest?: string;
   /** Where the bytes come from (offloaded payloads); undefined for an inline payload. */
   readFrom?: PayloadReadFrom;
+  /** The source ended: its close is then expected, and the digest is on its way. */
+  private sourceEnded = false;
+  /** The consumer asked for more (the last push was under the high-water mark). */
+  private wanted = false;
 
   constructor(
     private readonly source: Readable,
@@ -478,6 +489,7 @@ export class PayloadStream extends Readable {
   ) {
     // The default 16 KiB buffer pauses the socket many times per megabyte; 1 MiB keeps it flowing.
     super({ highWaterMark: 1024 * 1024 });
+    this.hash = streamHash(expectedSize);
     source.on("data", (chunk: Buffer) => {
       if (this.destroyed) return;
       this.count += chunk.length;
@@ -499,16 +511,23 @@ export class PayloadStream extends Readable {
         return;
       }
       this.hash.update(chunk);
-      if (!this.push(chunk)) source.pause();
+      this.wanted = this.push(chunk);
+      if (!this.wanted || this.hash.backlogged) {
+        source.pause();
+        this.flow();
+      }
     });
     // Nothing flows until the consumer reads.
     source.pause();
-    source.once("end", () => this.finish());
+    source.once("end", () => {
+      this.sourceEnded = true;
+      this.finish();
+    });
     source.once("error", (error) => this.destroy(error));
     // A source that closes without ending (a connection cut without an error) must not leave the
     // consumer waiting for an end that never comes.
     source.once("close", () => {
-      if (this.digest === undefined && !this.destroyed) {
+      if (!this.sourceEnded && !this.destroyed) {
         this.destroy(
           new PayloadError("SizeMismatch", `${this.what}: the read stopped after ${this.count} bytes`),
         );
@@ -532,34 +551,49 @@ export class PayloadStream extends Readable {
   }
 
   override _read(): void {
-    this.source.resume();
+    this.wanted = true;
+    this.flow();
+  }
+
+  /** Resumes the source when the consumer wants more and the hash can take it. */
+  private flow(): void {
+    if (this.destroyed || this.sourceEnded) return;
+    if (this.hash.backlogged) this.hash.onDrain(() => this.flow());
+    else if (this.wanted) this.source.resume();
   }
 
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    this.hash.dispose();
     // An ended response is left alone: destroying it would close a keep-alive socket.
     if (!this.source.readableEnded && !this.source.destroyed) this.source.destroy();
     done(error);
   }
 
   private finish(): void {
-    this.digest = this.hash.digest("hex");
-    if (this.expectedSize !== undefined && this.count !== this.expectedSize) {
-      this.destroy(
-        new PayloadError(
-          "SizeMismatch",
-          `${this.what}: read ${this.count} bytes, the marker says ${this.expectedSize}`,
-        ),
-      );
-    } else if (this.expectedSha256 !== undefined && this.digest !== this.expectedSha256.toLowerCase()) {
-      this.destroy(
-        new PayloadError(
-          "ChecksumMismatch",
-          `${this.what}: SHA-256 ${this.digest} does not match the stored ${this.expectedSha256}`,
-        ),
-      );
-    } else {
-      this.push(null);
-    }
+    this.hash.digest().then(
+      (digest) => {
+        if (this.destroyed) return;
+        this.digest = digest;
+        if (this.expectedSize !== undefined && this.count !== this.expectedSize) {
+          this.destroy(
+            new PayloadError(
+              "SizeMismatch",
+              `${this.what}: read ${this.count} bytes, the marker says ${this.expectedSize}`,
+            ),
+          );
+        } else if (this.expectedSha256 !== undefined && digest !== this.expectedSha256.toLowerCase()) {
+          this.destroy(
+            new PayloadError(
+              "ChecksumMismatch",
+              `${this.what}: SHA-256 ${digest} does not match the stored ${this.expectedSha256}`,
+            ),
+          );
+        } else {
+          this.push(null);
+        }
+      },
+      (error: Error) => this.destroy(error),
+    );
   }
 }
 
