@@ -190,6 +190,8 @@ interface SizeFigures {
   peakRssMiB: { publish: number; resolve: number; baselineUpload: number; baselineGet: number };
   /** Every round's seconds per mode, in the order they ran. */
   seconds: Record<TransferMode, number[]>;
+  /** Every round's CPU seconds per mode (all the transfer process's threads, a hashing worker too). */
+  cpuSeconds: Record<TransferMode, number[]>;
   order: TransferMode[][];
 }
 
@@ -294,6 +296,9 @@ async function measureSize(bench: Bench, size: number, repeat: number): Promise<
     },
     seconds: Object.fromEntries(
       Object.entries(results).map(([m, rs]) => [m, rs.map((r) => +r.seconds.toFixed(3))]),
+    ) as Record<TransferMode, number[]>,
+    cpuSeconds: Object.fromEntries(
+      Object.entries(results).map(([m, rs]) => [m, rs.map((r) => +r.cpuSeconds.toFixed(3))]),
     ) as Record<TransferMode, number[]>,
     order,
   };
