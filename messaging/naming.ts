@@ -25,6 +25,9 @@ export interface PublisherNames {
   logGroup: string;
   role: string;
   roleArn: string;
+  /** The role S3 assumes to copy payloads/ to the replicas (only created when there are replicas). */
+  replicationRole: string;
+  replicationRoleArn: string;
 }
 
 export interface SubscriberNames {
@@ -107,6 +110,7 @@ export function publisherNames(topology: MessagingTopology): PublisherNames {
   const failureQueue = boundedName(`${system}-publisher-failures`, NameLimits.sqsQueue);
   const fn = boundedName(`${system}-publisher`, NameLimits.lambdaFunction);
   const role = boundedName(`${system}-publisher`, NameLimits.iamRole);
+  const replicationRole = boundedName(`${system}-payload-replication`, NameLimits.iamRole);
   return {
     account,
     region,
@@ -127,6 +131,8 @@ export function publisherNames(topology: MessagingTopology): PublisherNames {
     logGroup: `/aws/lambda/${fn}`,
     role,
     roleArn: roleArn(account, role),
+    replicationRole,
+    replicationRoleArn: roleArn(account, replicationRole),
   };
 }
 

@@ -211,18 +211,27 @@ export function eventBusPolicy(busArn: string, producers: Producer[]): PolicyDoc
   return doc(...producerStatements("ProducersMayPutEvents", "events:PutEvents", busArn, producers));
 }
 
+/** The one role that may write under payloads/ of a bucket: every other principal is denied `actions`. */
+interface PayloadWriter {
+  sid: string;
+  roleArn: string;
+  actions: string[];
+}
+
 /**
- * Payload bucket policy: TLS only; subscriber roles may read objects under payloads/ and nothing
- * else; only the publisher role may write payloads/; producers may stage sources under incoming/.
+ * A payload bucket's policy, origin or replica: TLS only; subscriber roles may read objects under
+ * payloads/ and nothing else; only the writer role may write payloads/; producers may stage
+ * sources under incoming/.
  */
-export function payloadBucketPolicy(
-  pub: PublisherNames,
+function bucketPolicy(
+  bucketArn: string,
   readers: SubscriberNames[],
+  writer: PayloadWriter,
   producers: Producer[],
 ): PolicyDocument {
-  const payloads = `${pub.bucketArn}/${PayloadLayout.payloadPrefix}*`;
+  const payloads = `${bucketArn}/${PayloadLayout.payloadPrefix}*`;
   return doc(
-    denyInsecureTransport("s3:*", [pub.bucketArn, `${pub.bucketArn}/*`]),
+    denyInsecureTransport("s3:*", [bucketArn, `${bucketArn}/*`]),
     readers.length > 0 && {
       Sid: "SubscriberRolesReadPayloads",
       Effect: "Allow",
@@ -237,26 +246,139 @@ export function payloadBucketPolicy(
       Effect: "Allow",
       Principal: { AWS: unique(readers.map((r) => accountRoot(r.account))) },
       Action: [...PayloadIam.readerBucketActions],
-      Resource: pub.bucketArn,
+      Resource: bucketArn,
       Condition: {
         ArnEquals: { "aws:PrincipalArn": readers.map((r) => r.roleArn) },
         StringLike: { "s3:prefix": `${PayloadLayout.payloadPrefix}*` },
       },
     },
     {
-      Sid: "OnlyPublisherRoleWritesPayloads",
+      Sid: writer.sid,
       Effect: "Deny",
       Principal: "*",
-      Action: [...PayloadIam.writerObjectActions],
+      Action: writer.actions,
       Resource: payloads,
-      Condition: { ArnNotEquals: { "aws:PrincipalArn": pub.roleArn } },
+      Condition: { ArnNotEquals: { "aws:PrincipalArn": writer.roleArn } },
     },
     ...producerStatements(
       "ProducersStageSources",
       "s3:PutObject",
-      `${pub.bucketArn}/${PayloadLayout.incomingPrefix}*`,
+      `${bucketArn}/${PayloadLayout.incomingPrefix}*`,
       producers,
     ),
+  );
+}
+
+/** Payload bucket policy: the publisher role is the only writer of payloads/. */
+export function payloadBucketPolicy(
+  pub: PublisherNames,
+  readers: SubscriberNames[],
+  producers: Producer[],
+): PolicyDocument {
+  return bucketPolicy(
+    pub.bucketArn,
+    readers,
+    {
+      sid: "OnlyPublisherRoleWritesPayloads",
+      roleArn: pub.roleArn,
+      actions: [...PayloadIam.writerObjectActions],
+    },
+    producers,
+  );
+}
+
+/**
+ * The S3 actions of live replication, checked against "Setting up permissions for live replication"
+ * (Amazon S3 User Guide). No s3:ReplicateDelete: delete marker replication is off, and lifecycle
+ * expires each side's copies on its own.
+ */
+export const ReplicationIam = {
+  /** On the source bucket. */
+  sourceBucketActions: ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+  /** On the source objects (payloads/ only). */
+  sourceObjectActions: [
+    "s3:GetObjectVersionForReplication",
+    "s3:GetObjectVersionAcl",
+    "s3:GetObjectVersionTagging",
+  ],
+  /** On the destination objects (payloads/ only): the object, then its tags (payload-sha256). */
+  destinationObjectActions: ["s3:ReplicateObject", "s3:ReplicateTags"],
+  /** Every replication write a destination can receive: denied to all but the replication role. */
+  anyReplicationWrite: ["s3:ReplicateObject", "s3:ReplicateTags", "s3:ReplicateDelete"],
+  /** SSE-KMS: decrypt the source object, encrypt the replica under the destination's key. */
+  sourceKmsActions: ["kms:Decrypt"],
+  destinationKmsActions: ["kms:Encrypt", "kms:GenerateDataKey"],
+} as const;
+
+/**
+ * Replica bucket policy: the origin's statements for the subscribers of that Region, with the
+ * replication role the only writer (nobody puts objects into a replica; S3 copies them in).
+ */
+export function replicaBucketPolicy(
+  pub: PublisherNames,
+  replica: ReplicaNames,
+  readers: SubscriberNames[],
+): PolicyDocument {
+  return bucketPolicy(
+    replica.bucketArn,
+    readers,
+    {
+      sid: "OnlyReplicationRoleWritesPayloads",
+      roleArn: pub.replicationRoleArn,
+      actions: [...PayloadIam.writerObjectActions, ...ReplicationIam.anyReplicationWrite],
+    },
+    [],
+  );
+}
+
+/**
+ * The role S3 assumes to replicate: read the origin's replication configuration and its payloads/
+ * versions, write replicas' payloads/; with SSE-KMS, decrypt with the origin's key and encrypt with
+ * each replica's, through S3 in that key's Region.
+ */
+export function replicationRolePolicy(
+  pub: PublisherNames,
+  replicas: (ReplicaNames & { keyArn?: string })[],
+  originKeyArn?: string,
+): PolicyDocument {
+  const keyed = replicas.filter((r) => r.keyArn !== undefined);
+  return doc(
+    {
+      Sid: "ReadReplicationConfiguration",
+      Effect: "Allow",
+      Action: [...ReplicationIam.sourceBucketActions],
+      Resource: pub.bucketArn,
+    },
+    {
+      Sid: "ReadPayloadVersions",
+      Effect: "Allow",
+      Action: [...ReplicationIam.sourceObjectActions],
+      Resource: `${pub.bucketArn}/${PayloadLayout.payloadPrefix}*`,
+    },
+    {
+      Sid: "ReplicatePayloads",
+      Effect: "Allow",
+      Action: [...ReplicationIam.destinationObjectActions],
+      Resource: replicas.map((r) => `${r.bucketArn}/${PayloadLayout.payloadPrefix}*`),
+    },
+    // No kms:EncryptionContext condition: with S3 Bucket Keys the context is the bucket's ARN, not
+    // the object's, so a payloads/ pattern would refuse every object.
+    originKeyArn !== undefined && {
+      Sid: "DecryptOriginThroughS3",
+      Effect: "Allow",
+      Action: [...ReplicationIam.sourceKmsActions],
+      Resource: originKeyArn,
+      Condition: { StringEquals: { "kms:ViaService": `s3.${pub.region}.amazonaws.com` } },
+    },
+    keyed.length > 0 && {
+      Sid: "EncryptReplicasThroughS3",
+      Effect: "Allow",
+      Action: [...ReplicationIam.destinationKmsActions],
+      Resource: keyed.map((r) => r.keyArn as string),
+      Condition: {
+        StringEquals: { "kms:ViaService": keyed.map((r) => `s3.${r.region}.amazonaws.com`) },
+      },
+    },
   );
 }
 
@@ -285,25 +407,25 @@ export function topicKeyPolicy(pub: PublisherNames): PolicyDocument {
   });
 }
 
-/**
- * Key policy of the payload bucket's key (SSE-KMS): subscriber roles decrypt through S3 only;
- * producers encrypt the sources they stage under incoming/, through S3 only.
- */
-export function payloadKeyPolicy(
-  pub: PublisherNames,
+/** Key policy of a payload bucket's key (origin or replica), used through S3 in the key's Region only. */
+function s3KeyPolicy(
+  account: string,
+  region: string,
+  writer: PayloadWriter,
   readers: SubscriberNames[],
   producers: Producer[],
+  extra: (PolicyStatement | false)[] = [],
 ): PolicyDocument {
-  const viaS3 = { "kms:ViaService": `s3.${pub.region}.amazonaws.com` };
+  const viaS3 = { "kms:ViaService": `s3.${region}.amazonaws.com` };
   return doc(
-    accountAdministersKey(pub.account),
+    accountAdministersKey(account),
     {
-      Sid: "PublisherRoleWritesThroughS3",
+      Sid: writer.sid,
       Effect: "Allow",
-      Principal: { AWS: accountRoot(pub.account) },
-      Action: [...PayloadIam.writerKmsActions],
+      Principal: { AWS: accountRoot(account) },
+      Action: writer.actions,
       Resource: "*",
-      Condition: { ArnEquals: { "aws:PrincipalArn": pub.roleArn }, StringEquals: viaS3 },
+      Condition: { ArnEquals: { "aws:PrincipalArn": writer.roleArn }, StringEquals: viaS3 },
     },
     readers.length > 0 && {
       Sid: "SubscriberRolesDecryptThroughS3",
@@ -313,12 +435,68 @@ export function payloadKeyPolicy(
       Resource: "*",
       Condition: { ArnEquals: { "aws:PrincipalArn": readers.map((r) => r.roleArn) }, StringEquals: viaS3 },
     },
+    ...extra,
     // A producer's PutObject under incoming/ is encrypted with this key (the bucket default) as the
     // producer: S3 calls GenerateDataKey (and Decrypt for multipart) with the producer's identity, and
     // a key in another account is usable only when its key policy also admits that principal.
     ...producerStatements("ProducersEncryptThroughS3", [...PayloadIam.writerKmsActions], "*", producers, {
       StringEquals: viaS3,
     }),
+  );
+}
+
+/**
+ * Key policy of the payload bucket's key (SSE-KMS): subscriber roles decrypt through S3 only;
+ * producers encrypt the sources they stage under incoming/, through S3 only; with replicas, the
+ * replication role decrypts the payloads it copies, through S3 only.
+ */
+export function payloadKeyPolicy(
+  pub: PublisherNames,
+  readers: SubscriberNames[],
+  producers: Producer[],
+  opts: { replicated?: boolean } = {},
+): PolicyDocument {
+  return s3KeyPolicy(
+    pub.account,
+    pub.region,
+    { sid: "PublisherRoleWritesThroughS3", roleArn: pub.roleArn, actions: [...PayloadIam.writerKmsActions] },
+    readers,
+    producers,
+    [
+      opts.replicated === true && {
+        Sid: "ReplicationRoleDecryptsThroughS3",
+        Effect: "Allow",
+        Principal: { AWS: accountRoot(pub.account) },
+        Action: [...ReplicationIam.sourceKmsActions],
+        Resource: "*",
+        Condition: {
+          ArnEquals: { "aws:PrincipalArn": pub.replicationRoleArn },
+          StringEquals: { "kms:ViaService": `s3.${pub.region}.amazonaws.com` },
+        },
+      },
+    ],
+  );
+}
+
+/**
+ * Key policy of a replica's key, in the replica's Region: the replication role encrypts replicas,
+ * that Region's subscriber roles decrypt them, both through S3 in that Region only.
+ */
+export function replicaKeyPolicy(
+  pub: PublisherNames,
+  replica: ReplicaNames,
+  readers: SubscriberNames[],
+): PolicyDocument {
+  return s3KeyPolicy(
+    replica.account,
+    replica.region,
+    {
+      sid: "ReplicationRoleEncryptsThroughS3",
+      roleArn: pub.replicationRoleArn,
+      actions: [...ReplicationIam.destinationKmsActions],
+    },
+    readers,
+    [],
   );
 }
 

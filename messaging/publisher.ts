@@ -2,6 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PayloadLayout, PublisherEnv } from "./contract";
 import { HandlerFunction } from "./handler-function";
+import { createPayloadBucket } from "./payload-bucket";
+import { createReplication, PayloadReplica } from "./replicas";
 import { PublisherNames, publisherNames, SubscriberNames, subscriberNames } from "./naming";
 import {
   eventBusPolicy,
@@ -21,6 +23,8 @@ export interface PublisherArgs {
   topology: MessagingTopology;
   /** X-Ray active tracing on the function. */
   tracing: boolean;
+  /** The replicas the origin copies payloads/ to (replicas.ts), created before the publisher. */
+  replicas?: PayloadReplica[];
 }
 
 /**
@@ -79,17 +83,29 @@ export class Publisher extends pulumi.ComponentResource {
       child,
     );
 
+    const replicas = args.replicas ?? [];
     const payloadKey = topology.offload.kms
-      ? this.payloadKey(name, names, subscribers, producers)
+      ? this.payloadKey(name, names, subscribers, producers, replicas.length > 0)
       : undefined;
-    this.bucket = this.payloadBucket(
-      name,
-      names,
-      subscribers,
-      producers,
-      topology.offload.retentionDays,
-      payloadKey,
-    );
+    const payloads = createPayloadBucket(this, `${name}-payloads`, {
+      bucket: names.bucket,
+      key: payloadKey,
+      prefixes: [PayloadLayout.payloadPrefix, PayloadLayout.incomingPrefix],
+      retentionDays: topology.offload.retentionDays,
+      // Replication needs versioning on the source as well as on every destination.
+      versioned: replicas.length > 0,
+      policy: payloadBucketPolicy(names, subscribers, producers),
+    });
+    this.bucket = payloads.bucket;
+    if (payloads.versioning) {
+      createReplication(this, name, {
+        topology,
+        origin: payloads.bucket,
+        originVersioning: payloads.versioning,
+        originKey: payloadKey,
+        replicas,
+      });
+    }
 
     this.bus = new aws.cloudwatch.EventBus(`${name}-bus`, { name: names.bus }, child);
     new aws.cloudwatch.EventBusPolicy(
@@ -201,6 +217,7 @@ export class Publisher extends pulumi.ComponentResource {
     names: PublisherNames,
     subscribers: SubscriberNames[],
     producers: Producer[],
+    replicated: boolean,
   ): aws.kms.Key {
     const key = new aws.kms.Key(
       `${name}-payload-key`,
@@ -208,7 +225,7 @@ export class Publisher extends pulumi.ComponentResource {
         description: `Payload bucket ${names.bucket} (fieldnotes)`,
         enableKeyRotation: true,
         deletionWindowInDays: 7,
-        policy: JSON.stringify(payloadKeyPolicy(names, subscribers, producers)),
+        policy: JSON.stringify(payloadKeyPolicy(names, subscribers, producers, { replicated })),
       },
       { parent: this },
     );
@@ -219,85 +236,6 @@ export class Publisher extends pulumi.ComponentResource {
     );
     return key;
   }
-
-  private payloadBucket(
-    name: string,
-    names: PublisherNames,
-    subscribers: SubscriberNames[],
-    producers: ReturnType<typeof parseProducers>,
-    retentionDays: number,
-    key: aws.kms.Key | undefined,
-  ): aws.s3.Bucket {
-    const child = { parent: this };
-    const bucket = new aws.s3.Bucket(`${name}-payloads`, { bucket: names.bucket }, child);
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
-      `${name}-payloads-public-access`,
-      {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      child,
-    );
-    // ACLs off: objects belong to the bucket owner whoever writes them (producers in other accounts).
-    // S3 refuses concurrent changes to a bucket's access settings ("OperationAborted: A conflicting
-    // conditional operation is currently in progress"), so the public access block, the ownership
-    // controls and the policy are written one after the other.
-    const ownership = new aws.s3.BucketOwnershipControls(
-      `${name}-payloads-ownership`,
-      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      { parent: this, dependsOn: [publicAccess] },
-    );
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-payloads-encryption`,
-      {
-        bucket: bucket.id,
-        rules: [
-          key
-            ? {
-                applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn },
-                bucketKeyEnabled: true,
-              }
-            : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
-        ],
-      },
-      child,
-    );
-    // Fan-out: several subscribers read one object, so none deletes it; lifecycle does.
-    new aws.s3.BucketLifecycleConfiguration(
-      `${name}-payloads-lifecycle`,
-      { bucket: bucket.id, rules: lifecycleRules(retentionDays) },
-      child,
-    );
-    new aws.s3.BucketPolicy(
-      `${name}-payloads-policy`,
-      { bucket: bucket.id, policy: JSON.stringify(payloadBucketPolicy(names, subscribers, producers)) },
-      { parent: this, dependsOn: [publicAccess, ownership] },
-    );
-    return bucket;
-  }
-}
-
-/** Pure: the lifecycle rules of the payload bucket. */
-export function lifecycleRules(retentionDays: number) {
-  return [
-    {
-      id: "expire-payloads",
-      status: "Enabled",
-      filter: { prefix: PayloadLayout.payloadPrefix },
-      expiration: { days: retentionDays },
-      abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-    },
-    {
-      id: "expire-incoming",
-      status: "Enabled",
-      filter: { prefix: PayloadLayout.incomingPrefix },
-      expiration: { days: retentionDays },
-      abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-    },
-  ];
 }
 
 /**

@@ -5,7 +5,8 @@ import { DirectSubscriber } from "./direct-subscriber";
 import { dashboardBody, OperatedPart, OperationsSettings, operationsNames, partAlarms } from "./operations";
 import { Publisher } from "./publisher";
 import { QueueSubscriber } from "./queue-subscriber";
-import { publisherNames, subscriberNames } from "./naming";
+import { publisherNames, replicaRegions, subscriberNames } from "./naming";
+import { PayloadReplica } from "./replicas";
 import { MessagingSelection } from "./topology";
 import type { DeadLetterKind } from "./dlq/queues";
 
@@ -92,12 +93,21 @@ export class MessagingSystem extends pulumi.ComponentResource {
     if (selection.publisher) {
       if (!providers.publisher)
         throw new Error("MessagingSystem: the publisher part needs providers.publisher");
+      const { account, region } = topology.publisher;
+      // The publisher's account owns every replica, each in its own Region (replicas.ts).
+      const replicas = replicaRegions(topology).map(
+        (replicaRegion) =>
+          new PayloadReplica(
+            `replica-${replicaRegion}`,
+            { topology, region: replicaRegion },
+            { parent: this, provider: args.providerFor(account, replicaRegion) },
+          ),
+      );
       const publisher = new Publisher(
         "publisher",
-        { topology, tracing: operations.tracing },
+        { topology, tracing: operations.tracing, replicas },
         { parent: this, provider: providers.publisher },
       );
-      const { account, region } = topology.publisher;
       dlq("publisher/failures", publisher.failureQueue, {
         kind: "publisher-failures",
         part: "publisher",

@@ -97,6 +97,12 @@ export interface OffloadSettings {
   retentionDays: number;
   /** true: the payload bucket uses SSE-KMS with a customer managed key; false: SSE-S3. */
   kms: boolean;
+  /**
+   * S3 Replication Time Control on every replica's rule (99.99% within 15 minutes, charged per GB
+   * replicated on top of the transfer); false: replication is best effort (most objects within
+   * seconds, no time promised). Needs a subscriber with `replica: true`.
+   */
+  replicationTimeControl: boolean;
 }
 
 export interface EcsNetwork {
@@ -227,6 +233,7 @@ const offloadSchema = strict(
     alwaysThroughS3: dflt(bool, false),
     retentionDays: dflt(integer(1, 3650), 7),
     kms: dflt(bool, false),
+    replicationTimeControl: dflt(bool, false),
   },
   "must be an object",
 );
@@ -379,6 +386,13 @@ export function checkTopology(
       });
     }
   });
+  if (top.offload.replicationTimeControl && !top.subscribers.some((s) => s.replica)) {
+    problems.push({
+      key: `${TOPOLOGY_KEY}.offload.replicationTimeControl`,
+      value: true,
+      reason: "applies to replication, which needs at least one subscriber with replica: true",
+    });
+  }
   if (problems.length > 0) return { problems };
 
   const sandbox = overrides.sandboxAccount;

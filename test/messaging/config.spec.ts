@@ -66,7 +66,7 @@ describe("config errors stop the program before any resource is registered", fun
       what: "a misspelt key inside the topology",
       config: () => topologyOverride((t) => (t.offload.kmss = true)),
       message:
-        "Invalid config fieldnotes:topology.offload.kmss: true is not a known key; did you mean kms? (known: thresholdBytes, alwaysThroughS3, retentionDays, kms)",
+        "Invalid config fieldnotes:topology.offload.kmss: true is not a known key; did you mean kms? (known: thresholdBytes, alwaysThroughS3, retentionDays, kms, replicationTimeControl)",
     },
     {
       what: "a misspelt stack key (which would deploy into the topology's production accounts)",
@@ -94,7 +94,7 @@ describe("config errors stop the program before any resource is registered", fun
         'Invalid config fieldnotes:sandboxAcount: "123456789012" is not a known key; did you mean fieldnotes:sandboxAccount? (known: fieldnotes:topology, fieldnotes:parts, fieldnotes:sandboxAccount, fieldnotes:deployRoles, fieldnotes:ecsNetwork, fieldnotes:logRetentionDays, fieldnotes:research, fieldnotes:alarms, fieldnotes:dashboard, fieldnotes:tracing)',
         'Invalid config fieldnotes:topology.subscribers[0].account: "12345" is not a 12-digit AWS account ID',
         'Invalid config fieldnotes:topology.subscribers[1].delivery: "http" is not one of "sqs", "lambda"',
-        "Invalid config fieldnotes:topology.offload.kmss: true is not a known key; did you mean kms? (known: thresholdBytes, alwaysThroughS3, retentionDays, kms)",
+        "Invalid config fieldnotes:topology.offload.kmss: true is not a known key; did you mean kms? (known: thresholdBytes, alwaysThroughS3, retentionDays, kms, replicationTimeControl)",
       ].join("\n"),
     },
   ];

@@ -147,6 +147,16 @@ const NEEDS: Record<string, Need[]> = {
   "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": [
     { actions: ["s3:PutLifecycleConfiguration", "s3:GetLifecycleConfiguration"], on: bucketOf },
   ],
+  "aws:s3/bucketVersioning:BucketVersioning": [
+    // Removing the resource suspends versioning, through the same call.
+    { actions: ["s3:PutBucketVersioning", "s3:GetBucketVersioning"], on: bucketOf },
+  ],
+  "aws:s3/bucketReplicationConfig:BucketReplicationConfig": [
+    // DeleteBucketReplication is authorised by s3:PutReplicationConfiguration.
+    { actions: ["s3:PutReplicationConfiguration", "s3:GetReplicationConfiguration"], on: bucketOf },
+    // PutBucketReplication hands the replication role to S3.
+    passTo("s3.amazonaws.com", (r) => [s(r.inputs.role)]),
+  ],
   "aws:s3/bucketPolicy:BucketPolicy": [
     { actions: ["s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy"], on: bucketOf },
   ],
@@ -360,13 +370,21 @@ const NEEDS: Record<string, Need[]> = {
 /** A's topic policy (from A's plan), which a subscriber's Subscribe call must also satisfy. */
 let topicPolicyOfA: Policy;
 
-const POLICY_PATH = path.join(__dirname, "../../messaging/iam/deployer-policy.json");
+/**
+ * The deployer's managed policies: one document would exceed IAM's 6,144 characters, so the
+ * replication calls are a second document, attached beside the first.
+ */
+const POLICY_PATHS = ["deployer-policy.json", "deployer-policy-replication.json"].map((f) =>
+  path.join(__dirname, "../../messaging/iam", f),
+);
+/** "Managed policy length", IAM and AWS STS quotas: characters, not counting white space. */
+const MANAGED_POLICY_MAX_CHARS = 6_144;
 
-describe("messaging deployer policy (messaging/iam/deployer-policy.json)", function () {
+describe("messaging deployer policy (messaging/iam/deployer-policy*.json)", function () {
   this.timeout(300_000);
   let plans: Plan[];
-  const policyFor = (account: string): Policy =>
-    JSON.parse(fs.readFileSync(POLICY_PATH, "utf8").replaceAll("ACCOUNT_ID", account));
+  const policyFor = (account: string): Policy[] =>
+    POLICY_PATHS.map((p) => JSON.parse(fs.readFileSync(p, "utf8").replaceAll("ACCOUNT_ID", account)));
 
   before(async () => {
     const { a, b, c, aKms, dev } = await messagingPlans();
@@ -398,7 +416,7 @@ describe("messaging deployer policy (messaging/iam/deployer-policy.json)", funct
               checked.add(key);
               const result = await simulate({
                 principal: `arn:aws:iam::${deployer}:role/deployer`,
-                identity: [policyFor(deployer)],
+                identity: policyFor(deployer),
                 action,
                 resource: target,
                 resourceAccount: target === "*" ? deployer : target.split(":")[4] || deployer,
@@ -429,7 +447,7 @@ describe("messaging deployer policy (messaging/iam/deployer-policy.json)", funct
     const slr = (service: string, role = "ecs.amazonaws.com/AWSServiceRoleForECS") =>
       simulate({
         principal: `arn:aws:iam::${account}:role/deployer`,
-        identity: [policy],
+        identity: policy,
         action: "iam:CreateServiceLinkedRole",
         resource: `arn:aws:iam::${account}:role/aws-service-role/${role}`,
         resourceAccount: account,
@@ -447,7 +465,7 @@ describe("messaging deployer policy (messaging/iam/deployer-policy.json)", funct
     const pass = (role: string, service: string) =>
       simulate({
         principal: `arn:aws:iam::${account}:role/deployer`,
-        identity: [policy],
+        identity: policy,
         action: "iam:PassRole",
         resource: `arn:aws:iam::${account}:role/${role}`,
         resourceAccount: account,
@@ -455,5 +473,16 @@ describe("messaging deployer policy (messaging/iam/deployer-policy.json)", funct
       });
     assert.notEqual(await pass("fieldnotes-c-consumer", "ec2.amazonaws.com"), "Allowed");
     assert.notEqual(await pass("admin", "lambda.amazonaws.com"), "Allowed");
+    // S3 gets the replication role and no other.
+    assert.equal(await pass("fieldnotes-payload-replication", "s3.amazonaws.com"), "Allowed");
+    assert.notEqual(await pass("fieldnotes-c-consumer", "s3.amazonaws.com"), "Allowed");
+    assert.notEqual(await pass("admin", "s3.amazonaws.com"), "Allowed");
+  });
+
+  it("each document fits a customer managed policy (6,144 characters without white space)", () => {
+    for (const file of POLICY_PATHS) {
+      const chars = fs.readFileSync(file, "utf8").replace(/\s/g, "").length;
+      assert.ok(chars <= MANAGED_POLICY_MAX_CHARS, `${path.basename(file)}: ${chars} characters`);
+    }
   });
 });

@@ -6,6 +6,7 @@ import { Policy, simulatedPolicies } from "./simulation";
 // this file runs alone or in the whole suite (mocha loads each file once).
 import "./operations.spec";
 import "./policy-simulation.spec";
+import "./replicas.spec";
 
 // Every policy the messaging stacks emit must have been simulated by some test: a new policy (or a
 // new statement in one) that nobody simulated fails here, naming the resource.

@@ -19,6 +19,7 @@ const PART_TYPES = {
   publisher: "fieldnotes:messaging:Publisher",
   queue: "fieldnotes:messaging:QueueSubscriber",
   direct: "fieldnotes:messaging:DirectSubscriber",
+  replica: "fieldnotes:messaging:PayloadReplica",
 };
 
 /** Account/Region of every custom resource under the component named `part`. */
@@ -77,12 +78,14 @@ describe("stack plans: every stack file deploys its parts with the right provide
     }
   });
 
-  it("a-use1: only the publisher, in account A, us-east-1", () => {
+  it("a-use1: only the publisher, in account A, us-east-1, and B's payload replica in account A, us-west-2", () => {
     const plan = plans["a-use1"];
     assert.deepEqual(componentNames(plan, PART_TYPES.publisher), ["publisher"]);
     assert.deepEqual(componentNames(plan, PART_TYPES.queue), []);
     assert.deepEqual(componentNames(plan, PART_TYPES.direct), []);
     assert.deepEqual([...placements(plan, "publisher")], [`${ACCOUNT_A}/us-east-1`]);
+    assert.deepEqual(componentNames(plan, PART_TYPES.replica), ["replica-us-west-2"]);
+    assert.deepEqual([...placements(plan, "replica-us-west-2")], [`${ACCOUNT_A}/us-west-2`]);
   });
 
   it("b-usw2: only subscriber b, in account B, us-west-2, with its subscription and delivery DLQ in the topic's Region", () => {
@@ -136,7 +139,11 @@ describe("stack plans: every stack file deploys its parts with the right provide
   it("scenario 1 in production: B's stack with B's Region changed in the topology plans in us-east-1", async () => {
     const base = plans["b-usw2"].config["fieldnotes:topology"];
     const topology = JSON.parse(base);
-    topology.subscribers.find((s: { name: string }) => s.name === "b").region = "us-east-1";
+    // In the publisher's Region a replica is refused (the bucket is already local).
+    Object.assign(
+      topology.subscribers.find((s: { name: string }) => s.name === "b"),
+      { region: "us-east-1", replica: false },
+    );
     const plan = assertNoError(await planOf("b-usw2", { "fieldnotes:topology": JSON.stringify(topology) }));
     assert.deepEqual([...placements(plan, "subscriber-b")], [`${ACCOUNT_B}/us-east-1`]);
     assert.equal(ofType(plan, "pulumi:providers:aws").length, 1);
@@ -161,6 +168,8 @@ describe("stack plans: every stack file deploys its parts with the right provide
     );
     assert.deepEqual(assumed, {
       [`aws-${ACCOUNT_A}-us-east-1`]: [],
+      // B's payload replica, owned by account A.
+      [`aws-${ACCOUNT_A}-us-west-2`]: [],
       [`aws-${ACCOUNT_B}-us-west-2`]: [roles[ACCOUNT_B]],
       [`aws-${ACCOUNT_B}-us-east-1`]: [roles[ACCOUNT_B]],
       [`aws-${ACCOUNT_C}-us-east-1`]: [roles[ACCOUNT_C]],

@@ -169,9 +169,10 @@ describe("wiring: what the program registers", function () {
         a,
         "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
         "publisher-payloads-lifecycle",
-      ).inputs.rules as { expiration: { days: number } }[];
+      ).inputs.rules as { id: string; expiration: { days?: number } }[];
+      // The expiry rules; with a replica (versioning on) the others remove versions and delete markers.
       assert.deepEqual(
-        rules.map((r) => r.expiration.days),
+        rules.filter((r) => r.id.startsWith("expire-")).map((r) => r.expiration.days),
         [7, 7],
       );
       const queues = [a, b, c].flatMap((plan) => ofType(plan, QUEUE));
@@ -297,12 +298,16 @@ describe("wiring: what the program registers", function () {
         "publisher-payloads-lifecycle",
       );
       const rules = lifecycle.inputs.rules as {
+        id: string;
         filter: { prefix: string };
         expiration: { days: number };
         status: string;
       }[];
+      // Versions and delete markers (versioning is on for b's replica): test/messaging/replicas.spec.ts.
       assert.deepEqual(
-        rules.map((r) => [r.filter.prefix, r.expiration.days, r.status]),
+        rules
+          .filter((r) => r.id.startsWith("expire-"))
+          .map((r) => [r.filter.prefix, r.expiration.days, r.status]),
         [
           [PayloadLayout.payloadPrefix, 7, "Enabled"],
           [PayloadLayout.incomingPrefix, 7, "Enabled"],
@@ -395,7 +400,13 @@ describe("wiring: what the program registers", function () {
       ];
       assert.deepEqual(
         keys("subscriber-b-consumer", b),
-        [...common, SubscriberEnv.stateMachineArn, SubscriberEnv.sqsRawDelivery].sort(),
+        [
+          ...common,
+          SubscriberEnv.stateMachineArn,
+          SubscriberEnv.sqsRawDelivery,
+          // b has replica: true in the project topology (test/messaging/replicas.spec.ts).
+          SubscriberEnv.payloadReplicas,
+        ].sort(),
       );
       assert.deepEqual(
         keys("subscriber-c-consumer", c),
@@ -430,7 +441,12 @@ describe("wiring: what the program registers", function () {
         [c, "subscriber-c-consumer", ACCOUNT_C],
       ] as const) {
         const vars = env(fn(plan, name));
-        assert.equal(vars[SubscriberEnv.bucketAllowList], bucket);
+        // b may also read its Region's replica of the bucket (replica: true in the project topology).
+        const replica = bucket.replace(/-us-east-1$/, "-us-west-2");
+        assert.equal(
+          vars[SubscriberEnv.bucketAllowList],
+          account === ACCOUNT_B ? `${bucket},${replica}` : bucket,
+        );
         assert.equal(vars[SubscriberEnv.bucketRegion], "us-east-1");
         assert.equal(fn(plan, name).provider?.account, account);
       }
