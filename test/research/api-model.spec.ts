@@ -16,14 +16,26 @@ const REQUESTS: Record<string, [service: string, operation: string, (r: PlannedR
     "CreateDomain",
     ({ inputs: i }) => {
       const s = i.defaultUserSettings as any;
+      const domainSettings = i.domainSettings as any;
+      const space = i.defaultSpaceSettings as any;
       return {
         DomainName: i.domainName,
         AuthMode: i.authMode,
         VpcId: i.vpcId,
         SubnetIds: i.subnetIds,
         AppNetworkAccessType: i.appNetworkAccessType,
+        ...(domainSettings ? { DomainSettings: { SecurityGroupIds: domainSettings.securityGroupIds } } : {}),
+        ...(space
+          ? {
+              DefaultSpaceSettings: {
+                ExecutionRole: space.executionRole,
+                SecurityGroups: space.securityGroups,
+              },
+            }
+          : {}),
         DefaultUserSettings: {
           ExecutionRole: s.executionRole,
+          ...(s.securityGroups ? { SecurityGroups: s.securityGroups } : {}),
           StudioWebPortal: s.studioWebPortal,
           DefaultLandingUri: s.defaultLandingUri,
           JupyterLabAppSettings: {
@@ -175,6 +187,17 @@ const NOT_MODELLED = new Set([
   "aws:s3/bucketPolicy:BucketPolicy",
   "aws:s3/bucketObjectv2:BucketObjectv2",
   "docker:index/image:Image",
+  // The isolated network: EC2's models bound nothing these requests send (no lengths or patterns on
+  // names, IDs or descriptions) beyond VpcEndpointType's enum, which network.spec.ts pins.
+  "aws:ec2/vpc:Vpc",
+  "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+  "aws:ec2/subnet:Subnet",
+  "aws:ec2/routeTable:RouteTable",
+  "aws:ec2/routeTableAssociation:RouteTableAssociation",
+  "aws:ec2/securityGroup:SecurityGroup",
+  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+  "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+  "aws:ec2/vpcEndpoint:VpcEndpoint",
 ]);
 
 /** The step's CreateProcessingJob Arguments with each {Get: Parameters.X} replaced by X's default. */
@@ -199,6 +222,10 @@ describe(`research plan vs the AWS API models (botocore ${BOTOCORE_VERSION})`, f
       planStack("research"),
       planStack("research", {
         config: { "fieldnotes:research": JSON.stringify({ ...base, imageUri: PUSHED }) },
+      }),
+      // The isolated network: the VpcOnly domain's security groups and the step's NetworkConfig.
+      planStack("research", {
+        config: { "fieldnotes:research": JSON.stringify({ ...base, network: { mode: "vpcOnly" } }) },
       }),
     ]);
     for (const p of plans) if (p.error) throw new Error(p.error.message);
@@ -263,6 +290,24 @@ describe(`research plan vs the AWS API models (botocore ${BOTOCORE_VERSION})`, f
     assert.match(
       violations("sagemaker", "CreateDomain", { DomainName: "x", AuthMode: "Okta" }).join("\n"),
       /AuthMode: must be one of SSO, IAM/,
+    );
+    // DomainSettings takes at most 3 security groups; a job's VpcConfig needs at least one subnet.
+    assert.match(
+      violations("sagemaker", "CreateDomain", {
+        DomainName: "x",
+        AuthMode: "SSO",
+        DomainSettings: { SecurityGroupIds: ["sg-1", "sg-2", "sg-3", "sg-4"] },
+      }).join("\n"),
+      /DomainSettings\.SecurityGroupIds: must have at most 3 items/,
+    );
+    assert.match(
+      shapeViolations(
+        "sagemaker",
+        "NetworkConfig",
+        { VpcConfig: { SecurityGroupIds: ["sg-1"], Subnets: [] } },
+        "n",
+      ).join("\n"),
+      /n\.VpcConfig\.Subnets: must have at least 1 /,
     );
   });
 });
