@@ -55,8 +55,9 @@ export const PROVIDER_ACTIONS: Record<string, ProviderActions> = {
       "identitystore:DescribeGroupMembership",
       "identitystore:DeleteGroupMembership",
     ],
-    source: "create, describe, delete (every argument forces replacement, so no update)",
-    confirmed: false,
+    source:
+      "terraform-provider-aws internal/service/identitystore/group_membership.go: group_id and member_id force replacement (no update); create CreateGroupMembership, then read by identity store and membership ID",
+    confirmed: true,
   },
   "aws:ssoadmin/applicationAssignment:ApplicationAssignment": {
     resource: "*",
@@ -82,8 +83,8 @@ export const PROVIDER_ACTIONS: Record<string, ProviderActions> = {
       "sso:GetManagedApplicationInstance",
     ],
     source:
-      "create waits on DescribeDomain; update sends UpdateDomain; delete passes RetentionPolicy to DeleteDomain",
-    confirmed: false,
+      "terraform-provider-aws internal/service/sagemaker/domain.go: CreateDomain (tags on create), then DescribeDomain until InService; update sends UpdateDomain and waits; delete passes RetentionPolicy to DeleteDomain and waits on DescribeDomain; tags by ARN (ListTags, AddTags, DeleteTags). The sso actions are SageMaker's own calls with the caller's rights, not the provider's",
+    confirmed: true,
   },
   "aws:sagemaker/userProfile:UserProfile": {
     resource: "arn:aws:sagemaker:REGION:ACCOUNT_ID:user-profile/DOMAIN/NAME",
@@ -94,8 +95,9 @@ export const PROVIDER_ACTIONS: Record<string, ProviderActions> = {
       "sagemaker:DeleteUserProfile",
       ...SAGEMAKER_TAGS,
     ],
-    source: "create waits on DescribeUserProfile; update sends UpdateUserProfile",
-    confirmed: false,
+    source:
+      "terraform-provider-aws internal/service/sagemaker/user_profile.go: update sends UpdateUserProfile and waits for InService (DescribeUserProfile); delete DeleteUserProfile, then waits until it is gone",
+    confirmed: true,
   },
   "aws:sagemaker/image:Image": {
     resource: sm("image"),
