@@ -33,6 +33,10 @@ export function handlerBuildOptions(name: HandlerName, outfile: string): BuildOp
     // ES modules first: their named exports are what lets esbuild drop unused commands.
     mainFields: ["module", "main"],
     legalComments: "none",
+    // The SDK's default credential chain, narrowed to the links a Lambda function reaches.
+    alias: {
+      "@aws-sdk/credential-provider-node": path.join(repoRoot(), "messaging", "handlers", "credentials.ts"),
+    },
     logLevel: "silent",
     outfile,
   };
