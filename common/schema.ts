@@ -7,6 +7,8 @@ import * as v from "valibot";
 import { ConfigProblem, throwIfProblems, unknownKeyReason } from "./config-error";
 import { isKnownRegion } from "./regions";
 
+// For config code. Handler code imports valibot itself: esbuild keeps the whole of a re-exported
+// namespace, which put 90 KiB of unused valibot into every handler bundle (measured 2026-11-28).
 export { v };
 
 /** Any schema whose input is unknown config and whose output is T. */
@@ -94,22 +96,73 @@ export function listedText(pattern: RegExp, reason: string) {
  * An object that refuses unknown keys (with the closest known key suggested) and reports a missing
  * required key as "(not set)" with the key's own reason when it has a fixed one.
  */
-export function strict<const E extends v.ObjectEntries>(entries: E, reason: string) {
+export function strict<const E extends v.ObjectEntries>(entries: E, reason: Reason) {
+  return v.strictObject(entries, objectReason(entries, reason));
+}
+
+/**
+ * An object that keeps keys it does not know, for input with room for fields others add (an AWS
+ * event); otherwise like `strict`.
+ */
+export function fields<const E extends v.ObjectEntries>(entries: E, reason: Reason) {
+  return v.object(entries, objectReason(entries, reason));
+}
+
+function objectReason(entries: v.ObjectEntries, reason: Reason) {
   const known = Object.keys(entries);
-  return v.strictObject(entries, (issue) => {
+  return (issue: v.BaseIssue<unknown>): string => {
     if (issue.expected === "never") return unknownKeyReason(String(issue.input), known);
     const missing = /^"(.*)"$/.exec(issue.expected ?? "");
     if (missing && issue.received === "undefined") {
       const message = (entries[missing[1]] as { message?: unknown } | undefined)?.message;
       return typeof message === "string" ? message : "is required";
     }
-    return reason;
-  });
+    return typeof reason === "string" ? reason : reason(issue.input);
+  };
 }
 
 /** Optional with a default: absent (or null, when `nullIsAbsent`) means the default. */
 export function withDefault<T>(schema: Schema<T>, fallback: T, nullIsAbsent = false) {
   return nullIsAbsent ? v.nullish(schema, fallback) : v.optional(schema, fallback);
+}
+
+/** One problem a schema found: where (keys and list indexes from the root), the value there, what is wrong. */
+export interface SchemaProblem {
+  path: (string | number)[];
+  value: unknown;
+  reason: string;
+}
+
+/**
+ * Validates `raw` against `schema` and returns the output, or every problem found (one per path:
+ * a value failing its type and its range says so once). Config and handler input both go through
+ * here; only the wording of a problem's place differs (a config key path, an environment variable,
+ * an event field).
+ */
+export function problemsOf<T>(
+  schema: Schema<T>,
+  raw: unknown,
+): { output: T; problems: [] } | { output: undefined; problems: SchemaProblem[] } {
+  const result = v.safeParse(schema, raw, { abortEarly: false, abortPipeEarly: true });
+  if (result.success) return { output: result.output, problems: [] };
+  const problems: SchemaProblem[] = [];
+  const seen = new Set<string>();
+  for (const issue of result.issues) {
+    const steps = issue.path ?? [];
+    const path = steps.map((p) => (typeof p.key === "number" ? p.key : String(p.key)));
+    const id = JSON.stringify(path);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const last = steps[steps.length - 1];
+    const unknownKey = issue.expected === "never" && last?.origin === "key";
+    problems.push({ path, value: unknownKey ? last.value : issue.input, reason: issue.message });
+  }
+  return { output: undefined, problems };
+}
+
+/** `a.b[0].c`: a problem's path as one text, the way the project's messages name a field. */
+export function pathText(path: readonly (string | number)[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
 }
 
 /**
@@ -121,22 +174,30 @@ export function check<T>(
   raw: unknown,
   root: string,
 ): { output: T; problems: [] } | { output: undefined; problems: ConfigProblem[] } {
-  const result = v.safeParse(schema, raw, { abortEarly: false, abortPipeEarly: true });
-  if (result.success) return { output: result.output, problems: [] };
-  const problems: ConfigProblem[] = [];
-  const seen = new Set<string>();
-  for (const issue of result.issues) {
-    const path = issue.path ?? [];
-    const key =
-      root + path.map((p) => (typeof p.key === "number" ? `[${p.key}]` : `.${String(p.key)}`)).join("");
-    // One problem per key: a value failing its type and its range says so once.
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const last = path[path.length - 1];
-    const unknownKey = issue.expected === "never" && last?.origin === "key";
-    problems.push({ key, value: unknownKey ? last.value : issue.input, reason: issue.message });
-  }
-  return { output: undefined, problems };
+  const { output, problems } = problemsOf(schema, raw);
+  if (problems.length === 0) return { output: output as T, problems: [] };
+  return {
+    output: undefined,
+    problems: problems.map((p) => ({
+      key: root + (p.path.length && typeof p.path[0] === "string" ? "." : "") + pathText(p.path),
+      value: p.value,
+      reason: p.reason,
+    })),
+  };
+}
+
+/**
+ * A check by a validator that throws (the payload library's validateKeyPrefix, validateKeyPath…):
+ * its message becomes the problem's reason, so the library's rule and wording are not restated.
+ */
+export function validatedBy<T>(validate: (value: T) => void) {
+  return v.rawCheck<T>(({ dataset, addIssue }) => {
+    try {
+      validate(dataset.value as T);
+    } catch (error) {
+      addIssue({ message: (error as Error).message });
+    }
+  });
 }
 
 /** Like `check`, but throws a ConfigError with every problem. */

@@ -1,44 +1,124 @@
 // Reading the environment the messaging components set (messaging/contract.ts). Every value is
-// checked once, at cold start, with an error that names the variable and the bad value: a wiring
+// checked once, at cold start, with the schema helpers the stack config uses (common/schema.ts), and
+// every wrong variable is reported at once, each naming the variable and the bad value: a wiring
 // mistake then fails the first invocation loudly instead of mis-delivering messages.
+//
+// valibot directly, not Powertools Parser: Parser 2.35.0 takes a Standard Schema (which valibot
+// schemas are) only in its bare `parse(data, undefined, schema)`, and throws one "Failed to parse
+// schema" error with the issues as its cause, so the wording here would still be ours; its envelopes
+// and built-in event schemas are Zod (a peer dependency, zod 4), which the bundles do not carry.
+import * as v from "valibot";
+import { accept, pathText, problemsOf, validatedBy, type Schema } from "../../common/schema";
 import { PayloadLayout, PublisherEnv, SubscriberEnv } from "../contract";
 import { DEFAULT_THRESHOLD, MAX_THRESHOLD, validateKeyPrefix, type SqsDelivery } from "../payload";
 
 type Env = Record<string, string | undefined>;
 
-function required(env: Env, name: string): string {
-  const value = env[name]?.trim();
-  if (!value) throw new Error(`environment variable ${name} is required`);
-  return value;
-}
-
-function list(env: Env, name: string): string[] {
-  return (env[name] ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new Error(
-      `environment variable ${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`,
-    );
-  }
-  return Number(raw);
-}
-
-function flag(env: Env, name: string): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (!raw || raw === "false") return false;
-  if (raw === "true") return true;
-  throw new Error(`environment variable ${name} must be "true" or "false", got ${JSON.stringify(env[name])}`);
-}
-
 /** S3's bucket naming rules (3-63 of [a-z0-9.-], starting and ending with a letter or digit). */
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * Every variable starts as a string, "" when unset: an object entry that is optional without a
+ * default is skipped when its key is missing, so a required variable would not be checked.
+ */
+const variable = v.optional(v.string(), "");
+
+/** Unset and blank both read as undefined: Lambda has no "unset" for a key the stack gives it. */
+const blankIsUnset = v.transform((s: string) => s.trim() || undefined);
+
+/** A variable that must be set (not blank), trimmed. */
+function required() {
+  return v.pipe(variable, blankIsUnset, v.string("is required"));
+}
+
+/** A required variable that must pass `test`; `reason` gets the value. */
+function requiredMatching(test: (value: string) => boolean, reason: (value: string) => string) {
+  return v.pipe(
+    required(),
+    v.check(test, (issue) => reason(issue.input)),
+  );
+}
+
+/** Optional: the trimmed value, or undefined. */
+const optionalText = v.pipe(variable, blankIsUnset);
+
+/** A comma-separated list of `item`, blanks dropped. */
+function list<T>(item: v.GenericSchema<string, T>) {
+  return v.pipe(
+    variable,
+    v.transform((s: string) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0),
+    ),
+    v.array(item),
+  );
+}
+
+/** A list that must have at least one entry. */
+function nonEmptyList<T>(item: v.GenericSchema<string, T>, reason: string) {
+  return v.pipe(
+    list(item),
+    v.check((entries: T[]) => entries.length > 0, reason),
+  );
+}
+
+/** An integer from min to max; unset or blank means `fallback`. */
+function integer(fallback: number, min: number, max: number) {
+  return v.pipe(
+    variable,
+    blankIsUnset,
+    v.optional(
+      v.pipe(
+        v.string(),
+        v.check(
+          (x) => /^\d+$/.test(x) && Number(x) >= min && Number(x) <= max,
+          (issue) => `must be an integer from ${min} to ${max}, got ${JSON.stringify(issue.input)}`,
+        ),
+        v.transform(Number),
+      ),
+      String(fallback),
+    ),
+  );
+}
+
+/** "true" or "false" (any case, trimmed); unset or blank means `unset`. */
+function flag<U extends boolean | undefined>(unset: U) {
+  return v.pipe(
+    variable,
+    v.check(
+      (x) => ["", "true", "false"].includes(x.trim().toLowerCase()),
+      (issue) => `must be "true" or "false", got ${JSON.stringify(issue.input)}`,
+    ),
+    v.transform((x): boolean | U => {
+      const value = x.trim().toLowerCase();
+      return value ? value === "true" : unset;
+    }),
+  );
+}
+
+const keyPrefix = validatedBy<string>(validateKeyPrefix);
+
+/**
+ * Runs `schema` over the environment and throws one error listing every wrong variable, one line
+ * each: `environment variable NAME must be …, got "value"` for the variable as a whole, `NAME: …`
+ * for one entry of a list or a rule the message states about the value.
+ */
+function readEnv<T>(schemas: Schema<T>[], env: Env): T[] {
+  const outputs: T[] = [];
+  const lines: string[] = [];
+  for (const schema of schemas) {
+    const { output, problems } = problemsOf(schema, env);
+    if (problems.length === 0) outputs.push(output as T);
+    for (const p of problems) {
+      const sep = p.path.length === 1 && /^(is|must) /.test(p.reason) ? " " : ": ";
+      lines.push(`environment variable ${pathText(p.path.slice(0, 1))}${sep}${p.reason}`);
+    }
+  }
+  if (lines.length) throw new Error(lines.join("\n"));
+  return outputs;
+}
 
 /** A "bucket/prefix" entry of SOURCE_ALLOWLIST. */
 export interface SourceRule {
@@ -56,37 +136,44 @@ export interface PublisherConfig {
   sourceAllowList: SourceRule[];
 }
 
-export function readPublisherConfig(env: Env): PublisherConfig {
-  const topicArn = required(env, PublisherEnv.topicArn);
-  if (!topicArn.startsWith("arn:")) {
-    throw new Error(
-      `environment variable ${PublisherEnv.topicArn} must be a topic ARN, got ${JSON.stringify(topicArn)}`,
-    );
-  }
-  const keyPrefix = env[PublisherEnv.keyPrefix] ?? PayloadLayout.payloadPrefix;
-  try {
-    validateKeyPrefix(keyPrefix);
-  } catch (e) {
-    throw new Error(`environment variable ${PublisherEnv.keyPrefix}: ${(e as Error).message}`);
-  }
-  const sourceAllowList = list(env, PublisherEnv.sourceAllowList).map((entry) => {
+const sourceRule = v.pipe(
+  v.string(),
+  accept<string>(
+    (x) => BUCKET_NAME.test(String(x).split("/")[0]),
+    (x) => `entry ${JSON.stringify(x)} must be "bucket/prefix"`,
+  ),
+  v.transform((entry): SourceRule => {
     const slash = entry.indexOf("/");
-    const bucket = slash < 0 ? entry : entry.slice(0, slash);
-    if (!BUCKET_NAME.test(bucket)) {
-      throw new Error(
-        `environment variable ${PublisherEnv.sourceAllowList}: entry ${JSON.stringify(entry)} must be "bucket/prefix"`,
-      );
-    }
-    return { bucket, prefix: slash < 0 ? "" : entry.slice(slash + 1) };
-  });
+    return slash < 0
+      ? { bucket: entry, prefix: "" }
+      : { bucket: entry.slice(0, slash), prefix: entry.slice(slash + 1) };
+  }),
+);
+
+const publisherEnv = v.object({
+  [PublisherEnv.topicArn]: requiredMatching(
+    (x) => x.startsWith("arn:"),
+    (x) => `must be a topic ARN, got ${JSON.stringify(x)}`,
+  ),
+  [PublisherEnv.payloadBucket]: required(),
+  // Not trimmed: the prefix is part of every object key, and the library says what it refuses.
+  [PublisherEnv.keyPrefix]: v.optional(v.pipe(v.string(), keyPrefix), PayloadLayout.payloadPrefix),
+  [PublisherEnv.threshold]: integer(DEFAULT_THRESHOLD, 0, MAX_THRESHOLD),
+  [PublisherEnv.alwaysThroughS3]: flag(false),
+  [PublisherEnv.kmsKeyId]: optionalText,
+  [PublisherEnv.sourceAllowList]: list(sourceRule),
+});
+
+export function readPublisherConfig(env: Env): PublisherConfig {
+  const [e] = readEnv([publisherEnv], env);
   return {
-    topicArn,
-    payloadBucket: required(env, PublisherEnv.payloadBucket),
-    keyPrefix,
-    threshold: integer(env, PublisherEnv.threshold, DEFAULT_THRESHOLD, 0, MAX_THRESHOLD),
-    alwaysThroughS3: flag(env, PublisherEnv.alwaysThroughS3),
-    kmsKeyId: env[PublisherEnv.kmsKeyId]?.trim() || undefined,
-    sourceAllowList,
+    topicArn: e[PublisherEnv.topicArn],
+    payloadBucket: e[PublisherEnv.payloadBucket],
+    keyPrefix: e[PublisherEnv.keyPrefix],
+    threshold: e[PublisherEnv.threshold],
+    alwaysThroughS3: e[PublisherEnv.alwaysThroughS3],
+    kmsKeyId: e[PublisherEnv.kmsKeyId],
+    sourceAllowList: e[PublisherEnv.sourceAllowList],
   };
 }
 
@@ -113,57 +200,80 @@ export interface SubscriberConfig {
   downstream: DownstreamConfig;
 }
 
+const DOWNSTREAMS = ["stepfunctions", "ecs", "none"] as const;
+
+const subscriberEnv = v.object({
+  [SubscriberEnv.subscriberName]: required(),
+  [SubscriberEnv.bucketAllowList]: nonEmptyList(
+    accept<string>(
+      (x) => BUCKET_NAME.test(String(x)),
+      (x) => `${JSON.stringify(x)} is not an S3 bucket name`,
+    ),
+    "must name at least one bucket",
+  ),
+  [SubscriberEnv.keyPrefixAllowList]: list(v.pipe(v.string(), keyPrefix)),
+  [SubscriberEnv.sqsRawDelivery]: flag(undefined),
+  [SubscriberEnv.bucketRegion]: optionalText,
+  [SubscriberEnv.previewBytes]: integer(1024, 0, 4096),
+  [SubscriberEnv.downstream]: v.pipe(
+    v.optional(v.string(), "none"),
+    accept<string>(
+      (x) => (DOWNSTREAMS as readonly string[]).includes(String(x).trim()),
+      (x) => `must be "stepfunctions", "ecs" or "none", got ${JSON.stringify(String(x).trim())}`,
+    ),
+    v.transform((x) => x.trim() as (typeof DOWNSTREAMS)[number]),
+  ),
+});
+
+/** The variables each downstream needs, read only when DOWNSTREAM names it. */
+const downstreamEnv = {
+  none: v.pipe(
+    v.object({}),
+    v.transform((): DownstreamConfig => ({ kind: "none" })),
+  ),
+  stepfunctions: v.pipe(
+    v.object({ [SubscriberEnv.stateMachineArn]: required() }),
+    v.transform((e): DownstreamConfig => ({
+      kind: "stepfunctions",
+      stateMachineArn: e[SubscriberEnv.stateMachineArn],
+    })),
+  ),
+  ecs: v.pipe(
+    v.object({
+      [SubscriberEnv.ecsClusterArn]: required(),
+      [SubscriberEnv.ecsTaskDefinitionArn]: required(),
+      [SubscriberEnv.ecsContainerName]: required(),
+      [SubscriberEnv.ecsSubnetIds]: nonEmptyList(v.string(), "must name at least one subnet"),
+      [SubscriberEnv.ecsSecurityGroupIds]: list(v.string()),
+    }),
+    v.transform((e): DownstreamConfig => ({
+      kind: "ecs",
+      clusterArn: e[SubscriberEnv.ecsClusterArn],
+      taskDefinitionArn: e[SubscriberEnv.ecsTaskDefinitionArn],
+      containerName: e[SubscriberEnv.ecsContainerName],
+      subnetIds: e[SubscriberEnv.ecsSubnetIds],
+      securityGroupIds: e[SubscriberEnv.ecsSecurityGroupIds],
+    })),
+  ),
+} satisfies Record<(typeof DOWNSTREAMS)[number], Schema<DownstreamConfig>>;
+
 export function readSubscriberConfig(env: Env): SubscriberConfig {
-  const bucketAllowList = list(env, SubscriberEnv.bucketAllowList);
-  if (bucketAllowList.length === 0) {
-    throw new Error(`environment variable ${SubscriberEnv.bucketAllowList} must name at least one bucket`);
-  }
-  for (const bucket of bucketAllowList) {
-    if (!BUCKET_NAME.test(bucket)) {
-      throw new Error(
-        `environment variable ${SubscriberEnv.bucketAllowList}: ${JSON.stringify(bucket)} is not an S3 bucket name`,
-      );
-    }
-  }
-  const keyPrefixAllowList = list(env, SubscriberEnv.keyPrefixAllowList);
-  for (const prefix of keyPrefixAllowList) {
-    try {
-      validateKeyPrefix(prefix);
-    } catch (e) {
-      throw new Error(`environment variable ${SubscriberEnv.keyPrefixAllowList}: ${(e as Error).message}`);
-    }
-  }
-  const raw = env[SubscriberEnv.sqsRawDelivery]?.trim();
+  // The downstream's own variables are checked too when DOWNSTREAM is valid, so a stack missing
+  // both an allow-list and ECS_CLUSTER_ARN hears of both at once.
   const kind = (env[SubscriberEnv.downstream] ?? "none").trim();
-  let downstream: DownstreamConfig;
-  if (kind === "none") {
-    downstream = { kind };
-  } else if (kind === "stepfunctions") {
-    downstream = { kind, stateMachineArn: required(env, SubscriberEnv.stateMachineArn) };
-  } else if (kind === "ecs") {
-    const subnetIds = list(env, SubscriberEnv.ecsSubnetIds);
-    if (subnetIds.length === 0)
-      throw new Error(`environment variable ${SubscriberEnv.ecsSubnetIds} must name at least one subnet`);
-    downstream = {
-      kind,
-      clusterArn: required(env, SubscriberEnv.ecsClusterArn),
-      taskDefinitionArn: required(env, SubscriberEnv.ecsTaskDefinitionArn),
-      containerName: required(env, SubscriberEnv.ecsContainerName),
-      subnetIds,
-      securityGroupIds: list(env, SubscriberEnv.ecsSecurityGroupIds),
-    };
-  } else {
-    throw new Error(
-      `environment variable ${SubscriberEnv.downstream} must be "stepfunctions", "ecs" or "none", got ${JSON.stringify(kind)}`,
-    );
-  }
+  const extra = (downstreamEnv as Record<string, Schema<DownstreamConfig>>)[kind];
+  const [e, downstream] = readEnv<unknown>(extra ? [subscriberEnv, extra] : [subscriberEnv], env) as [
+    v.InferOutput<typeof subscriberEnv>,
+    DownstreamConfig,
+  ];
+  const raw = e[SubscriberEnv.sqsRawDelivery];
   return {
-    subscriberName: required(env, SubscriberEnv.subscriberName),
-    bucketAllowList,
-    keyPrefixAllowList,
-    ...(raw ? { sqsDelivery: flag(env, SubscriberEnv.sqsRawDelivery) ? "raw" : "envelope" } : {}),
-    bucketRegion: env[SubscriberEnv.bucketRegion]?.trim() || undefined,
-    previewBytes: integer(env, SubscriberEnv.previewBytes, 1024, 0, 4096),
+    subscriberName: e[SubscriberEnv.subscriberName],
+    bucketAllowList: e[SubscriberEnv.bucketAllowList],
+    keyPrefixAllowList: e[SubscriberEnv.keyPrefixAllowList],
+    ...(raw === undefined ? {} : { sqsDelivery: raw ? "raw" : "envelope" }),
+    bucketRegion: e[SubscriberEnv.bucketRegion],
+    previewBytes: e[SubscriberEnv.previewBytes],
     downstream,
   };
 }

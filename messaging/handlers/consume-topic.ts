@@ -3,6 +3,7 @@
 import type { Context, SNSEvent } from "aws-lambda";
 import { resolveSnsRecord, type ResolvedMessage } from "../payload";
 import { invocationDeadline } from "./deadline";
+import { checkSnsEvent } from "./events";
 import type { PayloadSummary } from "./downstream";
 import { createSubscriber } from "./subscriber";
 
@@ -15,16 +16,12 @@ export const handler = async (
   // A stalled call fails the invocation while there is time to say why, instead of a Lambda timeout.
   const deadline = invocationDeadline(context, "SNS message");
   try {
-    if (!Array.isArray(event?.Records) || event.Records.length === 0) {
-      throw new Error("event field Records must be a non-empty array of SNS records");
-    }
+    checkSnsEvent(event);
     const delivered: PayloadSummary[] = [];
     for (const record of event.Records) {
       const messageId = record?.Sns?.MessageId;
       let message: ResolvedMessage | undefined;
       try {
-        if (typeof messageId !== "string")
-          throw new Error("event field Records[].Sns.MessageId must be a string");
         message = resolveSnsRecord(record, { ...subscriber.readerOptions, signal: deadline.signal });
         delivered.push(await subscriber.deliver(message, messageId, deadline.signal));
       } catch (error) {

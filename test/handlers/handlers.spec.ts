@@ -297,7 +297,8 @@ describe("handler bundles end to end (fauxqs + s3rver, recorded downstream)", fu
       Array.from({ length: 10 }, (_, i) => [`a${i}`, { DataType: "String", StringValue: "v" }]),
     );
     const cases: [unknown, RegExp][] = [
-      [{}, /event field detail must be an object/],
+      [{}, /event field detail is required/],
+      [{ detail: "x" }, /event field detail must be an object, got "x"/],
       [{ detail: {} }, /exactly one of payload, payloadBase64 or source, got none/],
       [{ detail: { payload: "x", source: { bucket: STAGING, key: "incoming/a" } } }, /got payload, source/],
       [{ detail: { payload: 42 } }, /detail.payload must be a string/],
@@ -306,7 +307,7 @@ describe("handler bundles end to end (fauxqs + s3rver, recorded downstream)", fu
         /detail.attributes.b.BinaryValue must be a base64 string/,
       ],
       [{ detail: { payloadBase64: "not base64!" } }, /detail.payloadBase64 must be a base64 string/],
-      [{ detail: { source: { bucket: STAGING } } }, /detail.source must be \{bucket, key\}/],
+      [{ detail: { source: { bucket: STAGING } } }, /detail.source.key is required/],
       [
         { detail: { source: { bucket: STAGING, key: "incoming/../private/x" } } },
         /detail.source key "incoming\/..\/private\/x" is refused: it has a "\.\." path segment/,

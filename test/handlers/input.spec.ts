@@ -1,0 +1,313 @@
+// The handlers' input checks on their own (the bundles run them in handlers.spec.ts): every problem of
+// an environment or an event is reported at once, each line naming the variable or field and the value.
+import * as assert from "node:assert/strict";
+import { readPublisherConfig, readSubscriberConfig } from "../../messaging/handlers/config";
+import { checkSnsEvent, EventError, publishEventReader } from "../../messaging/handlers/events";
+
+const TOPIC = "arn:aws:sns:us-east-1:111111111111:t";
+
+/** The lines of the error `run` throws. */
+function lines(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (error) {
+    return (error as Error).message.split("\n");
+  }
+  assert.fail("expected an error");
+}
+
+describe("handler environment", () => {
+  it("publisher: reads a valid environment, with the defaults and trimming", () => {
+    assert.deepEqual(
+      readPublisherConfig({
+        TOPIC_ARN: ` ${TOPIC} `,
+        PAYLOAD_BUCKET: "payloads-a",
+        OFFLOAD_THRESHOLD_BYTES: " 1000 ",
+        ALWAYS_THROUGH_S3: "TRUE",
+        PAYLOAD_KMS_KEY_ID: " ",
+        SOURCE_ALLOWLIST: "staging-a/incoming/, staging-b",
+      }),
+      {
+        topicArn: TOPIC,
+        payloadBucket: "payloads-a",
+        keyPrefix: "payloads/",
+        threshold: 1000,
+        alwaysThroughS3: true,
+        kmsKeyId: undefined,
+        sourceAllowList: [
+          { bucket: "staging-a", prefix: "incoming/" },
+          { bucket: "staging-b", prefix: "" },
+        ],
+      },
+    );
+  });
+
+  it("publisher: every wrong variable at once, each with its name and value", () => {
+    assert.deepEqual(
+      lines(() =>
+        readPublisherConfig({
+          TOPIC_ARN: "my-topic",
+          PAYLOAD_KEY_PREFIX: "/abs/",
+          OFFLOAD_THRESHOLD_BYTES: "2000000",
+          ALWAYS_THROUGH_S3: "yes",
+          SOURCE_ALLOWLIST: "staging-a/in/,Not_A_Bucket/x",
+        }),
+      ),
+      [
+        'environment variable TOPIC_ARN must be a topic ARN, got "my-topic"',
+        "environment variable PAYLOAD_BUCKET is required",
+        'environment variable PAYLOAD_KEY_PREFIX: keyPrefix "/abs/" must not start with "." or "/"',
+        'environment variable OFFLOAD_THRESHOLD_BYTES must be an integer from 0 to 1048576, got "2000000"',
+        'environment variable ALWAYS_THROUGH_S3 must be "true" or "false", got "yes"',
+        'environment variable SOURCE_ALLOWLIST: entry "Not_A_Bucket/x" must be "bucket/prefix"',
+      ],
+    );
+  });
+
+  it("subscriber: reads a valid environment; SQS_RAW_DELIVERY unset leaves the delivery unset", () => {
+    const base = { SUBSCRIBER_NAME: "s", PAYLOAD_BUCKET_ALLOWLIST: "bkt, other-bkt" };
+    assert.deepEqual(readSubscriberConfig(base), {
+      subscriberName: "s",
+      bucketAllowList: ["bkt", "other-bkt"],
+      keyPrefixAllowList: [],
+      bucketRegion: undefined,
+      previewBytes: 1024,
+      downstream: { kind: "none" },
+    });
+    assert.equal(readSubscriberConfig({ ...base, SQS_RAW_DELIVERY: "false" }).sqsDelivery, "envelope");
+    assert.equal(readSubscriberConfig({ ...base, SQS_RAW_DELIVERY: "true" }).sqsDelivery, "raw");
+    assert.deepEqual(
+      readSubscriberConfig({
+        ...base,
+        DOWNSTREAM: "ecs",
+        ECS_CLUSTER_ARN: "c",
+        ECS_TASK_DEFINITION_ARN: "t",
+        ECS_CONTAINER_NAME: "n",
+        ECS_SUBNET_IDS: "subnet-1,subnet-2",
+      }).downstream,
+      {
+        kind: "ecs",
+        clusterArn: "c",
+        taskDefinitionArn: "t",
+        containerName: "n",
+        subnetIds: ["subnet-1", "subnet-2"],
+        securityGroupIds: [],
+      },
+    );
+  });
+
+  it("subscriber: every wrong variable at once, the downstream's own variables included", () => {
+    assert.deepEqual(
+      lines(() =>
+        readSubscriberConfig({
+          PAYLOAD_BUCKET_ALLOWLIST: "bkt,Other_Bucket",
+          PAYLOAD_KEY_PREFIX_ALLOWLIST: "payloads/,../up/",
+          SQS_RAW_DELIVERY: "yes",
+          SUMMARY_PREVIEW_BYTES: "5000",
+          DOWNSTREAM: "ecs",
+          ECS_CLUSTER_ARN: "c",
+        }),
+      ),
+      [
+        "environment variable SUBSCRIBER_NAME is required",
+        'environment variable PAYLOAD_BUCKET_ALLOWLIST: "Other_Bucket" is not an S3 bucket name',
+        'environment variable PAYLOAD_KEY_PREFIX_ALLOWLIST: keyPrefix "../up/" must not start with "." or "/"',
+        'environment variable SQS_RAW_DELIVERY must be "true" or "false", got "yes"',
+        'environment variable SUMMARY_PREVIEW_BYTES must be an integer from 0 to 4096, got "5000"',
+        "environment variable ECS_TASK_DEFINITION_ARN is required",
+        "environment variable ECS_CONTAINER_NAME is required",
+        "environment variable ECS_SUBNET_IDS must name at least one subnet",
+      ],
+    );
+    assert.deepEqual(
+      lines(() =>
+        readSubscriberConfig({ SUBSCRIBER_NAME: "s", PAYLOAD_BUCKET_ALLOWLIST: " , ", DOWNSTREAM: "lambda" }),
+      ),
+      [
+        "environment variable PAYLOAD_BUCKET_ALLOWLIST must name at least one bucket",
+        'environment variable DOWNSTREAM must be "stepfunctions", "ecs" or "none", got "lambda"',
+      ],
+    );
+  });
+});
+
+describe("publisher events", () => {
+  const read = publishEventReader({
+    topicArn: TOPIC,
+    fifo: false,
+    sourceAllowList: [{ bucket: "staging-a", prefix: "incoming/" }],
+  });
+  const readFifo = publishEventReader({ topicArn: `${TOPIC}.fifo`, fifo: true, sourceAllowList: [] });
+
+  it("reads each kind of entry, attributes named __proto__ included", () => {
+    const attributes = JSON.parse(
+      '{"__proto__":{"DataType":"String","StringValue":"p"},"b":{"DataType":"Binary","BinaryValue":"AAE="}}',
+    ) as unknown;
+    const one = read({ detail: { payload: "hi", attributes } });
+    assert.equal(one.kind, "one");
+    if (one.kind !== "one") return;
+    assert.equal(one.entry.body, "hi");
+    assert.deepEqual(Object.keys(one.entry.attributes ?? {}), ["__proto__", "b"]);
+    assert.deepEqual(one.entry.attributes?.b, { DataType: "Binary", BinaryValue: Buffer.from([0, 1]) });
+    const bytes = read({ detail: { payloadBase64: "AAE=" } });
+    assert.deepEqual(bytes.kind === "one" && bytes.entry.body, Buffer.from([0, 1]));
+    const copied = read({ detail: { source: { bucket: "staging-a", key: "incoming/x" } } });
+    assert.deepEqual(copied.kind === "one" && copied.entry.source, {
+      bucket: "staging-a",
+      key: "incoming/x",
+    });
+  });
+
+  it("a single-payload detail: every wrong field at once, each with its value", () => {
+    assert.deepEqual(
+      lines(() =>
+        read({
+          detail: {
+            payload: 42,
+            payloadBase64: "not base64!",
+            attributs: {},
+            attributes: {
+              a: { DataType: "Text", StringValue: "v" },
+              b: { DataType: "Binary", BinaryValue: "AAE" },
+              c: 5,
+              d: { DataType: "String" },
+              e: { DataType: "String", StringValue: "v", Stringvalue: "w" },
+            },
+            messageGroupId: "g",
+          },
+        }),
+      ),
+      [
+        "event field detail.payload must be a string, got number",
+        "event field detail.payloadBase64 must be a base64 string",
+        'event field detail.attributes.a.DataType must be "String", "Number" or "Binary", got "Text"',
+        "event field detail.attributes.b.BinaryValue must be a base64 string",
+        "event field detail.attributes.c must be an object {DataType, StringValue|BinaryValue}, got 5",
+        "event field detail.attributes.d.StringValue must be a string",
+        "event field detail.attributes.e.Stringvalue is not a known key; did you mean StringValue? (known: DataType, StringValue)",
+        `event field detail.messageGroupId is set but topic ${TOPIC} is not a FIFO topic`,
+        "event field detail.attributs is not a known key; did you mean attributes? (known: payload, payloadBase64, source, attributes, messageGroupId, messageDeduplicationId)",
+      ],
+    );
+  });
+
+  it("each field's own rule: one payload field, sources, attributes the library refuses, FIFO ids", () => {
+    const cases: [unknown, string][] = [
+      [{}, "event field detail is required"],
+      [null, "event field (event) must be an EventBridge event (an object with detail), got null"],
+      [{ detail: 7 }, "event field detail must be an object, got 7"],
+      [
+        { detail: { payload: "x", payloadBase64: "AA==" } },
+        "event field detail must have exactly one of payload, payloadBase64 or source, got payload, payloadBase64",
+      ],
+      [{ detail: { source: { bucket: "staging-a" } } }, "event field detail.source.key is required"],
+      [
+        { detail: { source: "s3://staging-a/x" } },
+        'event field detail.source must be {bucket, key} with non-empty strings, got "s3://staging-a/x"',
+      ],
+      [
+        { detail: { source: { bucket: "staging-a", key: "incoming/../private/x" } } },
+        'event field detail.source key "incoming/../private/x" is refused: it has a ".." path segment',
+      ],
+      [
+        { detail: { source: { bucket: "staging-a", key: "private/x" } } },
+        "event field detail.source s3://staging-a/private/x is not under an allowed source (staging-a/incoming/)",
+      ],
+      [
+        { detail: { payload: "x", attributes: ["a"] } },
+        "event field detail.attributes must be an object of name → {DataType, StringValue|BinaryValue}",
+      ],
+      [
+        {
+          detail: {
+            payload: "x",
+            attributes: { SQSLargePayloadSize: { DataType: "Number", StringValue: "1" } },
+          },
+        },
+        'event field detail.attributes attribute name "SQSLargePayloadSize" is reserved',
+      ],
+    ];
+    for (const [event, line] of cases)
+      assert.match(lines(() => read(event))[0], new RegExp(`^${escape(line)}`));
+    assert.match(
+      lines(() => readFifo({ detail: { payload: "x" } }))[0],
+      /^event field detail messageGroupId is required/,
+    );
+    assert.match(
+      lines(() => readFifo({ detail: { payload: "x", messageGroupId: 7 } }))[0],
+      /^event field detail.messageGroupId must be a string, got number/,
+    );
+  });
+
+  it("a payloads detail: every wrong entry at once; ids default to p<index>; groups inherit", () => {
+    assert.deepEqual(
+      lines(() =>
+        read({
+          detail: {
+            payload: "x",
+            payloads: [
+              { id: "a", payload: "1" },
+              { id: "a", payload: "2" },
+              5,
+              { id: "bad id!", payload: "3" },
+              {},
+            ],
+          },
+        }),
+      ),
+      [
+        "event field detail.payloads[2] must be an object, got 5",
+        'event field detail.payloads[3].id must be 1-80 of [A-Za-z0-9_-], got "bad id!"',
+        "event field detail.payloads[4] must have exactly one of payload, payloadBase64 or source, got none",
+        "event field detail.payload must not be set when the event has payloads (set it on each entry)",
+      ],
+    );
+    assert.deepEqual(
+      lines(() =>
+        read({
+          detail: {
+            payloads: [
+              { id: "a", payload: "1" },
+              { id: "a", payload: "2" },
+            ],
+          },
+        }),
+      ),
+      ['event field detail.payloads[1].id "a" is a duplicate'],
+    );
+    assert.deepEqual(
+      lines(() => read({ detail: { payloads: [] } })),
+      ["event field detail.payloads must be a non-empty list, got []"],
+    );
+    const many = Array.from({ length: 101 }, () => ({ payload: "x" }));
+    assert.deepEqual(
+      lines(() => read({ detail: { payloads: many } })),
+      ["event field detail.payloads has 101 entries; at most 100"],
+    );
+    const fifo = readFifo({
+      source: "app",
+      detail: {
+        payloads: [{ payload: "1" }, { payload: "2", messageGroupId: "g2", messageDeduplicationId: "d" }],
+      },
+    });
+    assert.deepEqual(fifo.kind === "batch" && fifo.entries, [
+      { id: "p0", body: "1", messageGroupId: "app" },
+      { id: "p1", body: "2", messageGroupId: "g2", messageDeduplicationId: "d" },
+    ]);
+  });
+
+  it("an SNS event: Records and each MessageId are checked before any record is delivered", () => {
+    assert.throws(() => checkSnsEvent({}), /^EventError: event field Records must be a non-empty array/);
+    assert.throws(() => checkSnsEvent({ Records: [] }), /event field Records must be a non-empty array/);
+    assert.throws(
+      () => checkSnsEvent({ Records: [{ Sns: { MessageId: "1" } }, { Sns: { MessageId: 2 } }] }),
+      (e: unknown) =>
+        e instanceof EventError &&
+        e.message === "event field Records[1].Sns.MessageId must be a string, got 2",
+    );
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
