@@ -187,6 +187,58 @@ export function check<T>(
 }
 
 /**
+ * A check across the keys of an object, reported on the one key to change, with that key's value
+ * (valibot's `forward` would report the whole object as the value).
+ */
+export function checkKey<T extends Record<string, unknown>>(
+  key: keyof T & string,
+  test: (value: T) => boolean,
+  reason: (value: T) => string,
+) {
+  return v.rawCheck<T>(({ dataset, addIssue }) => {
+    const value = dataset.value as T;
+    if (test(value)) return;
+    addIssue({
+      message: reason(value),
+      input: value[key],
+      path: [{ type: "object", origin: "value", input: value, key, value: value[key] }],
+    });
+  });
+}
+
+/**
+ * A list whose items' ids (`idOf`) are unique: each repeat is reported at its index, on `field`
+ * when given (the item's key that makes it a repeat), "is listed twice" unless `reason` says else.
+ */
+export function unique<T>(
+  idOf: (item: T, index: number) => string,
+  field?: keyof T & string,
+  reason: (id: string) => string = () => "is listed twice",
+) {
+  return v.rawCheck<T[]>(({ dataset, addIssue }) => {
+    const list = dataset.value as T[];
+    const seen = new Set<string>();
+    list.forEach((item, i) => {
+      const id = idOf(item, i);
+      if (seen.has(id)) {
+        const at = { type: "array", origin: "value", input: list, key: i, value: item } as const;
+        const value = field === undefined ? item : item[field];
+        const inner = { ...(item as Record<string, unknown>) };
+        addIssue({
+          message: reason(id),
+          input: value,
+          path:
+            field === undefined
+              ? [at]
+              : [at, { type: "object", origin: "value", input: inner, key: field, value }],
+        });
+      }
+      seen.add(id);
+    });
+  });
+}
+
+/**
  * A check by a validator that throws (the payload library's validateKeyPrefix, validateKeyPath…):
  * its message becomes the problem's reason, so the library's rule and wording are not restated.
  */

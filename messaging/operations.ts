@@ -1,12 +1,20 @@
-import {
-  collectProblems,
-  ConfigError,
-  ConfigProblem,
-  readStructured,
-  throwIfProblems,
-} from "../common/config-error";
+import { readStructured, throwIfProblems } from "../common/config-error";
 import { boundedName, NameLimits } from "../common/names";
-import { bool, check, integer, list, oneOf, parse, strict, v, withDefault } from "../common/schema";
+import {
+  accept,
+  bool,
+  check,
+  checkKey,
+  integer,
+  list,
+  oneOf,
+  parse,
+  strict,
+  unique,
+  v,
+  withDefault,
+  type Schema,
+} from "../common/schema";
 import { MessagePath, OperationsMetrics } from "./contract";
 import { publisherNames, subscriberNames } from "./naming";
 import { MessagingTopology, SubscriberTopology } from "./topology";
@@ -83,15 +91,14 @@ interface ConfigSource {
 
 /** Reads and validates the three operations keys; throws a ConfigError with every problem found. */
 export function loadOperations(config: ConfigSource): OperationsSettings {
-  const problems: ConfigProblem[] = [];
-  const alarms = collectProblems(problems, () => parseAlarms(readStructured(config, "alarms")));
+  const alarms = check(alarmsConfig, readStructured(config, "alarms"), ALARMS_KEY);
   const dashboard = check(withDefault(bool, true), readStructured(config, "dashboard"), DASHBOARD_KEY);
   const tracing = check(withDefault(bool, true), readStructured(config, "tracing"), TRACING_KEY);
-  problems.push(...dashboard.problems, ...tracing.problems);
-  throwIfProblems(problems);
-  return { alarms: alarms as AlarmSettings | false, dashboard: dashboard.output!, tracing: tracing.output! };
+  throwIfProblems([...alarms.problems, ...dashboard.problems, ...tracing.problems]);
+  return { alarms: alarms.output!, dashboard: dashboard.output!, tracing: tracing.output! };
 }
 
+/** Why an endpoint cannot take alarm notifications, or undefined when it can. */
 function endpointReason(e: { protocol: EndpointProtocol; endpoint: string }): string | undefined {
   if (e.protocol !== "https") return EMAIL.test(e.endpoint) ? undefined : "is not an email address";
   let url: URL | undefined;
@@ -104,9 +111,16 @@ function endpointReason(e: { protocol: EndpointProtocol; endpoint: string }): st
   return url?.protocol === "https:" ? undefined : "is not an https:// URL";
 }
 
-const endpointSchema = strict(
-  { protocol: oneOf(PROTOCOLS), endpoint: v.string("must be a string") },
-  'must be a map like {protocol: email, endpoint: "ops@example.org"}',
+const endpointSchema = v.pipe(
+  strict(
+    { protocol: oneOf(PROTOCOLS), endpoint: v.string("must be a string") },
+    'must be a map like {protocol: email, endpoint: "ops@example.org"}',
+  ),
+  checkKey(
+    "endpoint",
+    (e) => endpointReason(e) === undefined,
+    (e) => endpointReason(e) ?? "",
+  ),
 );
 
 const int = (key: keyof AlarmSettings, min: number, max: number) =>
@@ -118,60 +132,64 @@ const int = (key: keyof AlarmSettings, min: number, max: number) =>
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
 const evaluationLimit = (s: { periodSeconds: number }) => (s.periodSeconds < 3600 ? 86_400 : 604_800);
 
-const alarmsSchema = strict(
-  {
-    periodSeconds: v.pipe(
-      int("periodSeconds", 60, 86_400),
-      v.check((p) => p % 60 === 0, "must be a multiple of 60"),
-    ),
-    evaluationPeriods: int("evaluationPeriods", 1, 10_080),
-    dlqMessages: int("dlqMessages", 0, 1_000_000),
-    oldestMessageAgeSeconds: int("oldestMessageAgeSeconds", 60, MAX_MESSAGE_AGE_SECONDS),
-    functionErrors: int("functionErrors", 0, 1_000_000),
-    functionThrottles: int("functionThrottles", 0, 1_000_000),
-    failedInvocations: int("failedInvocations", 0, 1_000_000),
-    notificationsFailed: int("notificationsFailed", 0, 1_000_000),
-    endpoints: withDefault(
-      v.pipe(
-        list(endpointSchema, "must be a list of {protocol, endpoint}"),
-        v.maxLength(MAX_ENDPOINTS, `must list at most ${MAX_ENDPOINTS} endpoints`),
+const NOT_ALARMS = "must be false, true or a map of alarm settings";
+
+const alarmsSchema = v.pipe(
+  accept<Record<string, unknown>>(
+    (x) => typeof x === "object" && x !== null && !Array.isArray(x),
+    NOT_ALARMS,
+  ),
+  strict(
+    {
+      periodSeconds: v.pipe(
+        int("periodSeconds", 60, 86_400),
+        v.check((p) => p % 60 === 0, "must be a multiple of 60"),
       ),
-      [],
-    ),
-  },
-  "must be false, true or a map of alarm settings",
+      evaluationPeriods: int("evaluationPeriods", 1, 10_080),
+      dlqMessages: int("dlqMessages", 0, 1_000_000),
+      oldestMessageAgeSeconds: int("oldestMessageAgeSeconds", 60, MAX_MESSAGE_AGE_SECONDS),
+      functionErrors: int("functionErrors", 0, 1_000_000),
+      functionThrottles: int("functionThrottles", 0, 1_000_000),
+      failedInvocations: int("failedInvocations", 0, 1_000_000),
+      notificationsFailed: int("notificationsFailed", 0, 1_000_000),
+      endpoints: withDefault(
+        v.pipe(
+          list(endpointSchema, "must be a list of {protocol, endpoint}"),
+          v.maxLength(MAX_ENDPOINTS, `must list at most ${MAX_ENDPOINTS} endpoints`),
+          unique((e) => `${e.protocol} ${e.endpoint}`, "endpoint"),
+        ),
+        [],
+      ),
+    },
+    NOT_ALARMS,
+  ),
+  // Checks across keys, reported on the key to change.
+  checkKey(
+    "evaluationPeriods",
+    (s) => s.periodSeconds * s.evaluationPeriods <= evaluationLimit(s),
+    (s) =>
+      `times periodSeconds (${s.periodSeconds}) is over ${evaluationLimit(s)} seconds, the longest evaluation CloudWatch allows for that period`,
+  ),
 );
 
 /**
  * `false` (off), `true` or absent (the defaults), or a map overriding some defaults. Unknown keys
- * are refused: a misspelt threshold would otherwise be silently ignored.
+ * are refused with the closest known key: a misspelt threshold would otherwise be silently ignored.
  */
+const alarmsConfig = v.lazy((raw): Schema<AlarmSettings | false> =>
+  raw === false
+    ? v.literal(false)
+    : raw === undefined || raw === true
+      ? v.pipe(
+          v.unknown(),
+          v.transform(() => ({ ...DEFAULT_ALARMS, endpoints: [] })),
+        )
+      : alarmsSchema,
+);
+
+/** Validates `fieldnotes:alarms` (see `alarmsConfig`); throws a ConfigError with every problem. */
 export function parseAlarms(raw: unknown): AlarmSettings | false {
-  if (raw === false) return false;
-  if (raw === undefined || raw === true) return { ...DEFAULT_ALARMS, endpoints: [] };
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new ConfigError(ALARMS_KEY, raw, "must be false, true or a map of alarm settings");
-  }
-  const settings = parse(alarmsSchema, raw, ALARMS_KEY) as AlarmSettings;
-  // Checks across keys, reported on the key to change.
-  const problems: ConfigProblem[] = [];
-  const limit = evaluationLimit(settings);
-  if (settings.periodSeconds * settings.evaluationPeriods > limit) {
-    problems.push({
-      key: `${ALARMS_KEY}.evaluationPeriods`,
-      value: settings.evaluationPeriods,
-      reason: `times periodSeconds (${settings.periodSeconds}) is over ${limit} seconds, the longest evaluation CloudWatch allows for that period`,
-    });
-  }
-  const seen = new Set<string>();
-  settings.endpoints.forEach((e, i) => {
-    const id = `${e.protocol} ${e.endpoint}`;
-    const reason = endpointReason(e) ?? (seen.has(id) ? "is listed twice" : undefined);
-    if (reason) problems.push({ key: `${ALARMS_KEY}.endpoints[${i}].endpoint`, value: e.endpoint, reason });
-    seen.add(id);
-  });
-  throwIfProblems(problems);
-  return settings;
+  return parse(alarmsConfig, raw, ALARMS_KEY);
 }
 
 /** Names of one stack's operations resources in one account and Region. */

@@ -9,6 +9,7 @@ import {
   pathText,
   problemsOf,
   strict,
+  unique,
   validatedBy,
   type SchemaProblem,
 } from "../../common/schema";
@@ -220,23 +221,11 @@ function publishEventSchema(target: PublishTarget) {
             (list) => list.length <= MAX_EVENT_PAYLOADS,
             (issue) => `has ${issue.input.length} entries; at most ${MAX_EVENT_PAYLOADS}`,
           ),
-          v.rawCheck<{ id?: string }[]>(({ dataset, addIssue }) => {
-            const seen = new Set<string>();
-            const list = dataset.value as { id?: string }[];
-            list.forEach((entry, i) => {
-              const id = entry.id ?? `p${i}`;
-              if (seen.has(id)) {
-                addIssue({
-                  message: `${show(id)} is a duplicate`,
-                  path: [
-                    { type: "array", origin: "value", input: list, key: i, value: entry },
-                    { type: "object", origin: "value", input: entry, key: "id", value: entry.id },
-                  ],
-                });
-              }
-              seen.add(id);
-            });
-          }),
+          unique<{ id?: string }>(
+            (entry, i) => entry.id ?? `p${i}`,
+            "id",
+            (id) => `${show(id)} is a duplicate`,
+          ),
         ),
         messageGroupId: v.optional(fifoId),
         payload: notWithPayloads,

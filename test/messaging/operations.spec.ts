@@ -412,6 +412,17 @@ describe("operations config validation", () => {
     assert.match(text, /endpoints: "ops" must be a list/);
   });
 
+  it("reports an endpoint's problem with the other keys' in one pass; a list is not a map", () => {
+    assert.deepEqual(
+      err({ dlqMesages: 1, endpoints: [{ protocol: "email", endpoint: "ops" }] }).split("\n"),
+      [
+        `Invalid config ${ALARMS_KEY}.endpoints[0].endpoint: "ops" is not an email address`,
+        `Invalid config ${ALARMS_KEY}.dlqMesages: 1 is not a known key; did you mean dlqMessages? (known: periodSeconds, evaluationPeriods, dlqMessages, oldestMessageAgeSeconds, functionErrors, functionThrottles, failedInvocations, notificationsFailed, endpoints)`,
+      ],
+    );
+    assert.equal(err([]), `Invalid config ${ALARMS_KEY}: [] must be false, true or a map of alarm settings`);
+  });
+
   it("a bad value stops the real program before any resource is registered", async function () {
     this.timeout(60_000);
     const plan = await planOf("c-use1", { "fieldnotes:tracing": '"on"' });
