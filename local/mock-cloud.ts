@@ -280,6 +280,24 @@ export function mockResource(
     case "aws:ec2/routeTableAssociation:RouteTableAssociation":
       id = `rtbassoc-${hex(urn, 17)}`;
       break;
+    case "aws:ec2/internetGateway:InternetGateway":
+      id = `igw-${hex(urn, 17)}`;
+      set({ arn: `arn:aws:ec2:${region}:${account}:internet-gateway/${id}`, ownerId: account });
+      break;
+    case "aws:ec2/eip:Eip": {
+      id = `eipalloc-${hex(urn, 17)}`;
+      const n = parseInt(hex(urn, 4), 16);
+      set({
+        allocationId: id,
+        publicIp: `198.51.100.${n % 254}`,
+        arn: `arn:aws:ec2:${region}:${account}:elastic-ip/${id}`,
+      });
+      break;
+    }
+    case "aws:ec2/natGateway:NatGateway":
+      id = `nat-${hex(urn, 17)}`;
+      set({ networkInterfaceId: `eni-${hex(urn, 17)}` });
+      break;
     case "aws:ec2/vpcEndpoint:VpcEndpoint": {
       id = `vpce-${hex(urn, 17)}`;
       const gateway = str("vpcEndpointType") === "Gateway";

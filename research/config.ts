@@ -73,6 +73,8 @@ export interface IsolatedNetworkSettings {
   cidrBlock: string;
   /** How many zones (the first ones the Region offers), or the zone names to use. */
   availabilityZones: number | string[];
+  /** 0: no internet at all; 1: one NAT gateway for every zone; the zone count: one per zone. */
+  natGateways: number;
 }
 
 // The original walkthrough's intent on pegasuspy 1.0: its defaults, with the mito cut at 10 %. No
@@ -150,30 +152,6 @@ const zones = accept<number | string | string[]>(
   `must be a number of Availability Zones from ${MIN_ZONES} to ${MAX_ZONES}, or a list of ${MIN_ZONES} to ${MAX_ZONES} distinct zone names such as ["us-east-1a", "us-east-1b"]`,
 );
 
-const networkSchema = strict(
-  {
-    mode: accept<"vpcOnly">(
-      (x) => x === "vpcOnly",
-      'must be "vpcOnly" (the only mode: Studio and the QC jobs in private subnets with VPC endpoints, no internet)',
-    ),
-    cidrBlock: v.optional(
-      accept<string>(
-        (x) => cidrProblem(x) === undefined,
-        (x) => cidrProblem(x)!,
-      ),
-      DEFAULT_CIDR,
-    ),
-    availabilityZones: v.optional(
-      v.pipe(
-        zones,
-        v.transform((x): number | string[] => (Array.isArray(x) ? x : Number(x))),
-      ),
-      MIN_ZONES,
-    ),
-  },
-  'must be an object {mode: "vpcOnly", cidrBlock?, availabilityZones?} (docs/configuration.md, "network")',
-);
-
 interface ConfigSource {
   name: string;
   get(key: string): string | undefined;
@@ -240,6 +218,31 @@ const qcSchema = strict(
     ),
   },
   `must be an object with mitoPrefix and any of ${Object.keys(DEFAULT_QC).join(", ")}`,
+);
+
+const networkSchema = strict(
+  {
+    mode: accept<"vpcOnly">(
+      (x) => x === "vpcOnly",
+      'must be "vpcOnly" (the only mode: Studio and the QC jobs in private subnets with VPC endpoints, no internet)',
+    ),
+    cidrBlock: v.optional(
+      accept<string>(
+        (x) => cidrProblem(x) === undefined,
+        (x) => cidrProblem(x)!,
+      ),
+      DEFAULT_CIDR,
+    ),
+    availabilityZones: v.optional(
+      v.pipe(
+        zones,
+        v.transform((x): number | string[] => (Array.isArray(x) ? x : Number(x))),
+      ),
+      MIN_ZONES,
+    ),
+    natGateways: v.optional(whole(0, MAX_ZONES), 0),
+  },
+  'must be an object {mode: "vpcOnly", cidrBlock?, availabilityZones?, natGateways?} (docs/configuration.md, "network")',
 );
 
 /** The schema of `fieldnotes:research`: every key, its type and default. */
@@ -411,8 +414,28 @@ export function parseResearchSettings(raw: unknown): ResearchSettings {
     problem(
       key("appNetworkAccessType"),
       explicitAccess,
-      "contradicts network.mode vpcOnly: the isolated network has no internet route; remove the key",
+      "contradicts network.mode vpcOnly: the domain in the isolated network is VpcOnly; remove the key",
     );
+  }
+  if (s.network !== undefined && s.network.natGateways > 0) {
+    const zoneCount = Array.isArray(s.network.availabilityZones)
+      ? s.network.availabilityZones.length
+      : s.network.availabilityZones;
+    const nat = s.network.natGateways;
+    if (nat !== 1 && nat !== zoneCount) {
+      problem(
+        `${key("network")}.natGateways`,
+        nat,
+        `must be 0 (no internet), 1 (one NAT gateway for every zone) or ${zoneCount} (one per zone)`,
+      );
+    } else if (zoneCount === MAX_ZONES) {
+      // The public subnets take the range's last quarter, which a fourth zone's private subnet uses.
+      problem(
+        `${key("network")}.natGateways`,
+        nat,
+        `needs at most ${MAX_ZONES - 1} zones: the public subnets for the NAT gateways take the fourth quarter of cidrBlock`,
+      );
+    }
   }
   if (s.appNetworkAccessType === "VpcOnly" && s.vpcId === undefined && s.network === undefined) {
     problem(

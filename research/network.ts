@@ -1,5 +1,6 @@
 // The optional isolated research network (`fieldnotes:research.network`): a VPC with one private
-// subnet per Availability Zone and no internet route at all (no internet gateway, no NAT), the VPC
+// subnet per Availability Zone and, by default, no internet route at all (no internet gateway, no
+// NAT; natGateways adds them for outbound HTTPS only), the VPC
 // endpoints a VpcOnly Studio domain and the QC processing job need, and two security groups. Built
 // from plain @pulumi/aws resources rather than awsx.ec2.Vpc: awsx 3.x's Vpc is a multi-language
 // component whose children are created inside the awsx plugin, so Pulumi's mock engine registers the
@@ -44,12 +45,25 @@ export const HTTPS_PORT = 443;
  * four zones), in zone order. The config check guarantees an aligned RFC 1918 block of /16 to /24.
  */
 export function subnetCidrs(cidr: string, count: number): string[] {
+  return carve(cidr, 0, 2, count);
+}
+
+/**
+ * Pure: the public subnets for NAT gateways, one per zone, each a quarter of the range's last
+ * quarter (a /20 of a /16, a /28 of a /24: the smallest subnet AWS allows).
+ */
+export function publicSubnetCidrs(cidr: string, count: number): string[] {
+  return carve(cidr, 3 * 4, 4, count);
+}
+
+/** `count` consecutive blocks of prefix + `extraBits`, starting at block number `first`. */
+function carve(cidr: string, first: number, extraBits: number, count: number): string[] {
   const [address, bits] = cidr.split("/");
   const base = address.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
-  const prefix = Number(bits) + 2;
+  const prefix = Number(bits) + extraBits;
   const size = 2 ** (32 - prefix);
   return Array.from({ length: count }, (_, i) => {
-    const n = base + i * size;
+    const n = base + (first + i) * size;
     return `${[24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".")}/${prefix}`;
   });
 }
@@ -125,18 +139,22 @@ export class ResearchNetwork extends pulumi.ComponentResource {
 
     const cidrs = subnetCidrs(args.cidrBlock, count);
     const routeTables: aws.ec2.RouteTable[] = [];
-    const subnets = cidrs.map((cidrBlock, i) => {
-      const subnet = new aws.ec2.Subnet(
-        `${name}-private-${i + 1}`,
+    // No public IPs on launch, also in the public subnets: only NAT gateways live there, each with
+    // its Elastic IP.
+    const zoneSubnet = (kind: "private" | "public", i: number, cidrBlock: string) =>
+      new aws.ec2.Subnet(
+        `${name}-${kind}-${i + 1}`,
         {
           vpcId: vpc.id,
           cidrBlock,
           availabilityZone: zones.apply((z) => z[i]),
           mapPublicIpOnLaunch: false,
-          tags: tag(`private-${i + 1}`),
+          tags: tag(`${kind}-${i + 1}`),
         },
         { parent: this },
       );
+    const subnets = cidrs.map((cidrBlock, i) => {
+      const subnet = zoneSubnet("private", i, cidrBlock);
       // Only the local route, plus the S3 prefix list the gateway endpoint adds: no path out.
       const table = new aws.ec2.RouteTable(
         `${name}-private-${i + 1}`,
@@ -151,6 +169,8 @@ export class ResearchNetwork extends pulumi.ComponentResource {
       routeTables.push(table);
       return subnet;
     });
+
+    if (args.natGateways > 0) this.addInternetEgress(name, args, vpc, zoneSubnet, routeTables, tag);
 
     // No inline rules: the provider then removes the allow-all egress AWS adds to a new group, and
     // every rule below is its own resource. revokeRulesOnDelete: the two groups refer to each other.
@@ -251,10 +271,86 @@ export class ResearchNetwork extends pulumi.ComponentResource {
       "HTTPS from Studio apps and processing jobs",
     );
 
+    if (args.natGateways > 0) {
+      // The way out the NAT gateways give: HTTPS only (package indexes, Git hosts), never inbound.
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-studio-internet-out`,
+        {
+          securityGroupId: studio.id,
+          ipProtocol: "tcp",
+          fromPort: HTTPS_PORT,
+          toPort: HTTPS_PORT,
+          cidrIpv4: "0.0.0.0/0",
+          description: "HTTPS to the internet through the NAT gateways",
+        },
+        { parent: this },
+      );
+    }
+
     this.vpcId = vpc.id;
     this.subnetIds = subnetIds;
     this.studioSecurityGroupId = studio.id;
     this.endpoints = [s3, ...interfaces];
     this.registerOutputs({ vpcId: this.vpcId, subnetIds: this.subnetIds });
+  }
+
+  /**
+   * Asked for with natGateways: an internet gateway, a public subnet per NAT gateway (AWS: a NAT
+   * gateway lives in a public subnet and gives private subnets outbound-only access), and a default
+   * route from each private route table to its zone's NAT gateway, or to the single one.
+   */
+  private addInternetEgress(
+    name: string,
+    args: ResearchNetworkArgs,
+    vpc: aws.ec2.Vpc,
+    zoneSubnet: (kind: "public", i: number, cidrBlock: string) => aws.ec2.Subnet,
+    privateTables: aws.ec2.RouteTable[],
+    tag: (suffix: string) => Record<string, string>,
+  ): void {
+    const gateway = new aws.ec2.InternetGateway(
+      `${name}-igw`,
+      { vpcId: vpc.id, tags: tag("igw") },
+      { parent: this },
+    );
+    const publicTable = new aws.ec2.RouteTable(
+      `${name}-public`,
+      { vpcId: vpc.id, tags: tag("public") },
+      { parent: this },
+    );
+    new aws.ec2.Route(
+      `${name}-public-default`,
+      { routeTableId: publicTable.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: gateway.id },
+      { parent: this },
+    );
+    const nats = publicSubnetCidrs(args.cidrBlock, args.natGateways).map((cidrBlock, i) => {
+      const subnet = zoneSubnet("public", i, cidrBlock);
+      new aws.ec2.RouteTableAssociation(
+        `${name}-public-${i + 1}`,
+        { subnetId: subnet.id, routeTableId: publicTable.id },
+        { parent: this },
+      );
+      const address = new aws.ec2.Eip(
+        `${name}-nat-${i + 1}`,
+        { domain: "vpc", tags: tag(`nat-${i + 1}`) },
+        { parent: this },
+      );
+      // A NAT gateway in a subnet whose VPC has no attached internet gateway fails to come up.
+      return new aws.ec2.NatGateway(
+        `${name}-nat-${i + 1}`,
+        { subnetId: subnet.id, allocationId: address.id, tags: tag(`nat-${i + 1}`) },
+        { parent: this, dependsOn: [gateway] },
+      );
+    });
+    privateTables.forEach((table, i) => {
+      new aws.ec2.Route(
+        `${name}-private-${i + 1}-default`,
+        {
+          routeTableId: table.id,
+          destinationCidrBlock: "0.0.0.0/0",
+          natGatewayId: nats[nats.length === 1 ? 0 : i].id,
+        },
+        { parent: this },
+      );
+    });
   }
 }

@@ -205,6 +205,7 @@ describe("research config", () => {
         mode: "vpcOnly",
         cidrBlock: "10.42.0.0/16",
         availabilityZones: 2,
+        natGateways: 0,
       });
       assert.equal(s.appNetworkAccessType, "VpcOnly");
       assert.equal(s.existingNetwork, undefined);
@@ -233,7 +234,7 @@ describe("research config", () => {
       rejects(
         withNetwork(true),
         "fieldnotes:research.network",
-        '{mode: "vpcOnly", cidrBlock?, availabilityZones?}',
+        '{mode: "vpcOnly", cidrBlock?, availabilityZones?, natGateways?}',
       );
     });
     it("refuses a range that is not an aligned private block from /16 to /24", () => {
@@ -274,6 +275,22 @@ describe("research config", () => {
           azs,
           "must be a number of Availability Zones from 2 to 4",
         );
+    });
+    it("takes natGateways 0, 1 or one per zone, and refuses other counts and a fourth zone with NAT", () => {
+      const nat = "fieldnotes:research.network.natGateways";
+      const perZone = parseResearchSettings({ ...valid(), network: { mode: "vpcOnly", natGateways: 2 } });
+      assert.equal(perZone.isolatedNetwork?.natGateways, 2);
+      rejects(
+        withNetwork({ mode: "vpcOnly", availabilityZones: 3, natGateways: 2 }),
+        nat,
+        "2 must be 0 (no internet), 1 (one NAT gateway for every zone) or 3 (one per zone)",
+      );
+      rejects(
+        withNetwork({ mode: "vpcOnly", availabilityZones: 4, natGateways: 1 }),
+        nat,
+        "needs at most 3 zones: the public subnets for the NAT gateways take the fourth quarter of cidrBlock",
+      );
+      rejects(withNetwork({ mode: "vpcOnly", natGateways: -1 }), nat, "must be an integer from 0 to 4");
     });
     it("suggests the key a typo meant inside network", () => {
       rejects(

@@ -39,9 +39,10 @@ const byName = (plan: Plan, suffix: string) => {
 describe("research isolated network (mock engine)", function () {
   this.timeout(120_000);
   let off: Plan, on: Plan, threeZones: Plan, tooManyZones: Plan, unknownZone: Plan;
+  let natPerZone: Plan, natShared: Plan;
 
   before(async () => {
-    [off, on, threeZones, tooManyZones, unknownZone] = await Promise.all([
+    [off, on, threeZones, tooManyZones, unknownZone, natPerZone, natShared] = await Promise.all([
       planStack("research").then(ok),
       planWith({ network: { mode: "vpcOnly" } }).then(ok),
       planWith({
@@ -51,6 +52,8 @@ describe("research isolated network (mock engine)", function () {
       // The mock Region offers three zones.
       planWith({ network: { mode: "vpcOnly", availabilityZones: 4 } }),
       planWith({ network: { mode: "vpcOnly", availabilityZones: ["us-east-1a", "us-east-1f"] } }),
+      planWith({ network: { mode: "vpcOnly", natGateways: 2 } }).then(ok),
+      planWith({ network: { mode: "vpcOnly", availabilityZones: 3, natGateways: 1 } }).then(ok),
     ]);
   });
 
@@ -250,5 +253,82 @@ describe("research isolated network (mock engine)", function () {
       "10.0.192.0/18",
     ]);
     assert.deepEqual(subnetCidrs("192.168.255.0/24", 2), ["192.168.255.0/26", "192.168.255.64/26"]);
+  });
+
+  describe("with natGateways (outbound internet, asked for)", () => {
+    const defaultRoutes = (plan: Plan) =>
+      ofType(plan, "aws:ec2/route:Route").filter((r) => r.inputs.destinationCidrBlock === "0.0.0.0/0");
+
+    it("adds an internet gateway, one public subnet, Elastic IP and NAT gateway per zone, each private zone routed to its own", () => {
+      const vpc = one(natPerZone, "aws:ec2/vpc:Vpc").outputs.id;
+      const igw = one(natPerZone, "aws:ec2/internetGateway:InternetGateway");
+      assert.equal(igw.inputs.vpcId, vpc);
+      const publics = ofType(natPerZone, "aws:ec2/subnet:Subnet").filter((s) => s.name.includes("-public-"));
+      assert.deepEqual(
+        publics.map((s) => [s.inputs.availabilityZone, s.inputs.cidrBlock, s.inputs.mapPublicIpOnLaunch]),
+        [
+          ["us-east-1a", "10.42.192.0/20", false],
+          ["us-east-1b", "10.42.208.0/20", false],
+        ],
+      );
+      const nats = ofType(natPerZone, "aws:ec2/natGateway:NatGateway");
+      const eips = ofType(natPerZone, "aws:ec2/eip:Eip");
+      assert.deepEqual(
+        nats.map((n) => [n.inputs.subnetId, n.inputs.allocationId]),
+        publics.map((p, i) => [p.outputs.id, eips[i].outputs.id]),
+      );
+      for (const n of nats) assert.ok(n.dependencies?.includes(igw.urn), "NAT after the internet gateway");
+      const privateTables = ofType(natPerZone, "aws:ec2/routeTable:RouteTable").filter((t) =>
+        t.name.includes("-private-"),
+      );
+      const routes = defaultRoutes(natPerZone);
+      assert.deepEqual(
+        privateTables.map(
+          (t) => routes.find((r) => r.inputs.routeTableId === t.outputs.id)?.inputs.natGatewayId,
+        ),
+        nats.map((n) => n.outputs.id),
+      );
+      const publicTable = ofType(natPerZone, "aws:ec2/routeTable:RouteTable").find((t) =>
+        t.name.endsWith("-public"),
+      )!;
+      assert.equal(
+        routes.find((r) => r.inputs.routeTableId === publicTable.outputs.id)?.inputs.gatewayId,
+        igw.outputs.id,
+      );
+      // The domain still sits in the private subnets only.
+      assert.deepEqual(
+        one(natPerZone, "aws:sagemaker/domain:Domain").inputs.subnetIds,
+        ofType(natPerZone, "aws:ec2/subnet:Subnet")
+          .filter((s) => s.name.includes("-private-"))
+          .map((s) => s.outputs.id),
+      );
+    });
+
+    it("routes every zone through the one NAT gateway when natGateways is 1", () => {
+      const nats = ofType(natShared, "aws:ec2/natGateway:NatGateway");
+      assert.equal(nats.length, 1);
+      const privateRoutes = defaultRoutes(natShared).filter((r) => r.inputs.natGatewayId !== undefined);
+      assert.equal(privateRoutes.length, 3);
+      for (const r of privateRoutes) assert.equal(r.inputs.natGatewayId, nats[0].outputs.id);
+    });
+
+    it("lets the Studio group out on HTTPS to the internet, and still nobody in", () => {
+      const studio = byName(natPerZone, "-network-studio").outputs.id;
+      const open = ofType(natPerZone, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").filter(
+        (r) => r.inputs.cidrIpv4 === "0.0.0.0/0",
+      );
+      assert.deepEqual(
+        open.map((r) => [r.inputs.securityGroupId, r.inputs.ipProtocol, r.inputs.fromPort, r.inputs.toPort]),
+        [[studio, "tcp", 443, 443]],
+      );
+      for (const r of ofType(natPerZone, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"))
+        assert.equal(r.inputs.cidrIpv4, undefined, "no ingress from an address range");
+      // Without NAT gateways no rule names the internet.
+      assert.equal(
+        ofType(on, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").filter((r) => r.inputs.cidrIpv4)
+          .length,
+        0,
+      );
+    });
   });
 });
