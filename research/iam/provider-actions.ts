@@ -416,6 +416,53 @@ export const PROVIDER_ACTIONS: Record<string, ProviderActions> = {
       "terraform-provider-aws internal/service/ec2/vpc_endpoint.go: read calls DescribePrefixLists by service name and DescribeNetworkInterfaces per endpoint ENI; update ModifyVpcEndpoint; delete DeleteVpcEndpoints",
     confirmed: true,
   },
+  // Only with natGateways > 0.
+  "aws:ec2/internetGateway:InternetGateway": {
+    resource: "*",
+    actions: [
+      "ec2:CreateInternetGateway",
+      "ec2:AttachInternetGateway",
+      "ec2:DescribeInternetGateways",
+      "ec2:CreateTags",
+      "ec2:DeleteTags",
+      "ec2:DetachInternetGateway",
+      "ec2:DeleteInternetGateway",
+    ],
+    source: "create then attach to the VPC; delete detaches first",
+    confirmed: false,
+  },
+  "aws:ec2/eip:Eip": {
+    resource: "*",
+    actions: [
+      "ec2:AllocateAddress",
+      "ec2:DescribeAddresses",
+      "ec2:DescribeAddressesAttribute",
+      "ec2:CreateTags",
+      "ec2:DeleteTags",
+      "ec2:DisassociateAddress",
+      "ec2:ReleaseAddress",
+    ],
+    source: "allocate, describe (and the address's attributes), release; disassociates first when associated",
+    confirmed: false,
+  },
+  "aws:ec2/natGateway:NatGateway": {
+    resource: "*",
+    actions: [
+      "ec2:CreateNatGateway",
+      "ec2:DescribeNatGateways",
+      "ec2:CreateTags",
+      "ec2:DeleteTags",
+      "ec2:DeleteNatGateway",
+    ],
+    source: "create and wait until available; delete and wait until deleted",
+    confirmed: false,
+  },
+  "aws:ec2/route:Route": {
+    resource: "*",
+    actions: ["ec2:CreateRoute", "ec2:DescribeRouteTables", "ec2:ReplaceRoute", "ec2:DeleteRoute"],
+    source: "a route is read back from its route table",
+    confirmed: false,
+  },
 };
 
 /** Lookups (invokes) the program makes at plan time, with what each needs. */

@@ -68,6 +68,11 @@ describe("research deployer policy vs what the provider calls", function () {
       planStack("research", {
         config: { "fieldnotes:research": JSON.stringify({ ...base, network: { mode: "vpcOnly" } }) },
       }),
+      planStack("research", {
+        config: {
+          "fieldnotes:research": JSON.stringify({ ...base, network: { mode: "vpcOnly", natGateways: 2 } }),
+        },
+      }),
     ]);
     for (const plan of plans) if (plan.error) throw new Error(plan.error.message);
   });
