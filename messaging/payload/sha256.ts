@@ -212,13 +212,29 @@ class WorkerHash implements StreamHash {
   }
 }
 
+/** Lambda's memory per vCPU: a function gets CPU in proportion to its memory, one vCPU at 1,769 MB. */
+export const LAMBDA_MB_PER_VCPU = 1769;
+
+/**
+ * Cores this process may keep busy at once. Lambda shows the function more cores than it may use
+ * (the CPU share follows the memory setting, "Configure Lambda function memory"), so there the
+ * memory decides: below 3,538 MB a worker would take its CPU from the thread moving the bytes and
+ * only add the copy.
+ */
+export function usableCores(env: NodeJS.ProcessEnv = process.env): number {
+  const memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  const visible = availableParallelism();
+  if (!Number.isInteger(memoryMb) || memoryMb <= 0) return visible;
+  return Math.min(visible, Math.floor(memoryMb / LAMBDA_MB_PER_VCPU));
+}
+
 /**
  * A SHA-256 for a stream of `expectedBytes` (undefined when unknown): on the shared worker thread
- * when the process has more than one core and the payload is at least PARALLEL_HASH_MIN_BYTES, in
+ * when the process may use more than one core (usableCores) and the payload is at least PARALLEL_HASH_MIN_BYTES, in
  * this thread otherwise, or if the worker cannot start.
  */
 export function streamHash(expectedBytes: number | undefined): StreamHash {
-  if (expectedBytes === undefined || expectedBytes < PARALLEL_HASH_MIN_BYTES || availableParallelism() < 2) {
+  if (expectedBytes === undefined || expectedBytes < PARALLEL_HASH_MIN_BYTES || usableCores() < 2) {
     return new InlineHash();
   }
   try {

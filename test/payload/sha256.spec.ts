@@ -3,7 +3,12 @@ import { createHash, randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { Readable } from "node:stream";
 import { PayloadError, PayloadStream } from "../../messaging/payload";
-import { PARALLEL_HASH_MIN_BYTES, streamHash } from "../../messaging/payload/sha256";
+import {
+  LAMBDA_MB_PER_VCPU,
+  PARALLEL_HASH_MIN_BYTES,
+  streamHash,
+  usableCores,
+} from "../../messaging/payload/sha256";
 
 const MiB = 1024 * 1024;
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -85,5 +90,41 @@ describe("SHA-256 of a large payload on the worker thread", function () {
       })(),
       (e: PayloadError) => e.code === "ChecksumMismatch",
     );
+  });
+});
+
+describe("cores a Lambda function may use for hashing", () => {
+  const visible = availableParallelism();
+
+  it("follows the memory setting on Lambda, not the cores the sandbox shows", () => {
+    // The default 512 MB function has about 0.29 vCPU: a worker would only add the copy.
+    assert.equal(usableCores({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512" }), 0);
+    assert.equal(
+      usableCores({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(2 * LAMBDA_MB_PER_VCPU - 1) }),
+      Math.min(visible, 1),
+    );
+    assert.equal(
+      usableCores({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(2 * LAMBDA_MB_PER_VCPU) }),
+      Math.min(visible, 2),
+    );
+    assert.equal(usableCores({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "10240" }), Math.min(visible, 5));
+  });
+
+  it("is the visible cores off Lambda or with a memory value that is not a number", () => {
+    assert.equal(usableCores({}), visible);
+    assert.equal(usableCores({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "lots" }), visible);
+  });
+
+  it("hashes a large payload in the thread of a 512 MB function", () => {
+    const saved = process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
+    process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = "512";
+    try {
+      const hash = streamHash(PARALLEL_HASH_MIN_BYTES * 4);
+      assert.equal(hash.where, "thread");
+      hash.dispose();
+    } finally {
+      if (saved === undefined) delete process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
+      else process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = saved;
+    }
   });
 });
