@@ -116,6 +116,16 @@ export const OperationsMetrics = {
   /** Per message that failed: its checksum did not match, or its payload object had expired. */
   verifyFailed: "verifyFailed",
   expiredPayload: "expiredPayload",
+  /**
+   * Per offloaded message a subscriber with a replica for its bucket delivered (path offloaded):
+   * 1 in replicaReads when the bytes came from the Region-local replica, 1 in replicaFallbacks when
+   * the origin served them (the replica lagged or failed), 1 in replicaRefused when the replica
+   * held other bytes than the origin's checksum names (tag mismatch or failed verification). Why
+   * is in the log line, not a dimension: dimensions stay bounded.
+   */
+  replicaReads: "replicaReads",
+  replicaFallbacks: "replicaFallbacks",
+  replicaRefused: "replicaRefused",
   /** Per batch or invocation: how many messages failed. */
   failures: "failures",
 } as const;

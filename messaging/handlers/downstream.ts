@@ -16,6 +16,11 @@ export interface PayloadSummary {
   attributes: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }>;
   /** The first SUMMARY_PREVIEW_BYTES bytes, when the payload is UTF-8 text. */
   preview?: string;
+  /**
+   * Offloaded payloads: where the bytes were read ("replica" or "origin") and why (e.g.
+   * "replica-hit", "replica-missing", "no-replica"). `pointer` names the origin either way.
+   */
+  readFrom?: { from: "replica" | "origin"; reason: string };
 }
 
 export interface Downstream {

@@ -5,11 +5,16 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Tracer } from "@aws-lambda-powertools/tracer";
 import { OperationsMetrics as M, type MessagePath } from "../contract";
-import { PayloadError } from "../payload";
+import { PayloadError, type PayloadReadFrom } from "../payload";
 
 export interface HandlerMetrics {
   /** One message published or delivered: its path, size and (subscribers) resolve time. */
   message(path: MessagePath, bytes: number, resolveMs?: number): void;
+  /**
+   * Where a delivered offloaded payload was read, for a reader with a replica for its bucket: the
+   * replica, or the origin as a fallback; a replica refused for holding other bytes also counts.
+   */
+  payloadRead(readFrom: PayloadReadFrom | undefined): void;
   /** One message failed; a checksum/size mismatch or an expired payload is counted as such. */
   messageFailed(path: MessagePath, error: unknown): void;
   /** How many messages of this batch or invocation failed (0 included, so the graph has zeros). */
@@ -52,6 +57,15 @@ export function createMetrics(subscriber?: string): HandlerMetrics {
       m.addMetric(M.offloaded, MetricUnit.Count, path === "offloaded" ? 1 : 0);
       m.addMetric(M.payloadBytes, MetricUnit.Bytes, bytes);
       if (resolveMs !== undefined) m.addMetric(M.resolveMs, MetricUnit.Milliseconds, resolveMs);
+    },
+    payloadRead(readFrom) {
+      if (readFrom === undefined || readFrom.reason === "no-replica") return;
+      const m = byPath.offloaded;
+      m.addMetric(M.replicaReads, MetricUnit.Count, readFrom.from === "replica" ? 1 : 0);
+      m.addMetric(M.replicaFallbacks, MetricUnit.Count, readFrom.from === "origin" ? 1 : 0);
+      if (readFrom.reason === "replica-tag-mismatch" || readFrom.reason === "replica-verify-failed") {
+        m.addMetric(M.replicaRefused, MetricUnit.Count, 1);
+      }
     },
     messageFailed(path, error) {
       const kind = failureKind(error);

@@ -15,7 +15,7 @@ import {
   type RunningS3rver,
 } from "../../local/emulators";
 import { subscribeNewQueue } from "../../local/topics";
-import { loadHandler, sqsRecord, withEnv } from "./support";
+import { emitted, loadHandler, sqsRecord, table, withEnv } from "./support";
 
 // The metrics the real handler bundles emit (CloudWatch embedded metric format, one JSON line on
 // stdout per dimension set), for a message published inline and one offloaded, and for a batch
@@ -25,47 +25,6 @@ import { loadHandler, sqsRecord, withEnv } from "./support";
 const BUCKET = "payloads-metrics";
 type Publish = (event: unknown) => Promise<PublishResult>;
 type ConsumeQueue = (event: SQSEvent) => Promise<SQSBatchResponse>;
-
-interface Emf {
-  _aws: {
-    CloudWatchMetrics: {
-      Namespace: string;
-      Dimensions: string[][];
-      Metrics: { Name: string; Unit: string }[];
-    }[];
-  };
-  [key: string]: unknown;
-}
-
-/** Runs `fn` and returns the EMF documents written to stdout meanwhile. */
-async function emitted<T>(fn: () => Promise<T>): Promise<{ result: T; emf: Emf[] }> {
-  const lines: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-    if (text.includes('"_aws"')) lines.push(...text.split("\n").filter((l) => l.includes('"_aws"')));
-    else return write(chunk, ...(rest as []));
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    const result = await fn();
-    return { result, emf: lines.map((l) => JSON.parse(l) as Emf) };
-  } finally {
-    process.stdout.write = write;
-  }
-}
-
-/** One EMF document as `{dimensions: values}` → metric values, for exact assertions. */
-function table(emf: Emf[]): Record<string, Record<string, unknown>> {
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const doc of emf) {
-    const cw = doc._aws.CloudWatchMetrics[0];
-    assert.equal(cw.Namespace, "fieldnotes-test");
-    const dims = cw.Dimensions[0].map((d) => `${d}=${String(doc[d])}`).join(",");
-    out[dims] = Object.fromEntries(cw.Metrics.map((m) => [`${m.Name} (${m.Unit})`, doc[m.Name]]));
-  }
-  return out;
-}
 
 describe("handler metrics (EMF) for inline, offloaded, failed and expired-payload messages", function () {
   this.timeout(60_000);
@@ -117,7 +76,7 @@ describe("handler metrics (EMF) for inline, offloaded, failed and expired-payloa
   it("publish: one message per path with its size, and zero failures", async () => {
     const inline = await emitted(() => publish(event("small")));
     assert.equal(inline.result.offloaded, false);
-    assert.deepEqual(table(inline.emf), {
+    assert.deepEqual(table("fieldnotes-test", inline.emf), {
       "service=publisher,path=inline": {
         "messages (Count)": 1,
         "offloaded (Count)": 0,
@@ -127,7 +86,7 @@ describe("handler metrics (EMF) for inline, offloaded, failed and expired-payloa
     });
     const offloaded = await emitted(() => publish(event("x".repeat(4000))));
     assert.equal(offloaded.result.offloaded, true);
-    assert.deepEqual(table(offloaded.emf)["service=publisher,path=offloaded"], {
+    assert.deepEqual(table("fieldnotes-test", offloaded.emf)["service=publisher,path=offloaded"], {
       "messages (Count)": 1,
       "offloaded (Count)": 1,
       "payloadBytes (Bytes)": 4000,
@@ -136,7 +95,7 @@ describe("handler metrics (EMF) for inline, offloaded, failed and expired-payloa
 
   it("publish: a refused event counts one failure and no message", async () => {
     const { emf } = await emitted(() => publish({ detail: {} }).catch((e: Error) => e));
-    assert.deepEqual(table(emf), { "service=publisher": { "failures (Count)": 1 } });
+    assert.deepEqual(table("fieldnotes-test", emf), { "service=publisher": { "failures (Count)": 1 } });
   });
 
   it("consume-queue: delivered messages by path with resolve time; a checksum failure and an expired payload counted apart; the batch's failures", async () => {
@@ -184,7 +143,7 @@ describe("handler metrics (EMF) for inline, offloaded, failed and expired-payloa
       result.batchItemFailures.map((f) => f.itemIdentifier).sort(),
       [spoiled.MessageId, expired.MessageId].sort(),
     );
-    const t = table(emf);
+    const t = table("fieldnotes-test", emf);
     assert.deepEqual(Object.keys(t).sort(), [
       "service=subscriber,subscriber=b",
       "service=subscriber,subscriber=b,path=inline",

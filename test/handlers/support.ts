@@ -1,6 +1,7 @@
 // Handler test support: loading the real bundles with an environment, a recording stand-in for the
 // downstream services (no emulator exists for Step Functions or ECS), and the Lambda event shapes
 // built from what the emulators delivered.
+import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import * as path from "node:path";
 import type { AddressInfo } from "node:net";
@@ -109,4 +110,45 @@ export function snsRecord(envelopeText: string, subscriptionArn: string): SNSEve
     subscriptionArn,
     missing: { Subject: "", Signature: "", SigningCertUrl: "", UnsubscribeUrl: "" },
   });
+}
+
+export interface Emf {
+  _aws: {
+    CloudWatchMetrics: {
+      Namespace: string;
+      Dimensions: string[][];
+      Metrics: { Name: string; Unit: string }[];
+    }[];
+  };
+  [key: string]: unknown;
+}
+
+/** Runs `fn` and returns the EMF documents written to stdout meanwhile. */
+export async function emitted<T>(fn: () => Promise<T>): Promise<{ result: T; emf: Emf[] }> {
+  const lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+    if (text.includes('"_aws"')) lines.push(...text.split("\n").filter((l) => l.includes('"_aws"')));
+    else return write(chunk, ...(rest as []));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    const result = await fn();
+    return { result, emf: lines.map((l) => JSON.parse(l) as Emf) };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+/** The EMF documents (one per dimension set) as `{dimensions: values}` → metric values, for exact assertions. */
+export function table(namespace: string, emf: Emf[]): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const doc of emf) {
+    const cw = doc._aws.CloudWatchMetrics[0];
+    assert.equal(cw.Namespace, namespace);
+    const dims = cw.Dimensions[0].map((d) => `${d}=${String(doc[d])}`).join(",");
+    out[dims] = Object.fromEntries(cw.Metrics.map((m) => [`${m.Name} (${m.Unit})`, doc[m.Name]]));
+  }
+  return out;
 }
