@@ -172,6 +172,12 @@ const isForm = (headers: http.IncomingHttpHeaders) =>
 export interface FaultProxyOptions {
   /** Keep every request in `requests` (default true); a long soak counts instead. */
   record?: boolean;
+  /**
+   * Called with each forwarded request once the upstream has answered it, before the answer goes
+   * back to the client; a returned promise holds the answer until it settles. Local mode's
+   * replication (local/replication.ts) copies a write before the writer learns it succeeded.
+   */
+  afterUpstream?: (request: ProxiedRequest, status: number) => Promise<void> | undefined;
 }
 
 /** Starts a fault proxy on 127.0.0.1 in front of `target` (an `http://host:port` endpoint). */
@@ -254,59 +260,64 @@ export async function startFaultProxy(target: string, opts: FaultProxyOptions = 
         headers: req.headers,
       },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        const length = Number(answer.headers["content-length"] ?? 0);
-        let limit =
-          action?.kind === "stall-body" || action?.kind === "cut-body"
-            ? (action.afterBytes ?? Math.floor(length * (action.afterFraction ?? 0)))
-            : Infinity;
-        let held: Buffer | undefined;
-        let ended = false;
-        let reached = false;
-        const reachLimit = () => {
-          if (reached) return;
-          reached = true;
-          answer.pause();
-          if (action?.kind === "cut-body") {
-            res.socket?.destroy();
-            answer.destroy();
-          } else if (action?.kind === "stall-body" && action.resumeAfterMs !== undefined) {
-            setTimeout(() => {
-              limit = Infinity;
-              if (res.destroyed) return void answer.destroy();
-              if (held) res.write(held);
-              seen.responseBytes += held?.length ?? 0;
-              held = undefined;
-              if (ended) res.end();
-              else answer.resume();
-            }, action.resumeAfterMs).unref();
-          }
-        };
-        answer.on("data", (chunk: Buffer) => {
-          const room = limit - seen.responseBytes;
-          const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
-          if (piece.length) {
-            seen.responseBytes += piece.length;
-            if (!res.write(piece)) {
-              answer.pause();
-              res.once("drain", () => {
-                if (seen.responseBytes < limit) answer.resume();
-              });
-            }
-          }
-          if (piece.length < chunk.length) held = chunk.subarray(piece.length);
-          if (seen.responseBytes >= limit) reachLimit();
-        });
-        answer.on("end", () => {
-          ended = true;
-          if (seen.responseBytes < limit && action?.kind !== "cut-body") res.end();
-          else if (limit === Infinity) res.end();
-          // At the limit with nothing more to send (an empty or short body): cut or stall here.
-          else reachLimit();
-        });
-        answer.on("error", () => res.destroy());
+        const held = opts.afterUpstream?.(seen, answer.statusCode ?? 502);
+        if (held) void held.catch(() => undefined).then(() => relay(answer));
+        else relay(answer);
       },
     );
+    const relay = (answer: http.IncomingMessage) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      const length = Number(answer.headers["content-length"] ?? 0);
+      let limit =
+        action?.kind === "stall-body" || action?.kind === "cut-body"
+          ? (action.afterBytes ?? Math.floor(length * (action.afterFraction ?? 0)))
+          : Infinity;
+      let held: Buffer | undefined;
+      let ended = false;
+      let reached = false;
+      const reachLimit = () => {
+        if (reached) return;
+        reached = true;
+        answer.pause();
+        if (action?.kind === "cut-body") {
+          res.socket?.destroy();
+          answer.destroy();
+        } else if (action?.kind === "stall-body" && action.resumeAfterMs !== undefined) {
+          setTimeout(() => {
+            limit = Infinity;
+            if (res.destroyed) return void answer.destroy();
+            if (held) res.write(held);
+            seen.responseBytes += held?.length ?? 0;
+            held = undefined;
+            if (ended) res.end();
+            else answer.resume();
+          }, action.resumeAfterMs).unref();
+        }
+      };
+      answer.on("data", (chunk: Buffer) => {
+        const room = limit - seen.responseBytes;
+        const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        if (piece.length) {
+          seen.responseBytes += piece.length;
+          if (!res.write(piece)) {
+            answer.pause();
+            res.once("drain", () => {
+              if (seen.responseBytes < limit) answer.resume();
+            });
+          }
+        }
+        if (piece.length < chunk.length) held = chunk.subarray(piece.length);
+        if (seen.responseBytes >= limit) reachLimit();
+      });
+      answer.on("end", () => {
+        ended = true;
+        if (seen.responseBytes < limit && action?.kind !== "cut-body") res.end();
+        else if (limit === Infinity) res.end();
+        // At the limit with nothing more to send (an empty or short body): cut or stall here.
+        else reachLimit();
+      });
+      answer.on("error", () => res.destroy());
+    };
     // An upstream that is down looks to the client like a dropped connection, as S3 outages do.
     forward.on("error", () => res.destroy());
     res.on("close", () => forward.destroy());

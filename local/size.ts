@@ -1,5 +1,5 @@
 // The one size grammar of every command (npm start --sizes, the benchmark's --sizes and
-// --part-size): a byte count, or a number with a binary unit B, KiB, MiB or GiB. "KB", "MB" and
+// --part-size), and the one duration grammar (npm start --replica-lag, the soak's --duration): a byte count, or a number with a binary unit B, KiB, MiB or GiB. "KB", "MB" and
 // "GB" are refused rather than guessed: they mean 10^3, 10^6 and 10^9 to some tools and 2^10, 2^20
 // and 2^30 to others, and the two copies of this parser once read "512MB" both ways.
 
@@ -61,4 +61,20 @@ export function formatSize(bytes: number): string {
   if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB} MiB`;
   if (bytes >= KiB && bytes % KiB === 0) return `${bytes / KiB} KiB`;
   return `${bytes} B`;
+}
+
+/**
+ * Reads one duration: `1500ms`, `90s`, `5m`, `2h`. Zero (`0s`) only when `zero` allows it (a lag
+ * may be none; a run's duration may not). Throws an Error that names the flag and the text.
+ *
+ * @example parseDuration("--duration", "90s") // 90000
+ */
+export function parseDuration(flag: string, text: string, opts: { zero?: boolean } = {}): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
+  if (!m) throw new Error(`${flag}: "${text}" is not a duration such as 90s, 5m or 1500ms`);
+  const ms = Math.round(
+    Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"],
+  );
+  if (ms <= 0 && !(opts.zero && ms === 0)) throw new Error(`${flag}: "${text}" must be more than zero`);
+  return ms;
 }

@@ -12,6 +12,7 @@ import {
   type PlantedDefect,
   type SoakOptions,
 } from "./soak";
+import { parseDuration as parseDurationText } from "./size";
 
 export const usage = `usage: npm run soak -- [--messages N] [--duration TIME] [--faults LIST] [--rate R] [--seed S] [--json FILE]
 Runs the dev stack locally (as npm start does) under a steady load of mixed payloads and seeded faults,
@@ -35,13 +36,13 @@ Exit status: 0 when lost = 0 and the accounting holds, 1 when it does not, 2 for
 
 export class UsageError extends Error {}
 
-/** "90s", "5m", "1500ms", "2h" → ms. */
+/** "90s", "5m", "1500ms", "2h" → ms (local/size.ts), refused as a usage error. */
 export function parseDuration(flag: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
-  if (!m) throw new UsageError(`${flag}: "${text}" is not a duration such as 90s, 5m or 1500ms`);
-  const ms = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
-  if (ms <= 0) throw new UsageError(`${flag}: "${text}" must be more than zero`);
-  return ms;
+  try {
+    return parseDurationText(flag, text);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 function number(flag: string, text: string, lo: number, hi: number, integer = false): number {

@@ -6,8 +6,8 @@ import { parseArgs as parseBenchArgs, USAGE as BENCH_USAGE } from "../../bench/p
 import { main as startOrPlan } from "../../local/cli";
 import { planView, renderPlanSummary, renderPlanView } from "../../local/plan-view";
 import { planStack } from "../../local/plan";
-import { formatSize, parseSize, parseSizes } from "../../local/size";
-import { main as soak } from "../../local/soak-cli";
+import { formatSize, parseDuration, parseSize, parseSizes } from "../../local/size";
+import { main as soak, parseDuration as parseSoakDuration, UsageError } from "../../local/soak-cli";
 import { main as dlq } from "../../messaging/dlq/cli";
 import { main as qc } from "../../research/processing/run-qc";
 
@@ -83,6 +83,22 @@ describe("commands: --help, one size grammar, early refusals", function () {
     // The demo and the benchmark read the same text the same way (512MB once meant two sizes).
     assert.throws(() => parseBenchArgs(["--sizes", "512MB"]), /"512MB" is ambiguous/);
     assert.deepEqual(parseBenchArgs(["--sizes", "512MiB"])!.sizes, [512 * 1024 * 1024]);
+  });
+
+  it("reads durations with one grammar (npm start --replica-lag, the soak's --duration): ms, s, m, h", () => {
+    assert.equal(parseDuration("--duration", "90s"), 90_000);
+    assert.equal(parseDuration("--duration", "1.5m"), 90_000);
+    assert.equal(parseDuration("--replica-lag", "0s", { zero: true }), 0);
+    assert.throws(() => parseDuration("--duration", "0s"), /--duration: "0s" must be more than zero/);
+    assert.throws(
+      () => parseDuration("--replica-lag", "2 secs"),
+      /--replica-lag: "2 secs" is not a duration/,
+    );
+    // The soak still answers a bad duration as a usage error (exit 2).
+    assert.throws(
+      () => parseSoakDuration("--duration", "soon"),
+      (e: unknown) => e instanceof UsageError,
+    );
   });
 
   it("refuses a stack that cannot run the demo before anything starts, naming the stacks that can", async () => {
