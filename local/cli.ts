@@ -9,7 +9,8 @@ import { renderReport, runDemo } from "./demo";
 import { coldStartProblems } from "./lambda-runtime";
 import { planStack } from "./plan";
 import { planView, renderPlanSummary, renderPlanView } from "./plan-view";
-import { formatSize, GiB, parseSizes } from "./size";
+import type { ReplicationLag } from "./replication";
+import { formatSize, GiB, parseDuration, parseSizes } from "./size";
 import { listStacks, loadStackConfig } from "./stack-config";
 
 export interface CliArgs {
@@ -20,12 +21,14 @@ export interface CliArgs {
   fullPlan: boolean;
   sizes?: number[];
   malformed: boolean;
+  /** --replica-lag: how far emulated replication trails the origin (object, then its tag). */
+  replicaLag?: ReplicationLag;
   /** --help was given: print USAGE and exit 0. */
   help: boolean;
 }
 
 export const USAGE = `usage:
-  npm start [-- --stack NAME] [--sizes LIST] [--malformed] [--plan] [--json]
+  npm start [-- --stack NAME] [--sizes LIST] [--malformed] [--replica-lag LAG] [--plan] [--json]
   npm run plan -- --stack NAME [--json]
 
 npm start      plans a stack under Pulumi's mock engine, deploys its messaging part on loopback
@@ -34,6 +37,9 @@ npm start      plans a stack under Pulumi's mock engine, deploys its messaging p
   --sizes LIST   payload sizes, comma-separated, may repeat (default 1KiB,300KiB,64MiB, at most 5GiB)
                  SIZE is a byte count or a number with B, KiB, MiB or GiB (KB/MB/GB are ambiguous)
   --malformed    also publish a pointer without s3Key and show where each subscriber dead-letters it
+  --replica-lag LAG  stacks with replicas: emulated replication copies each object LAG after it is
+                 written, its checksum tag LAG after the tag is (OBJECT,TAG to differ: 1s,3s);
+                 a duration in ms, s, m or h (default 0s: the replica is ready before the publish)
   --plan         print the full plan view first (default: a summary per account and Region)
   --json         one JSON document {plan, report} on stdout; progress on stderr
 npm run plan   prints what stack NAME would create, by account and Region, with the wiring checks
@@ -54,7 +60,7 @@ export function parseArgs(argv: string[]): CliArgs {
   if (command !== "plan" && command !== "start") {
     throw new Error(`unknown command ${JSON.stringify(command)}: use "plan" or "start"\n${USAGE}`);
   }
-  const startOnly = ["sizes", "size", "malformed", "plan"];
+  const startOnly = ["sizes", "size", "malformed", "plan", "replica-lag"];
   let values;
   try {
     ({ values } = parseFlags({
@@ -68,6 +74,7 @@ export function parseArgs(argv: string[]): CliArgs {
         // The old spelling; --sizes matches the benchmark.
         size: { type: "string", multiple: true },
         malformed: { type: "boolean" },
+        "replica-lag": { type: "string" },
         plan: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -98,8 +105,19 @@ export function parseArgs(argv: string[]): CliArgs {
     fullPlan: values.plan ?? false,
     sizes,
     malformed: values.malformed ?? false,
+    ...(values["replica-lag"] !== undefined ? { replicaLag: parseReplicaLag(values["replica-lag"]) } : {}),
     help: false,
   };
+}
+
+/** `--replica-lag 2s` (object and tag 2 s behind) or `1s,3s` (object 1 s, tag 3 s behind). */
+export function parseReplicaLag(text: string): ReplicationLag {
+  const parts = text.split(",").map((s) => s.trim());
+  if (parts.length > 2 || parts.some((p) => p === "")) {
+    throw new Error(`--replica-lag: "${text}" must be LAG or OBJECT,TAG (e.g. 2s or 1s,3s)`);
+  }
+  const [objectMs, tagMs] = parts.map((p) => parseDuration("--replica-lag", p, { zero: true }));
+  return { objectMs, tagMs: tagMs ?? objectMs };
 }
 
 /**
@@ -185,7 +203,14 @@ export async function main(argv: string[]): Promise<number> {
   progress.write(
     `Local run of stack "${args.stack}" on loopback emulators (fauxqs, s3rver), payloads: ${sizes.map(formatSize).join(", ")}\n`,
   );
-  const report = await runDemo({ stack: args.stack, plan, sizes, malformed: args.malformed, out: progress });
+  const report = await runDemo({
+    stack: args.stack,
+    plan,
+    sizes,
+    malformed: args.malformed,
+    out: progress,
+    ...(args.replicaLag ? { replicaLag: args.replicaLag } : {}),
+  });
   process.stdout.write(
     args.json ? `${JSON.stringify({ plan: view, report }, null, 2)}\n` : `\n${renderReport(report)}\n`,
   );

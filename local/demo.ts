@@ -1,7 +1,7 @@
 // The demo run behind `npm start`: plan the stack, deploy its messaging resources on loopback
 // emulators, run the real handler bundles, put sample payloads on the bus, wait until every
 // subscriber has processed each one, and report how each got there.
-import { S3Client } from "@aws-sdk/client-s3";
+import { PutObjectTaggingCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { Upload } from "@aws-sdk/lib-storage";
@@ -15,6 +15,12 @@ import { deployLocally, LocalDeployError, type LocalDeployment, type LocalFuncti
 import { startDownstreamRecorder, type DownstreamCall } from "./downstream";
 import { LambdaRuntime, type DeadLetter, type InvocationRecord } from "./lambda-runtime";
 import { planStack, type Plan } from "./plan";
+import {
+  replicationRules,
+  startReplication,
+  type LocalReplication,
+  type ReplicationLag,
+} from "./replication";
 import { unrunnablePlan } from "./wiring";
 import { filterPolicyMatches, type FilterPolicy } from "../messaging/filter-policy";
 
@@ -30,7 +36,16 @@ export interface DemoOptions {
   timeoutMs?: number;
   /** Use an already computed plan (tests reuse one). */
   plan?: Plan;
+  /**
+   * How far emulated replication trails the origin (stacks with replicas): the object, and its
+   * checksum tag after its own write. Default none: the replica is complete before the publisher
+   * publishes, so every read is a replica hit, except in the lag step the demo adds.
+   */
+  replicaLag?: ReplicationLag;
 }
+
+/** The payload the replica-lag step publishes: offloaded, and quick. */
+const REPLICA_LAG_SIZE = 300 * KiB;
 
 export interface HopTimes {
   uploadMs?: number;
@@ -55,6 +70,10 @@ export interface DeliveryRow {
    * the run checked that nothing arrived. Not a loss.
    */
   filtered?: boolean;
+  /** The row of the replica-lag step: published while the replica held the object without its tag. */
+  replicaLag?: true;
+  /** A subscriber with a replica: where it read the payload and why (its downstream summary). */
+  readFrom?: { from: "replica" | "origin"; reason: string };
 }
 
 export interface MalformedOutcome {
@@ -270,6 +289,21 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
       `Deployed locally: ${deployment.topics.length} topic(s), ${deployment.queues.length} queue(s), ` +
         `${deployment.subscriptions.length} subscription(s), ${deployment.buckets.length} bucket(s), ${deployment.functions.length} function(s)\n`,
     );
+    // Replicas (PAYLOAD_REPLICAS of the subscriber functions): S3 Replication, emulated between
+    // the functions and s3rver; the functions reach S3 through it.
+    const rules = replicationRules(deployment.functions);
+    let replication: LocalReplication | undefined;
+    if (rules.length > 0) {
+      const lag = opts.replicaLag ?? { objectMs: 0, tagMs: 0 };
+      replication = await startReplication(s3rver.endpoint, rules, lag);
+      stops.unshift(replication.stop);
+      deployment = { ...deployment, endpoints: { ...deployment.endpoints, s3: replication.endpoint } };
+      for (const rule of rules) {
+        out.write(
+          `Replication emulated: s3://${rule.origin}/${rule.prefix} → s3://${rule.replica}, object lag ${lag.objectMs} ms, tag lag ${lag.tagMs} ms\n`,
+        );
+      }
+    }
     const runtime = new LambdaRuntime(deployment);
     // After the workers stopped, every line they wrote has arrived: then read the metrics.
     stops.unshift(async () => {
@@ -302,8 +336,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
     const s3 = new S3Client(emulatorClientConfig(s3rver.endpoint));
     stops.push(async () => s3.destroy());
 
-    for (const size of sizes) {
-      out.write(`\n▶ ${formatSize(size)} payload\n`);
+    /** Puts one payload of `size` on the bus and waits for every subscriber; the failure, if any. */
+    const deliver = async (size: number, lagStep = false): Promise<string | undefined> => {
+      out.write(
+        `\n▶ ${formatSize(size)} payload${lagStep ? ": the replica has the object but not yet its checksum tag (replication lags)" : ""}\n`,
+      );
       const times: HopTimes = { publishMs: 0 };
       const attributes = { [DEMO_SIZE_ATTRIBUTE]: { DataType: "Number", StringValue: String(size) } };
       let detail: Record<string, unknown>;
@@ -330,8 +367,17 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
         upload.on("httpUploadProgress", (p) => progress?.update(p.loaded ?? 0));
         await upload.done();
         progress?.update(size);
-        times.uploadMs = Date.now() - t0;
         sha256 = await digest;
+        // A producer that knows its payload's SHA-256 tags the staged object: the publisher's copy
+        // carries the tag over, so every subscriber verifies the bytes, from a replica as well.
+        await s3.send(
+          new PutObjectTaggingCommand({
+            Bucket: bucket,
+            Key: key,
+            Tagging: { TagSet: [{ Key: PayloadLayout.sha256Tag, Value: sha256 }] },
+          }),
+        );
+        times.uploadMs = Date.now() - t0;
         detail = { source: { bucket, key }, attributes };
       }
       const t1 = Date.now();
@@ -344,12 +390,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
         },
       ]);
       const [published] = await entry.delivered;
-      if (!published) return fail(`the ${formatSize(size)} event matched no rule on bus ${route.busName}`);
+      if (!published) return `the ${formatSize(size)} event matched no rule on bus ${route.busName}`;
       times.publishMs = published.end - t1;
       if (!published.ok) {
-        return fail(
-          `${fnLabel(publisher)} failed on the ${formatSize(size)} event: ${published.error?.errorMessage}`,
-        );
+        return `${fnLabel(publisher)} failed on the ${formatSize(size)} event: ${published.error?.errorMessage}`;
       }
       const result = published.result as {
         messageId: string;
@@ -369,6 +413,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
           sha256,
           intact: false,
           times: { ...times },
+          ...(lagStep ? { replicaLag: true as const } : {}),
         };
         if (sub.filterPolicy && !filterPolicyMatches(sub.filterPolicy, attributes)) {
           // SNS drops the message for this subscription. Wait out a delivery (the emulator fans out
@@ -421,6 +466,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
           }
           row.times.handlerMs = (call?.at ?? inv.end) - inv.start;
           row.reportedSha256 = call?.summary?.sha256 as string | undefined;
+          const readFrom = call?.summary?.readFrom as DeliveryRow["readFrom"] | undefined;
+          if (readFrom) row.readFrom = { from: readFrom.from, reason: readFrom.reason };
           row.downstream = call ? describeCall(call) : "none configured";
           row.intact = sub.downstream === "none" || row.reportedSha256 === sha256;
           if (!row.intact)
@@ -429,6 +476,19 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
         out.write(`  ${row.intact ? "✓" : "✗"} subscriber ${sub.name}${row.error ? `: ${row.error}` : ""}\n`);
         report.rows.push(row);
       }
+      return undefined;
+    };
+    for (const size of sizes) {
+      const failure = await deliver(size);
+      if (failure) return fail(failure);
+    }
+    if (replication) {
+      // The replica lags: it holds the object, not yet its checksum tag (written after the object,
+      // replicated as a separate operation). The replica's subscribers must read the origin.
+      replication.hold("tags");
+      const failure = await deliver(REPLICA_LAG_SIZE, true);
+      await replication.release();
+      if (failure) return fail(failure);
     }
 
     if (opts.malformed)
@@ -613,7 +673,8 @@ export function renderReport(report: DemoReport): string {
   const rows = report.rows.map((r) => [
     r.subscriber,
     formatSize(r.size),
-    r.path,
+    // A subscriber with a replica: which location served (origin = the replica was not ready).
+    r.readFrom ? `${r.path} ${r.readFrom.from}` : r.path,
     ms(r.times.uploadMs),
     ms(r.times.publishMs),
     ms(r.times.deliveryMs),
@@ -642,6 +703,11 @@ export function renderReport(report: DemoReport): string {
       );
     }
   }
+  const replicaLines = replicaReadLines(report.rows);
+  if (replicaLines.length) {
+    lines.push("", "Replica reads (the pointer names the origin; a replica is read when it is ready):");
+    for (const line of replicaLines) lines.push(...wrap("  ", line, SCREEN_COLUMNS));
+  }
   if (report.metrics.length) {
     // One wrapped line per function, summed over its dimension sets, so the report stays on one
     // screen; report.metrics (and --json) keep the per-dimension detail.
@@ -665,6 +731,31 @@ export function renderReport(report: DemoReport): string {
     ),
   );
   return lines.join("\n");
+}
+
+/**
+ * Pure: per subscriber that read through a replica, how many payloads the replica served and how
+ * many the origin did, by reason: "b: replica 2 (replica-hit 2) · origin 1 (replica-untagged 1)".
+ */
+export function replicaReadLines(rows: readonly DeliveryRow[]): string[] {
+  const bySubscriber = new Map<string, Map<string, Map<string, number>>>();
+  for (const r of rows) {
+    if (!r.readFrom) continue;
+    const froms = bySubscriber.get(r.subscriber) ?? new Map<string, Map<string, number>>();
+    bySubscriber.set(r.subscriber, froms);
+    const reasons = froms.get(r.readFrom.from) ?? new Map<string, number>();
+    froms.set(r.readFrom.from, reasons);
+    reasons.set(r.readFrom.reason, (reasons.get(r.readFrom.reason) ?? 0) + 1);
+  }
+  return [...bySubscriber].map(([subscriber, froms]) => {
+    const parts = (["replica", "origin"] as const).map((from) => {
+      const reasons = [...(froms.get(from) ?? new Map<string, number>())];
+      const total = reasons.reduce((n, [, count]) => n + count, 0);
+      const why = reasons.map(([reason, count]) => `${reason} ${count}`).join(", ");
+      return `${from} ${total}${why ? ` (${why})` : ""}`;
+    });
+    return `${subscriber}: ${parts.join(" · ")}`;
+  });
 }
 
 /** A line cut to the screen width, with an ellipsis where it was cut. */
