@@ -59,8 +59,9 @@ describe("local mode: the demo run of the dev stack", function () {
 
   it("records the downstream calls instead of running them: a Step Functions execution for b, an ECS task for c", () => {
     const byAction = (a: string) => report.downstreamCalls.filter((c) => c.action === a);
-    assert.equal(byAction("states:StartExecution").length, 3);
-    assert.equal(byAction("ecs:RunTask").length, 3);
+    // Three sizes, and the replica-lag step of b's replica (Pulumi.yaml: b has replica: true).
+    assert.equal(byAction("states:StartExecution").length, 4);
+    assert.equal(byAction("ecs:RunTask").length, 4);
     const execution = byAction("states:StartExecution")[0];
     assert.equal(
       execution.request.stateMachineArn,
@@ -74,13 +75,16 @@ describe("local mode: the demo run of the dev stack", function () {
     const sum = (fn: string, dims: string, name: string) =>
       report.metrics.find((m) => m.fn === fn && m.dimensions === dims && m.name === name)?.sum;
     assert.equal(sum("fieldnotes-publisher", "service=publisher,path=inline", "messages"), 1);
-    assert.equal(sum("fieldnotes-publisher", "service=publisher,path=offloaded", "messages"), 2);
+    // 300 KiB and 64 MiB, and the replica-lag step's 300 KiB.
+    assert.equal(sum("fieldnotes-publisher", "service=publisher,path=offloaded", "messages"), 3);
     assert.equal(
       sum("fieldnotes-publisher", "service=publisher,path=offloaded", "payloadBytes"),
-      300 * KiB + 64 * MiB,
+      600 * KiB + 64 * MiB,
     );
     const b = "service=subscriber,subscriber=b";
-    assert.equal(sum("fieldnotes-b-consumer", `${b},path=offloaded`, "messages"), 2);
+    assert.equal(sum("fieldnotes-b-consumer", `${b},path=offloaded`, "messages"), 3);
+    assert.equal(sum("fieldnotes-b-consumer", `${b},path=offloaded`, "replicaReads"), 2);
+    assert.equal(sum("fieldnotes-b-consumer", `${b},path=offloaded`, "replicaFallbacks"), 1);
     assert.ok((sum("fieldnotes-b-consumer", `${b},path=offloaded`, "resolveMs") ?? 0) > 0);
     // The malformed record fails on every attempt until it is dead-lettered.
     assert.ok((sum("fieldnotes-b-consumer", b, "failures") ?? 0) >= 1);

@@ -169,8 +169,7 @@ describe("local mode: the dev stack with subscriber b reading its replica", func
   });
 
   it("the report counts b's reads by location and reason, and the metrics say it too", () => {
-    assert.match(text, /Replica reads/);
-    assert.match(text, /b: replica 1 \(replica-hit 1\) · origin 1 \(replica-untagged 1\)/);
+    assert.match(text, /\nReplica reads: b: replica 1 \(replica-hit 1\) · origin 1 \(replica-untagged 1\)\n/);
     const metric = (name: string) =>
       report.metrics
         .filter((m) => m.name === name && m.dimensions.includes("subscriber=b"))
