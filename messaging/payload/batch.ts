@@ -37,14 +37,21 @@ export const SNS_DEFAULT_BATCH_BYTES = DEFAULT_THRESHOLD;
 export const SQS_DEFAULT_BATCH_BYTES = MAX_THRESHOLD;
 const ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
+/** The defaults of {@link BatchOptions}' own options (`maxBatchBytes` depends on the transport). */
+export const BATCH_DEFAULTS = { uploadConcurrency: 8 } as const;
+
 export interface BatchOptions extends WriterOptions {
   /**
    * Most bytes (bodies plus attributes) one request may carry: SNS 262,144 by default (set the
    * topic's MaximumMessageSize to go up to 1,048,576), SQS 1,048,576. Must be at least the threshold,
    * so every inline entry fits in a request of its own.
+   * @default {@link SNS_DEFAULT_BATCH_BYTES} for SNS, {@link SQS_DEFAULT_BATCH_BYTES} for SQS
    */
   maxBatchBytes?: number;
-  /** Entries offloaded at the same time (default 8). */
+  /**
+   * Entries offloaded at the same time.
+   * @default 8
+   */
   uploadConcurrency?: number;
 }
 
@@ -115,6 +122,16 @@ interface Transport<E extends BatchEntryInput> {
  * defaults to the payload's SHA-256, and once an entry of a group fails every later entry of that
  * group is failed unsent, as sending it would reorder the group.
  * @throws PayloadError (InvalidOption) for a bad target, option or entry id, before any upload.
+ * @example
+ * ```ts
+ * const { successful, failed } = await publishBatchToSns(
+ *   sns,
+ *   "arn:aws:sns:us-east-1:111111111111:payloads",
+ *   [{ id: "a", body: "small" }, { id: "b", body: largeBuffer }],
+ *   { s3, bucket: "payloads-111111111111-us-east-1", keyPrefix: "payloads/" },
+ * );
+ * for (const f of failed) console.error(f.id, f.code, f.reason); // retry these
+ * ```
  */
 export function publishBatchToSns(
   sns: SNSClient,
@@ -158,7 +175,13 @@ export function publishBatchToSns(
   );
 }
 
-/** Sends entries to an SQS queue with SendMessageBatch; otherwise as {@link publishBatchToSns}. */
+/**
+ * Sends entries to an SQS queue with SendMessageBatch; otherwise as {@link publishBatchToSns}.
+ * @example
+ * ```ts
+ * const out = await sendBatchToSqs(sqs, queueUrl, [{ id: "a", body: "x", delaySeconds: 5 }], { s3, bucket });
+ * ```
+ */
 export function sendBatchToSqs(
   sqs: SQSClient,
   queueUrl: string,
@@ -233,7 +256,7 @@ function checkBatch(entries: BatchEntryInput[], options: BatchOptions, defaultBa
       `threshold ${threshold} is above maxBatchBytes ${maxBatchBytes}: an inline entry could fit in no request; lower the threshold or raise maxBatchBytes (SNS: to the topic's MaximumMessageSize)`,
     );
   }
-  const concurrency = options.uploadConcurrency ?? 8;
+  const concurrency = options.uploadConcurrency ?? BATCH_DEFAULTS.uploadConcurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new PayloadError(
       "InvalidOption",
@@ -298,22 +321,26 @@ async function writeBatch<E extends BatchEntryInput>(
   const succeeded = new Map<string, BatchSuccess>();
 
   // Offload first, every entry on its own: one bad entry must not cost the others their send.
-  const prepared = await mapLimited(entries, options.uploadConcurrency ?? 8, async (entry) => {
-    let message: PreparedMessage | undefined;
-    try {
-      checkFifoIds(transport.target, entry);
-      message = await prepare(entry, options, transport.kind);
-      const ids = fifoIds(transport.target, entry, message);
-      const bytes =
-        Buffer.byteLength(message.body, "utf8") +
-        attributesSize(message.attributes) +
-        transport.extraBytes(entry);
-      return { entry, message, ids, bytes } satisfies Prepared<E>;
-    } catch (error) {
-      failed.set(entry.id, failure(entry.id, error, message?.pointer));
-      return undefined;
-    }
-  });
+  const prepared = await mapLimited(
+    entries,
+    options.uploadConcurrency ?? BATCH_DEFAULTS.uploadConcurrency,
+    async (entry) => {
+      let message: PreparedMessage | undefined;
+      try {
+        checkFifoIds(transport.target, entry);
+        message = await prepare(entry, options, transport.kind);
+        const ids = fifoIds(transport.target, entry, message);
+        const bytes =
+          Buffer.byteLength(message.body, "utf8") +
+          attributesSize(message.attributes) +
+          transport.extraBytes(entry);
+        return { entry, message, ids, bytes } satisfies Prepared<E>;
+      } catch (error) {
+        failed.set(entry.id, failure(entry.id, error, message?.pointer));
+        return undefined;
+      }
+    },
+  );
 
   // On a FIFO target a group's order is its send order: after one of its entries fails, sending a
   // later one would deliver it ahead of the failed one's retry.

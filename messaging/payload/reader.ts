@@ -48,20 +48,26 @@ export interface ReaderOptions extends PayloadLocationRules {
    * How the queue's subscription delivers (SQS readers only). Say it: without it, a body that looks
    * like an SNS envelope is refused (`UnexpectedEnvelope`), since it may be a payload or an envelope
    * and only the subscription's configuration knows which.
+   * @default none (an envelope-looking body is refused)
    */
   sqsDelivery?: SqsDelivery;
-  /** Aborts the S3 requests and streams of messages resolved with these options (a deadline). */
+  /**
+   * Aborts the S3 requests and streams of messages resolved with these options (a deadline).
+   * @default none (no deadline)
+   */
   signal?: AbortSignal;
   /**
    * Region-local replicas by origin bucket: a pointer naming an origin here is read from its
    * replica when the replica holds the object with the origin's checksum tag, and from the origin
    * otherwise (docs/replicas.md). Both buckets must be in `allowedBuckets`; give each replica the
    * client of its Region (the reader's own).
+   * @default none (every pointer is read from the bucket it names)
    */
   replicas?: ReplicaMap;
   /**
    * How long a replica read waits for the origin's checksum tag once the replica has answered
-   * complete, before serving the replica verified against its own tag as in an outage (default 3 s).
+   * complete, before serving the replica verified against its own tag as in an outage.
+   * @default {@link DEFAULT_ORIGIN_TAG_WAIT_MS}
    */
   originTagWaitMs?: number;
 }
@@ -297,6 +303,11 @@ function unwrapEnvelope(envelope: SnsEnvelope): { body: string; attributes: Mess
 /**
  * Resolves a message from SQS ReceiveMessage. Receive with `MessageAttributeNames` including
  * `MARKER_ATTRIBUTE_NAMES` (or "All"): SQS omits attributes nobody asked for.
+ * @example
+ * ```ts
+ * const message = resolveSqsMessage(received, { s3, allowedBuckets: [bucket], sqsDelivery: "raw" });
+ * const text = await message.text(); // read to its end and verified
+ * ```
  */
 export function resolveSqsMessage(message: SqsMessage, options: ReaderOptions): ResolvedMessage {
   const attributes = attributeMap();
@@ -332,6 +343,14 @@ export interface ReceivedPayload {
  * ReceiveMessage, asking for both marker names explicitly beside the caller's attribute names
  * (default "All"), then resolves each message. A message that cannot be resolved is returned as an
  * error in its slot and stays on the queue (not deleted), so it is retried or dead-lettered.
+ * @example
+ * ```ts
+ * for (const got of await receiveFromSqs(sqs, { QueueUrl, WaitTimeSeconds: 20 }, readerOptions)) {
+ *   if ("error" in got) continue; // left on the queue, then the DLQ
+ *   await pipeline(await got.message.stream(), createWriteStream("out.bin"));
+ * }
+ * ```
+ * The full example: docs/examples/resolving.ts.
  */
 export async function receiveFromSqs(
   sqs: SQSClient,
@@ -361,7 +380,13 @@ export interface SqsLambdaRecord {
   messageAttributes?: Record<string, LambdaSqsAttribute>;
 }
 
-/** Resolves one record of an SQS → Lambda event. */
+/**
+ * Resolves one record of an SQS → Lambda event.
+ * @example
+ * ```ts
+ * const message = resolveSqsRecord(record, { s3, allowedBuckets: [bucket], sqsDelivery: "raw" });
+ * ```
+ */
 export function resolveSqsRecord(record: SqsLambdaRecord, options: ReaderOptions): ResolvedMessage {
   if (typeof record !== "object" || record === null || typeof record.body !== "string") {
     throw new PayloadError("InvalidBody", "SQS record must have a string body");
@@ -382,7 +407,13 @@ export interface SnsLambdaRecord {
   Sns: { MessageId?: string; Message: string; MessageAttributes?: Record<string, SnsJsonAttribute> };
 }
 
-/** Resolves one record of an SNS → Lambda event. */
+/**
+ * Resolves one record of an SNS → Lambda event.
+ * @example
+ * ```ts
+ * const message = resolveSnsRecord(event.Records[0], { s3, allowedBuckets: [bucket] });
+ * ```
+ */
 export function resolveSnsRecord(record: SnsLambdaRecord, options: ReaderOptions): ResolvedMessage {
   if (typeof record?.Sns !== "object" || record.Sns === null || typeof record.Sns.Message !== "string") {
     throw new PayloadError("InvalidBody", "SNS record must have Sns.Message (a string)");

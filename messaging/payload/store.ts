@@ -27,8 +27,18 @@ import { streamHash, type StreamHash } from "./sha256";
 const MiB = 1024 * 1024;
 /** S3's floor for every part but the last. */
 const MIN_PART = 5 * MiB;
-/** fauxqs refuses request bodies over 11 MiB, and S3 gains nothing from larger parts at this rate. */
-const DEFAULT_PART = 8 * MiB;
+/**
+ * The defaults of {@link StoreOptions}, as the code applies them (the TSDoc `@default` of each
+ * option is checked against these by test/payload/option-defaults.spec.ts). 8 MiB parts: fauxqs
+ * refuses request bodies over 11 MiB, and S3 gains nothing from larger parts at this rate.
+ */
+export const STORE_DEFAULTS = {
+  keyPrefix: "",
+  sseKms: false,
+  partSizeBytes: 8 * MiB,
+  queueSize: 4,
+} as const;
+const DEFAULT_PART = STORE_DEFAULTS.partSizeBytes;
 // S3's multipart limits: https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
 const MAX_PARTS = 10_000;
 /** The largest part, and the largest object one CopyObject (or PutObject) writes. */
@@ -57,21 +67,38 @@ export interface StoreOptions {
   /**
    * Prefix of every key, concatenated with no separator (write "payloads/"). Only [a-zA-Z0-9./_-],
    * not starting with "." or "/", no "..", at most 988 characters.
+   * @default ""
    */
   keyPrefix?: string;
-  /** Write with SSE-KMS ("aws:kms"); implied by `kmsKeyId`. */
+  /**
+   * Write with SSE-KMS ("aws:kms"); implied by `kmsKeyId`.
+   * @default false
+   */
   sseKms?: boolean;
-  /** KMS key id or ARN for SSE-KMS; without it S3 uses the bucket's default key. */
+  /**
+   * KMS key id or ARN for SSE-KMS; without it S3 uses the bucket's default key.
+   * @default none (the bucket's default key when SSE-KMS is on)
+   */
   kmsKeyId?: string;
-  /** Canned ACL, e.g. "bucket-owner-full-control" when writing into another account's bucket. */
+  /**
+   * Canned ACL, e.g. "bucket-owner-full-control" when writing into another account's bucket.
+   * @default none (the bucket's object ownership applies)
+   */
   acl?: ObjectCannedACL;
-  /** Multipart part size, 5–10 MiB (default 8 MiB). Memory is about (queueSize + 1) × partSize. */
+  /**
+   * Multipart part size, 5–10 MiB. Memory is about (queueSize + 1) × partSize.
+   * @default 8 * 1024 * 1024
+   */
   partSizeBytes?: number;
-  /** Parts uploaded concurrently (default 4). */
+  /**
+   * Parts uploaded concurrently, 1–64.
+   * @default 4
+   */
   queueSize?: number;
   /**
    * Aborts the S3 requests (a started multipart upload is still aborted after it), e.g. when the
    * caller's deadline passes.
+   * @default none (no deadline)
    */
   signal?: AbortSignal;
 }
@@ -114,7 +141,7 @@ export function validateStoreOptions(opts: StoreOptions): void {
       `bucket must be a non-empty string, got ${JSON.stringify(opts.bucket)}`,
     );
   }
-  validateKeyPrefix(opts.keyPrefix ?? "");
+  validateKeyPrefix(opts.keyPrefix ?? STORE_DEFAULTS.keyPrefix);
   const part = opts.partSizeBytes ?? DEFAULT_PART;
   if (!Number.isInteger(part) || part < MIN_PART || part > MAX_PART) {
     throw new PayloadError(
@@ -122,7 +149,7 @@ export function validateStoreOptions(opts: StoreOptions): void {
       `partSizeBytes must be an integer from ${MIN_PART} to 5 GiB, got ${part}`,
     );
   }
-  const queue = opts.queueSize ?? 4;
+  const queue = opts.queueSize ?? STORE_DEFAULTS.queueSize;
   if (!Number.isInteger(queue) || queue < 1 || queue > 64) {
     throw new PayloadError("InvalidOption", `queueSize must be an integer from 1 to 64, got ${queue}`);
   }
@@ -166,7 +193,7 @@ export async function uploadPayload(
   opts: StoreOptions,
 ): Promise<StoredPayload> {
   validateStoreOptions(opts);
-  const key = `${opts.keyPrefix ?? ""}${randomUUID()}`;
+  const key = `${opts.keyPrefix ?? STORE_DEFAULTS.keyPrefix}${randomUUID()}`;
   const chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array> =
     typeof body === "string" ? [Buffer.from(body, "utf8")] : body instanceof Uint8Array ? [body] : body;
   const { size, sha256 } = await uploadChunks(chunks, key, opts);
@@ -182,7 +209,7 @@ async function uploadChunks(
   const { s3, bucket } = opts;
   const http = requestOptions(opts.signal);
   const partSize = opts.partSizeBytes ?? DEFAULT_PART;
-  const queueSize = opts.queueSize ?? 4;
+  const queueSize = opts.queueSize ?? STORE_DEFAULTS.queueSize;
   // A stream's length is unknown until its end: hashed on the worker thread (where there is a core
   // for it) so the hash runs beside the part uploads; a string or buffer by its size.
   const hash = streamHash(Array.isArray(source) ? source[0].length : Number.POSITIVE_INFINITY);
@@ -346,7 +373,7 @@ export async function copyPayload(source: S3Source, opts: StoreOptions): Promise
   validateStoreOptions(opts);
   const { s3, bucket } = opts;
   const http = requestOptions(opts.signal);
-  const key = `${opts.keyPrefix ?? ""}${randomUUID()}`;
+  const key = `${opts.keyPrefix ?? STORE_DEFAULTS.keyPrefix}${randomUUID()}`;
   const [head, tags] = await Promise.all([
     s3.send(new HeadObjectCommand({ Bucket: source.bucket, Key: source.key }), http),
     s3.send(new GetObjectTaggingCommand({ Bucket: source.bucket, Key: source.key }), http),
@@ -609,6 +636,7 @@ export interface PayloadLocationRules {
   /**
    * Key prefixes a pointer's key must start with (e.g. the publisher's "payloads/"); absent or empty
    * means any key in an allowed bucket. Each follows the key prefix rules ({@link validateKeyPrefix}).
+   * @default none (any key in an allowed bucket)
    */
   allowedKeyPrefixes?: readonly string[];
 }
@@ -733,11 +761,20 @@ export function missingPayload(pointer: PayloadPointer, cause: unknown): Payload
 /** What {@link openPayload} checks while it reads. */
 export interface OpenOptions extends PayloadLocationRules {
   s3: S3Client;
-  /** The marker's byte count: the object must have exactly this many bytes. */
+  /**
+   * The marker's byte count: the object must have exactly this many bytes.
+   * @default none (any size)
+   */
   expectedSize?: number;
-  /** Fail with TooLarge as soon as more than this many bytes arrive. */
+  /**
+   * Fail with TooLarge as soon as more than this many bytes arrive.
+   * @default none (no limit)
+   */
   maxBytes?: number;
-  /** Aborts the S3 requests and the stream (with the signal's reason as the error). */
+  /**
+   * Aborts the S3 requests and the stream (with the signal's reason as the error).
+   * @default none (no deadline)
+   */
   signal?: AbortSignal;
 }
 

@@ -40,13 +40,36 @@ const MAX_MARKER_DIGITS = 13;
 /** Characters of the random part of a key (a UUID). */
 const KEY_ID_LENGTH = 36;
 
-/** Options shared by both writers: where payloads go, and when they are offloaded. */
+/** The defaults of {@link WriterOptions}' own options, as the code applies them. */
+export const WRITER_DEFAULTS = {
+  threshold: DEFAULT_THRESHOLD,
+  alwaysThroughS3: false,
+  legacyMarker: false,
+} as const;
+
+/**
+ * Options shared by both writers: where payloads go, and when they are offloaded.
+ * @example
+ * ```ts
+ * const options: WriterOptions = { s3, bucket: "payloads-111111111111-us-east-1", keyPrefix: "payloads/" };
+ * ```
+ */
 export interface WriterOptions extends StoreOptions {
-  /** Offload when body + attributes are strictly larger than this (default 262,144; max 1,048,576). */
+  /**
+   * Offload when body + attributes are strictly larger than this many bytes, at most
+   * {@link MAX_THRESHOLD}.
+   * @default {@link DEFAULT_THRESHOLD}
+   */
   threshold?: number;
-  /** Offload every payload whatever its size. */
+  /**
+   * Offload every payload whatever its size.
+   * @default false
+   */
   alwaysThroughS3?: boolean;
-  /** Write the legacy marker `SQSLargePayloadSize` instead of `ExtendedPayloadSize`. */
+  /**
+   * Write the legacy marker `SQSLargePayloadSize` instead of `ExtendedPayloadSize`.
+   * @default false
+   */
   legacyMarker?: boolean;
 }
 
@@ -111,7 +134,7 @@ export interface PreparedMessage {
 
 export function validateWriterOptions(options: WriterOptions): number {
   validateStoreOptions(options);
-  const threshold = options.threshold ?? DEFAULT_THRESHOLD;
+  const threshold = options.threshold ?? WRITER_DEFAULTS.threshold;
   if (!Number.isInteger(threshold) || threshold < 0 || threshold > MAX_THRESHOLD) {
     throw new PayloadError(
       "InvalidOption",
@@ -353,6 +376,16 @@ export function fifoIds(target: string, ids: FifoIds, prepared: PreparedMessage)
  * Publishes a payload to an SNS topic, offloading it to S3 first when it is over the threshold.
  * The upload completes before the publish starts; if the publish fails the error is thrown and no
  * message exists (the orphaned object is expired by the bucket's lifecycle rule).
+ * @example
+ * ```ts
+ * const out = await publishToSns(
+ *   new SNSClient({}),
+ *   { topicArn: "arn:aws:sns:us-east-1:111111111111:payloads", body: createReadStream("sample.h5") },
+ *   { s3: new S3Client({}), bucket: "payloads-111111111111-us-east-1", keyPrefix: "payloads/" },
+ * );
+ * // out.offloaded: the body went to S3 and the message carries a pointer to it
+ * ```
+ * More in docs/examples/publishing.ts.
  */
 export async function publishToSns(
   sns: SNSClient,
@@ -382,7 +415,17 @@ export async function publishToSns(
   return result(prepared, out.MessageId);
 }
 
-/** Sends a payload to an SQS queue, offloading it to S3 first when it is over the threshold. */
+/**
+ * Sends a payload to an SQS queue, offloading it to S3 first when it is over the threshold.
+ * @example
+ * ```ts
+ * await sendToSqs(
+ *   new SQSClient({}),
+ *   { queueUrl: "https://sqs.us-east-1.amazonaws.com/111111111111/work", body: "{\"job\":42}" },
+ *   { s3: new S3Client({}), bucket: "payloads-111111111111-us-east-1", keyPrefix: "payloads/" },
+ * );
+ * ```
+ */
 export async function sendToSqs(
   sqs: SQSClient,
   input: SqsSendInput,
