@@ -11,7 +11,7 @@ import { validateFilterPolicy } from "../../messaging/filter-policy";
 import { loadOperations } from "../../messaging/operations";
 import { parseTopology } from "../../messaging/topology";
 import { parseResearchSettings } from "../../research/config";
-import { loadStackConfig } from "../../local/stack-config";
+import { listStacks, loadStackConfig } from "../../local/stack-config";
 
 const ROOT = path.resolve(__dirname, "../..");
 const EXAMPLES = path.join(ROOT, "docs", "examples");
@@ -83,6 +83,25 @@ function stackConfig(yaml: string): Record<string, string> {
   }
 }
 
+/**
+ * A fragment of stack config (`fieldnotes:research: {network: …}`): each structured key is laid
+ * over the value a stack file of the repository gives it, so the fragment is checked in a full config.
+ */
+function partial(doc: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(doc)) {
+    const base = listStacks()
+      .map((stack) => loadStackConfig(stack).config[key])
+      .find((v) => v !== undefined);
+    const merged =
+      base !== undefined && typeof value === "object" && value !== null && !Array.isArray(value)
+        ? { ...(JSON.parse(base) as Record<string, unknown>), ...value }
+        : value;
+    out[key] = typeof merged === "string" ? merged : JSON.stringify(merged);
+  }
+  return out;
+}
+
 /** Runs the program's validation of each key a stack-file example sets; unknown kinds fail. */
 function validateStackExample(flat: Record<string, string>): void {
   const config = source(flat);
@@ -138,6 +157,8 @@ describe("docs examples", () => {
       const doc = parseYaml(b.text) as Record<string, unknown>;
       try {
         if (doc.config !== undefined) validateStackExample(stackConfig(b.text));
+        else if (Object.keys(doc).every((k) => k.startsWith("fieldnotes:")))
+          validateStackExample(partial(doc));
         else if (doc.filterPolicy !== undefined) validateFilterPolicy(doc.filterPolicy);
         else assert.fail("a YAML example this spec does not know how to check: teach it");
       } catch (error) {
@@ -148,7 +169,10 @@ describe("docs examples", () => {
 
   it("a wrong example fails: a misspelt key in a stack-file example is refused", () => {
     assert.throws(
-      () => validateStackExample(stackConfig("config:\n  fieldnotes:alarms:\n    oldestMessageAgeSecond: 1800\n")),
+      () =>
+        validateStackExample(
+          stackConfig("config:\n  fieldnotes:alarms:\n    oldestMessageAgeSecond: 1800\n"),
+        ),
       /did you mean oldestMessageAgeSeconds/,
     );
   });
