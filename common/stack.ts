@@ -1,12 +1,11 @@
 import {
   collectProblems,
-  ConfigError,
   ConfigProblem,
   readStructured,
   throwIfProblems,
   unknownKeyReason,
 } from "./config-error";
-import { accountId, accountReason, check, isAccountId, parse, text, v } from "./schema";
+import { accountId, accountReason, check, isAccountId, parse, text, unique, v } from "./schema";
 
 // Which parts this stack deploys, and how it reaches the accounts it deploys into. Both are
 // stack-level config (Pulumi.<stack>.yaml); the topology itself is project-level (Pulumi.yaml).
@@ -115,62 +114,54 @@ const partsSchema = v.pipe(
     PARTS_REASON,
   ),
   v.minLength(1, PARTS_REASON),
-  v.array(v.string('must be a string: "publisher", "subscriber/<name>" or "research"')),
+  v.array(
+    v.pipe(
+      v.string('must be a string: "publisher", "subscriber/<name>" or "research"'),
+      v.check(
+        (p) => p === "publisher" || p === "research" || SUBSCRIBER_PART.test(p),
+        'is not a part: use "publisher", "subscriber/<name>" or "research"',
+      ),
+    ),
+  ),
+  unique((p: string) => p),
+  v.transform((list): StackParts => ({
+    publisher: list.includes("publisher"),
+    subscribers: list.flatMap((p) => SUBSCRIBER_PART.exec(p)?.[1] ?? []),
+    research: list.includes("research"),
+  })),
 );
 
 export function parseParts(raw: unknown): StackParts {
-  const problems: ConfigProblem[] = [];
-  const list = check(partsSchema, raw, PARTS_KEY);
-  if (!list.output) throw new ConfigError(list.problems);
-  const parts: StackParts = { publisher: false, subscribers: [], research: false };
-  const seen = new Set<string>();
-  list.output.forEach((part, index) => {
-    const key = `${PARTS_KEY}[${index}]`;
-    const subscriber = SUBSCRIBER_PART.exec(part);
-    if (seen.has(part)) problems.push({ key, value: part, reason: "is listed twice" });
-    else if (part === "publisher") parts.publisher = true;
-    else if (part === "research") parts.research = true;
-    else if (subscriber) parts.subscribers.push(subscriber[1]);
-    else
-      problems.push({
-        key,
-        value: part,
-        reason: 'is not a part: use "publisher", "subscriber/<name>" or "research"',
-      });
-    seen.add(part);
-  });
-  throwIfProblems(problems);
-  return parts;
+  return parse(partsSchema, raw, PARTS_KEY);
 }
 
 const deployRolesSchema = v.optional(
-  v.record(
-    v.string(),
-    text(ROLE_ARN, "is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
-    'must be a map of account ID to role ARN, e.g. {"222222222222": "arn:aws:iam::222222222222:role/deployer"}',
+  v.pipe(
+    v.record(
+      v.string(),
+      text(ROLE_ARN, "is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
+      'must be a map of account ID to role ARN, e.g. {"222222222222": "arn:aws:iam::222222222222:role/deployer"}',
+    ),
+    // Each key is an account and its role must be in it: the provider for that account assumes it.
+    v.rawCheck(({ dataset, addIssue }) => {
+      const roles = dataset.value as Record<string, string>;
+      for (const [account, arn] of Object.entries(roles)) {
+        const accountOfRole = ROLE_ARN.exec(arn)![1];
+        if (!isAccountId(account)) {
+          addIssue({ message: `has a key that ${accountReason(account)}`, input: account });
+        } else if (accountOfRole !== account) {
+          addIssue({
+            message: `is a role in account ${accountOfRole}, not in ${account}`,
+            input: arn,
+            path: [{ type: "object", origin: "value", input: roles, key: account, value: arn }],
+          });
+        }
+      }
+    }),
   ),
   {},
 );
 
 export function parseDeployRoles(raw: unknown): Record<string, string> {
-  const roles = parse(deployRolesSchema, raw, DEPLOY_ROLES_KEY);
-  const problems: ConfigProblem[] = [];
-  for (const [account, arn] of Object.entries(roles)) {
-    const accountOfRole = ROLE_ARN.exec(arn)![1];
-    if (!isAccountId(account)) {
-      problems.push({
-        key: DEPLOY_ROLES_KEY,
-        value: account,
-        reason: `has a key that ${accountReason(account)}`,
-      });
-    } else if (accountOfRole !== account) {
-      problems.push({
-        key: `${DEPLOY_ROLES_KEY}.${account}`,
-        value: arn,
-        reason: `is a role in account ${accountOfRole}, not in ${account}`,
-      });
-    }
-  }
-  throwIfProblems(problems);
-  return roles;
+  return parse(deployRolesSchema, raw, DEPLOY_ROLES_KEY);
 }
