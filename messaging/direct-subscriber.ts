@@ -9,7 +9,10 @@ export interface DirectSubscriberArgs {
   topology: MessagingTopology;
   /** The topology entry of this subscriber (delivery "lambda"). */
   subscriber: SubscriberTopology;
-  /** Required with downstream "ecs": where the task runs. */
+  /**
+   * Required with downstream "ecs": where the task runs (`fieldnotes:ecsNetwork`).
+   * @default none (the other downstreams run no task)
+   */
   ecsNetwork?: EcsNetwork;
   /** This subscriber's account in the TOPIC's Region: a subscription made in any other Region fails. */
   topicRegionProvider: aws.Provider;

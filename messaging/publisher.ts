@@ -23,7 +23,10 @@ export interface PublisherArgs {
   topology: MessagingTopology;
   /** X-Ray active tracing on the function. */
   tracing: boolean;
-  /** The replicas the origin copies payloads/ to (replicas.ts), created before the publisher. */
+  /**
+   * The replicas the origin copies payloads/ to (replicas.ts), created before the publisher.
+   * @default none (no subscriber reads a replica)
+   */
   replicas?: PayloadReplica[];
 }
 
