@@ -1,0 +1,70 @@
+// The mutation units (test/mutation/units.json) must cover every file the project mutation-tests,
+// name only files that exist, and be scored as Stryker scores them.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { scoreFile } from "./run";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const UNITS = JSON.parse(fs.readFileSync(path.join(__dirname, "units.json"), "utf8")) as Record<
+  string,
+  { mutate: string[]; spec: string[] }
+>;
+
+function tsFiles(dir: string): string[] {
+  return fs
+    .readdirSync(path.join(ROOT, dir))
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => `${dir}/${f}`);
+}
+
+describe("mutation units", () => {
+  it("mutate every file of the payload library and the handlers (not the bundler), the policies, the topology and the research config, each once", () => {
+    const expected = [
+      ...tsFiles("messaging/payload"),
+      ...tsFiles("messaging/handlers").filter((f) => f !== "messaging/handlers/build.ts"),
+      "messaging/policies.ts",
+      "messaging/topology.ts",
+      "research/config.ts",
+    ].sort();
+    const listed = Object.values(UNITS).flatMap((u) => u.mutate);
+    assert.deepEqual([...listed].sort(), expected);
+  });
+
+  it("name specs that exist, and never the bundle-size spec (instrumented bundles are larger)", () => {
+    for (const [name, unit] of Object.entries(UNITS)) {
+      assert.ok(unit.spec.length > 0, `${name} has no specs`);
+      for (const spec of unit.spec)
+        assert.ok(fs.existsSync(path.join(ROOT, spec)), `${name}: ${spec} does not exist`);
+      assert.ok(!unit.spec.includes("test/handlers/bundle.spec.ts"), name);
+    }
+  });
+
+  it("score a file as detected (killed + timeout) over killed, timeout, survived and no coverage", () => {
+    const mutants = (status: string, n: number) => Array.from({ length: n }, () => ({ status }));
+    const report = {
+      files: {
+        "a.ts": {
+          mutants: [
+            ...mutants("Killed", 15),
+            ...mutants("Timeout", 2),
+            ...mutants("Survived", 2),
+            ...mutants("NoCoverage", 1),
+            ...mutants("Ignored", 5),
+            ...mutants("CompileError", 1),
+          ],
+        },
+      },
+    };
+    assert.deepEqual(scoreFile("a.ts", report), {
+      file: "a.ts",
+      killed: 15,
+      timeout: 2,
+      survived: 2,
+      noCoverage: 1,
+      other: 6,
+      score: 85,
+    });
+    assert.equal(scoreFile("b.ts", report).score, undefined);
+  });
+});
