@@ -89,6 +89,6 @@ export function parsePointer(text: string): PayloadPointer {
 }
 
 function preview(text: unknown): string {
-  const s = typeof text === "string" ? text : String(text);
+  const s = String(text);
   return JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}…` : s);
 }
