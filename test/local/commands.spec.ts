@@ -10,6 +10,7 @@ import { formatSize, parseDuration, parseSize, parseSizes } from "../../local/si
 import { main as soak, parseDuration as parseSoakDuration, UsageError } from "../../local/soak-cli";
 import { main as dlq } from "../../messaging/dlq/cli";
 import { main as qc } from "../../research/processing/run-qc";
+import { main as mutation } from "../mutation/run";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -47,7 +48,16 @@ describe("commands: --help, one size grammar, early refusals", function () {
       .filter(([, cmd]) => /\.ts\b/.test(cmd) && !/mocha/.test(cmd))
       .map(([name]) => name)
       .sort();
-    assert.deepEqual(commands, ["bench:batch", "bench:payload", "dlq", "plan", "qc", "soak", "start"]);
+    assert.deepEqual(commands, [
+      "bench:batch",
+      "bench:payload",
+      "dlq",
+      "plan",
+      "qc",
+      "soak",
+      "start",
+      "test:mutation",
+    ]);
     const help: Record<string, () => Promise<number>> = {
       start: () => startOrPlan(["start", "--help"]),
       plan: () => startOrPlan(["plan", "-h"]),
@@ -58,6 +68,7 @@ describe("commands: --help, one size grammar, early refusals", function () {
         parseBatchArgs(["--help"]) === undefined ? (console.log(BATCH_USAGE), 0) : 1,
       "bench:payload": async () =>
         parseBenchArgs(["--help"]) === undefined ? (console.log(BENCH_USAGE), 0) : 1,
+      "test:mutation": async () => mutation(["--help"]),
     };
     for (const name of commands) {
       const { code, out, err } = await captured(help[name]);

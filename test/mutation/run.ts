@@ -1,4 +1,4 @@
-// `npm run test:mutation [-- FILE|UNIT ...] [--report] [--force]`: mutation testing one source file
+// `npm run test:mutation [-- FILE|UNIT ...] [--report] [--force] [--ignore-static]`: mutation testing one source file
 // at a time (stryker.config.mjs says why), each against its unit's specs, then the score per file.
 //
 // Each file keeps its results in test/mutation/incremental/<file>.json (committed): Stryker's
@@ -73,14 +73,20 @@ function readScore(file: string): FileScore | undefined {
   return scoreFile(file, JSON.parse(fs.readFileSync(inc, "utf8")) as Report);
 }
 
-function main(): number {
+export function main(args: string[]): number {
   const { values, positionals } = parseArgs({
+    args,
     allowPositionals: true,
-    options: { report: { type: "boolean" }, force: { type: "boolean" }, help: { type: "boolean" } },
+    options: {
+      report: { type: "boolean" },
+      force: { type: "boolean" },
+      "ignore-static": { type: "boolean" },
+      help: { type: "boolean" },
+    },
   });
   if (values.help) {
     console.log(
-      `usage: npm run test:mutation [-- FILE|UNIT ...] [--report] [--force]\nunits: ${Object.keys(UNITS).join(", ")}`,
+      `usage: npm run test:mutation [-- FILE|UNIT ...] [--report] [--force] [--ignore-static]\nunits: ${Object.keys(UNITS).join(", ")}`,
     );
     return 0;
   }
@@ -114,6 +120,7 @@ function main(): number {
         incrementalFile(file),
       ];
       if (values.force) args.push("--force");
+      if (values["ignore-static"]) args.push("--ignoreStatic");
       console.log(`\n== ${file} (${unit}) ==`);
       const run = spawnSync("nice", args, {
         cwd: ROOT,
@@ -126,32 +133,32 @@ function main(): number {
     }
   }
   const rows = runs.map(({ file }) => readScore(file) ?? { file });
-  console.log("\n| File | Score | Killed | Timeout | Survived | No coverage | Run |");
-  console.log("| --- | --- | --- | --- | --- | --- | --- |");
+  console.log("\n| File | Score | Killed | Timeout | Survived | No coverage | Ignored | Run |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
   let below = 0;
-  const total = { killed: 0, timeout: 0, survived: 0, noCoverage: 0 };
+  const total = { killed: 0, timeout: 0, survived: 0, noCoverage: 0, other: 0 };
   for (const row of rows) {
     if (!("killed" in row)) {
-      console.log(`| ${row.file} | not measured | | | | | |`);
+      console.log(`| ${row.file} | not measured | | | | | | |`);
       below++;
       continue;
     }
     if (row.score !== undefined && row.score < BREAK) below++;
-    for (const k of ["killed", "timeout", "survived", "noCoverage"] as const) total[k] += row[k];
+    for (const k of ["killed", "timeout", "survived", "noCoverage", "other"] as const) total[k] += row[k];
     const time = seconds.has(row.file) ? `${seconds.get(row.file)} s` : "";
     console.log(
-      `| ${row.file} | ${row.score?.toFixed(1) ?? "-"}% | ${row.killed} | ${row.timeout} | ${row.survived} | ${row.noCoverage} | ${time} |`,
+      `| ${row.file} | ${row.score?.toFixed(1) ?? "-"}% | ${row.killed} | ${row.timeout} | ${row.survived} | ${row.noCoverage} | ${row.other} | ${time} |`,
     );
   }
   const valid = total.killed + total.timeout + total.survived + total.noCoverage;
   if (valid > 0) {
     const score = (100 * (total.killed + total.timeout)) / valid;
     console.log(
-      `| all | ${score.toFixed(1)}% | ${total.killed} | ${total.timeout} | ${total.survived} | ${total.noCoverage} | |`,
+      `| all | ${score.toFixed(1)}% | ${total.killed} | ${total.timeout} | ${total.survived} | ${total.noCoverage} | ${total.other} | |`,
     );
   }
   if (below > 0) console.error(`${below} file(s) under the break threshold of ${BREAK}% or not measured`);
   return failed > 0 || below > 0 ? 1 : 0;
 }
 
-if (require.main === module) process.exitCode = main();
+if (require.main === module) process.exitCode = main(process.argv.slice(2));
