@@ -158,7 +158,8 @@ async function peek(
   while (headBytes <= limit) {
     const next = await iterator.next();
     if (next.done) return { head, headBytes };
-    const chunk = typeof next.value === "string" ? Buffer.from(next.value, "utf8") : Buffer.from(next.value);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: Buffer.from takes either; the branch is for the compiler's overloads.
+    const chunk = typeof next.value === "string" ? Buffer.from(next.value) : Buffer.from(next.value);
     head.push(chunk);
     headBytes += chunk.length;
   }
@@ -273,10 +274,11 @@ export async function prepare(
         "body is a string with a lone UTF-16 surrogate, which has no UTF-8 form; send the bytes instead",
       );
     }
-    bytes = Buffer.from(body, "utf8");
+    bytes = Buffer.from(body);
   } else if (body instanceof Uint8Array) {
     bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   } else if (body instanceof Readable) {
+    // Stryker disable next-line ConditionalExpression: without this early return the head is buffered and the same option offloads it below; only memory differs.
     if (options.alwaysThroughS3) return offload(() => uploadPayload(body, options));
     const { head, headBytes, rest } = await peek(body, Math.max(bodyLimit, 0));
     if (rest) return offload(() => uploadPayload(rest, options));

@@ -9,13 +9,14 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import {
   checkFifoIds,
+  formatPointer,
   isFifoTarget,
   publishToSns,
   sendToSqs,
   PayloadError,
   type WriterOptions,
 } from "../../messaging/payload";
-import { fifoIds, prepare, type PreparedMessage } from "../../messaging/payload/writer";
+import { fifoIds, prepare, result, type PreparedMessage } from "../../messaging/payload/writer";
 
 const closed = {
   region: "us-east-1",
@@ -216,5 +217,67 @@ describe("writers: FIFO deduplication ids", () => {
         e.message ===
           "messageDeduplicationId is required: the payload's SHA-256 and its source's ETag are both unknown",
     );
+  });
+});
+
+describe("writers: room for the pointer, the caller's signal, the response", () => {
+  // Two equal attributes and a smaller one, 262,021 bytes, leave a 1,000-byte body no room inline.
+  const attributes = {
+    a: { DataType: "String", StringValue: "a".repeat(100_000) },
+    b: { DataType: "String", StringValue: "b".repeat(100_000) },
+    c: { DataType: "String", StringValue: "c".repeat(62_000) },
+  };
+  const body = "x".repeat(1000);
+
+  it("SNS: attributes that leave no room for the pointer and marker are refused, naming the first largest", async () => {
+    const pointer = Buffer.byteLength(
+      formatPointer({ s3BucketName: "payloads-a", s3Key: `payloads/${"0".repeat(36)}` }),
+    );
+    const marker = "ExtendedPayloadSize".length + "Number".length + "1000".length;
+    await refused(
+      prepare({ body, attributes }, options, "sns"),
+      "InvalidAttribute",
+      `attributes take 262021 bytes (the largest, "a", 100007); with the pointer (${pointer}) and the marker (${marker}) ` +
+        `the offloaded message would be ${262021 + pointer + marker} bytes, over the SNS limit of 262144: shorten the attribute or carry it in the payload`,
+    );
+  });
+
+  it("SQS (1 MiB), and SNS with a raised limit, have room: the writer goes on to upload", async () => {
+    const uploadAttempted = (e: unknown) => !(e instanceof PayloadError);
+    await assert.rejects(prepare({ body, attributes }, options, "sqs"), uploadAttempted);
+    await assert.rejects(
+      prepare({ body: "x".repeat(800_000), attributes }, { ...options, threshold: 1_048_576 }, "sns"),
+      uploadAttempted,
+    );
+  });
+
+  it("the caller's abort signal reaches the publish", async () => {
+    const aborted = AbortSignal.abort();
+    const isAbort = (e: unknown) => (e as Error).name === "AbortError";
+    await assert.rejects(
+      publishToSns(sns, { topicArn: TOPIC, body: "x" }, { ...options, signal: aborted }),
+      isAbort,
+    );
+    await assert.rejects(
+      sendToSqs(sqs, { queueUrl: QUEUE, body: "x" }, { ...options, signal: aborted }),
+      isAbort,
+    );
+  });
+
+  it("a publish response without a MessageId is an error, not a result", () => {
+    const inline: PreparedMessage = {
+      body: "x",
+      attributes: {},
+      offloaded: false,
+      size: 1,
+      sha256: sha256("x"),
+    };
+    assert.throws(() => result(inline, undefined), /the publish response carried no MessageId/);
+    assert.deepEqual(result(inline, "m-1"), {
+      messageId: "m-1",
+      offloaded: false,
+      size: 1,
+      sha256: sha256("x"),
+    });
   });
 });

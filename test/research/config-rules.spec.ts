@@ -178,10 +178,13 @@ describe("research config: each rule at its edges", () => {
       { length: 16 },
       (_, i) => `subnet-0123456789abcd${String(i).padStart(3, "0")}`,
     );
-    assert.equal(parseResearchSettings(valid({ vpcId, subnetIds: sixteen })).network?.subnetIds.length, 16);
+    assert.equal(
+      parseResearchSettings(valid({ vpcId, subnetIds: sixteen })).existingNetwork?.subnetIds.length,
+      16,
+    );
     refused(
       valid({ appNetworkAccessType: "VpcOnly" }),
-      `${K}.appNetworkAccessType: "VpcOnly" needs an explicit vpcId and subnetIds with VPC endpoints (or a NAT); the default VPC has neither`,
+      `${K}.appNetworkAccessType: "VpcOnly" needs an explicit vpcId and subnetIds with VPC endpoints (or a NAT), or network: {mode: "vpcOnly"} to build them; the default VPC has neither`,
     );
     const vpcOnly = parseResearchSettings(valid({ appNetworkAccessType: "VpcOnly", vpcId, subnetIds: [a] }));
     assert.equal(vpcOnly.appNetworkAccessType, "VpcOnly");
