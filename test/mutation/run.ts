@@ -20,6 +20,24 @@ interface Unit {
 }
 const UNITS = JSON.parse(fs.readFileSync(path.join(__dirname, "units.json"), "utf8")) as Record<string, Unit>;
 
+function tsFiles(dir: string): string[] {
+  return fs
+    .readdirSync(path.join(ROOT, dir))
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => `${dir}/${f}`);
+}
+
+/** Every file the project mutation-tests (issue 9): each must be in a unit of units.json. */
+export function mutatedFiles(): string[] {
+  return [
+    ...tsFiles("messaging/payload"),
+    ...tsFiles("messaging/handlers").filter((f) => f !== "messaging/handlers/build.ts"),
+    "messaging/policies.ts",
+    "messaging/topology.ts",
+    "research/config.ts",
+  ].sort();
+}
+
 export function incrementalFile(file: string): string {
   return path.join(
     "test",
@@ -67,6 +85,11 @@ export function scoreFile(file: string, report: Report): FileScore {
   };
 }
 
+function resultsTime(file: string): number | undefined {
+  const inc = path.join(ROOT, incrementalFile(file));
+  return fs.existsSync(inc) ? fs.statSync(inc).mtimeMs : undefined;
+}
+
 function readScore(file: string): FileScore | undefined {
   const inc = path.join(ROOT, incrementalFile(file));
   if (!fs.existsSync(inc)) return undefined;
@@ -102,11 +125,12 @@ export function main(args: string[]): number {
     console.error(`not a unit or a file of one (test/mutation/units.json): ${unknown.join(", ")}`);
     return 2;
   }
-  let failed = 0;
+  const failed = new Set<string>();
   const seconds = new Map<string, number>();
   if (!values.report) {
     for (const { unit, file } of runs) {
       const started = Date.now();
+      const before = resultsTime(file);
       // nice: the machine is shared, and others' test runs should not wait on mutants.
       const args = [
         "-n",
@@ -128,18 +152,24 @@ export function main(args: string[]): number {
         env: { ...process.env, MUTATION_UNIT: unit },
       });
       seconds.set(file, Math.round((Date.now() - started) / 1000));
-      // Stryker exits 1 for a score under the break threshold too; the table below says which.
-      if (run.status !== 0 && readScore(file) === undefined) failed++;
+      // Stryker exits 1 for a score under the break threshold too, after writing the results; a run
+      // that fails before (a failing spec in the initial run) leaves the old results, not a score.
+      if (run.status !== 0 && resultsTime(file) === before) failed.add(file);
     }
   }
-  const rows = runs.map(({ file }) => readScore(file) ?? { file });
+  // A file added since units.json was written is measured by nobody: say so rather than skip it.
+  const listed = new Set(Object.values(UNITS).flatMap((u) => u.mutate));
+  const unlisted = positionals.length === 0 ? mutatedFiles().filter((f) => !listed.has(f)) : [];
+  for (const file of unlisted)
+    console.log(`${file}: in no unit of test/mutation/units.json, so not measured`);
+  const rows = runs.map(({ file }) => (failed.has(file) ? undefined : readScore(file)) ?? { file });
   console.log("\n| File | Score | Killed | Timeout | Survived | No coverage | Ignored | Run |");
   console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
   let below = 0;
   const total = { killed: 0, timeout: 0, survived: 0, noCoverage: 0, other: 0 };
   for (const row of rows) {
     if (!("killed" in row)) {
-      console.log(`| ${row.file} | not measured | | | | | | |`);
+      console.log(`| ${row.file} | ${failed.has(row.file) ? "run failed" : "not measured"} | | | | | | |`);
       below++;
       continue;
     }
@@ -157,8 +187,9 @@ export function main(args: string[]): number {
       `| all | ${score.toFixed(1)}% | ${total.killed} | ${total.timeout} | ${total.survived} | ${total.noCoverage} | ${total.other} | |`,
     );
   }
+  below += unlisted.length;
   if (below > 0) console.error(`${below} file(s) under the break threshold of ${BREAK}% or not measured`);
-  return failed > 0 || below > 0 ? 1 : 0;
+  return below > 0 ? 1 : 0;
 }
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -3,6 +3,7 @@
 import { strict as assert } from "assert";
 import {
   checkResearchSettings,
+  cidrProblem,
   loadResearchSettings,
   parseResearchSettings,
   userProfileNameFor,
@@ -340,5 +341,64 @@ describe("Studio profile names from Identity Center user names", () => {
     assert.equal(userProfileNameFor(`user-${"x".repeat(70)}125`), `user-${"x".repeat(49)}-00dbf6cd`);
     // FNV-1a over code points: names that differ in one character differ in the hash.
     assert.notEqual(userProfileNameFor(`${"a".repeat(70)}x`), userProfileNameFor(`${"a".repeat(70)}y`));
+  });
+});
+
+describe("the isolated network's range and zones, at their edges", () => {
+  const usage =
+    "must be an IPv4 range in CIDR notation from /16 to /24 in a private (RFC 1918) block, e.g. 10.42.0.0/16";
+  const notPrivate = `is not in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16); ${usage}`;
+
+  it("takes every aligned /16 to /24 of the three private blocks, octets up to 255", () => {
+    for (const cidr of [
+      "10.0.0.0/16",
+      "10.255.255.0/24",
+      "10.0.10.0/24",
+      "172.16.0.0/16",
+      "172.31.0.0/16",
+      "192.168.0.0/24",
+    ]) {
+      assert.equal(cidrProblem(cidr), undefined, cidr);
+    }
+  });
+
+  it("refuses what is not a private range, or not a range", () => {
+    for (const cidr of [
+      "172.15.0.0/16",
+      "172.32.0.0/16",
+      "192.169.0.0/16",
+      "193.168.0.0/16",
+      "11.0.0.0/16",
+    ]) {
+      assert.equal(cidrProblem(cidr), notPrivate, cidr);
+    }
+    for (const cidr of ["x10.0.0.0/16", "10.0.0.0/16x", "10.0.0.256/24", 7])
+      assert.equal(cidrProblem(cidr), usage, String(cidr));
+    assert.equal(cidrProblem("10.0.0.10/24"), "has host bits set; the /24 block holding it is 10.0.0.0/24");
+  });
+
+  it("zones: 2 to 4, as a count or as distinct names", () => {
+    const net = (availabilityZones: unknown) => valid({ network: { mode: "vpcOnly", availabilityZones } });
+    const four = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"];
+    assert.deepEqual(parseResearchSettings(net(four)).isolatedNetwork?.availabilityZones, four);
+    assert.equal(parseResearchSettings(net(4)).isolatedNetwork?.availabilityZones, 4);
+    assert.equal(parseResearchSettings(net("03")).isolatedNetwork?.availabilityZones, 3);
+    for (const bad of [1, 5, "3x", "x3", ["3"], [["us-east-1a"], ["us-east-1b"]], [...four, "us-east-1e"]]) {
+      assert.match(
+        problems(net(bad))[0] ?? "",
+        /network\.availabilityZones: .* must be a number of Availability Zones from 2 to 4/,
+        JSON.stringify(bad),
+      );
+    }
+  });
+
+  it("the isolated network or your own subnets, not both; an explicit access type must agree", () => {
+    const both =
+      "cannot be combined with vpcId/subnetIds: either the program builds the isolated network, or the domain uses yours; remove one";
+    for (const own of [{ vpcId: "vpc-0123456789abcdef0" }, { subnetIds: ["subnet-0123456789abcdef0"] }]) {
+      refusedAt(valid({ network: { mode: "vpcOnly" }, ...own }), "network", both);
+    }
+    const explicit = parseResearchSettings(valid({ appNetworkAccessType: "PublicInternetOnly" }));
+    assert.equal(explicit.appNetworkAccessType, "PublicInternetOnly");
   });
 });
