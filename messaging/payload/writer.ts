@@ -158,7 +158,7 @@ async function peek(
   while (headBytes <= limit) {
     const next = await iterator.next();
     if (next.done) return { head, headBytes };
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: Buffer.from takes either; the branch is for the compiler's overloads.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: Buffer.from takes either; the branch is for the compiler's overloads.
     const chunk = typeof next.value === "string" ? Buffer.from(next.value) : Buffer.from(next.value);
     head.push(chunk);
     headBytes += chunk.length;

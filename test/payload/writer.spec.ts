@@ -100,7 +100,13 @@ describe("writers: refusals before any call", () => {
         `topicArn must be an SNS topic ARN, got ${JSON.stringify(topicArn)}`,
       );
     }
-    for (const queueUrl of ["sqs.us-east-1.amazonaws.com/1/q", "ftp://x/q", " https://x/q", 5]) {
+    for (const queueUrl of [
+      "sqs.us-east-1.amazonaws.com/1/q",
+      "ftp://x/q",
+      " https://x/q",
+      5,
+      ["https://x/q"],
+    ]) {
       await refused(
         sendToSqs(sqs, { queueUrl: queueUrl as never, body: "x" }, options),
         "InvalidOption",
@@ -134,6 +140,7 @@ describe("writers: refusals before any call", () => {
       () => checkFifoIds(`${QUEUE}.fifo`, { messageDeduplicationId: "d" }),
       (e: unknown) =>
         e instanceof PayloadError &&
+        e.code === "InvalidOption" &&
         e.message === `messageGroupId is required to send to the FIFO target ${QUEUE}.fifo`,
     );
   });
@@ -243,11 +250,30 @@ describe("writers: room for the pointer, the caller's signal, the response", () 
   });
 
   it("SQS (1 MiB), and SNS with a raised limit, have room: the writer goes on to upload", async () => {
-    const uploadAttempted = (e: unknown) => !(e instanceof PayloadError);
+    // The clients point at a closed port: reaching S3 is a refused connection.
+    const uploadAttempted = (e: unknown) => /ECONNREFUSED/.test(String(e));
     await assert.rejects(prepare({ body, attributes }, options, "sqs"), uploadAttempted);
     await assert.rejects(
       prepare({ body: "x".repeat(800_000), attributes }, { ...options, threshold: 1_048_576 }, "sns"),
       uploadAttempted,
+    );
+  });
+
+  it("without a key prefix, the pointer is counted as it will be written", async () => {
+    const pointer = Buffer.byteLength(formatPointer({ s3BucketName: "payloads-a", s3Key: "0".repeat(36) }));
+    const marker = "ExtendedPayloadSize".length + "Number".length + "1000".length;
+    await refused(
+      prepare({ body, attributes }, { s3, bucket: "payloads-a" }, "sns"),
+      "InvalidAttribute",
+      `attributes take 262021 bytes (the largest, "a", 100007); with the pointer (${pointer}) and the marker (${marker}) ` +
+        `the offloaded message would be ${262021 + pointer + marker} bytes, over the SNS limit of 262144: shorten the attribute or carry it in the payload`,
+    );
+  });
+
+  it("alwaysThroughS3 uploads a stream, however short", async () => {
+    await assert.rejects(
+      prepare({ body: Readable.from(["ab"]) }, { ...options, alwaysThroughS3: true }, "sqs"),
+      (e: unknown) => /ECONNREFUSED/.test(String(e)),
     );
   });
 

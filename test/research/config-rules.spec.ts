@@ -369,10 +369,11 @@ describe("the isolated network's range and zones, at their edges", () => {
       "192.169.0.0/16",
       "193.168.0.0/16",
       "11.0.0.0/16",
+      "11.16.0.0/16",
     ]) {
       assert.equal(cidrProblem(cidr), notPrivate, cidr);
     }
-    for (const cidr of ["x10.0.0.0/16", "10.0.0.0/16x", "10.0.0.256/24", 7])
+    for (const cidr of ["x10.0.0.0/16", "10.0.0.0/16x", "10.0.0.256/24", 7, ["10.0.0.0/16"]])
       assert.equal(cidrProblem(cidr), usage, String(cidr));
     assert.equal(cidrProblem("10.0.0.10/24"), "has host bits set; the /24 block holding it is 10.0.0.0/24");
   });
@@ -383,7 +384,17 @@ describe("the isolated network's range and zones, at their edges", () => {
     assert.deepEqual(parseResearchSettings(net(four)).isolatedNetwork?.availabilityZones, four);
     assert.equal(parseResearchSettings(net(4)).isolatedNetwork?.availabilityZones, 4);
     assert.equal(parseResearchSettings(net("03")).isolatedNetwork?.availabilityZones, 3);
-    for (const bad of [1, 5, "3x", "x3", ["3"], [["us-east-1a"], ["us-east-1b"]], [...four, "us-east-1e"]]) {
+    for (const bad of [
+      1,
+      5,
+      "3x",
+      "x3",
+      "3 ",
+      " 3",
+      ["3"],
+      [["us-east-1a"], ["us-east-1b"]],
+      [...four, "us-east-1e"],
+    ]) {
       assert.match(
         problems(net(bad))[0] ?? "",
         /network\.availabilityZones: .* must be a number of Availability Zones from 2 to 4/,
