@@ -189,9 +189,17 @@ export type DownstreamConfig =
       securityGroupIds: string[];
     };
 
+/** An origin bucket and its replica in the function's Region (one PAYLOAD_REPLICAS entry). */
+export interface ReplicaPair {
+  origin: string;
+  replica: string;
+}
+
 export interface SubscriberConfig {
   subscriberName: string;
   bucketAllowList: string[];
+  /** Region-local replicas, each standing for an origin bucket the pointers name; [] when none. */
+  replicas: ReplicaPair[];
   keyPrefixAllowList: string[];
   /** How the queue's subscription delivers; undefined when the variable is not set (direct subscribers). */
   sqsDelivery?: SqsDelivery;
@@ -202,7 +210,61 @@ export interface SubscriberConfig {
 
 const DOWNSTREAMS = ["stepfunctions", "ecs", "none"] as const;
 
-const subscriberEnv = v.object({
+/** One PAYLOAD_REPLICAS entry, "originBucket=replicaBucket"; the reason quotes the entry. */
+const replicaEntry = v.pipe(
+  v.string(),
+  v.check(
+    (x) => /^[^=]*[^=\s][^=]*=[^=]*[^=\s][^=]*$/.test(x),
+    (issue) => `entry ${JSON.stringify(issue.input)} must be "originBucket=replicaBucket"`,
+  ),
+  v.transform((entry): ReplicaPair & { entry: string } => {
+    const [origin, replica] = entry.split("=").map((s) => s.trim());
+    return { entry, origin, replica };
+  }),
+  v.check(
+    (p) => p.origin !== p.replica,
+    (issue) => `entry ${JSON.stringify(issue.input.entry)} names the same bucket as origin and replica`,
+  ),
+);
+
+/**
+ * PAYLOAD_REPLICAS against the allow-list: the reader reads nowhere else, so both buckets of a pair
+ * must be in it, and an origin has one replica (the one in this function's Region).
+ */
+function replicasAllowed<T extends Record<string, unknown>>() {
+  return v.rawCheck<T>(({ dataset, addIssue }) => {
+    const env = dataset.value as Record<string, unknown>;
+    const allowed = env[SubscriberEnv.bucketAllowList] as string[];
+    const pairs = env[SubscriberEnv.payloadReplicas] as (ReplicaPair & { entry: string })[];
+    const origins = new Set<string>();
+    pairs.forEach((pair, i) => {
+      const problem = (why: string) =>
+        addIssue({
+          message: `entry ${JSON.stringify(pair.entry)} ${why}`,
+          input: pair.entry,
+          path: [
+            { type: "object", origin: "value", input: env, key: SubscriberEnv.payloadReplicas, value: pairs },
+            { type: "array", origin: "value", input: pairs, key: i, value: pair },
+          ],
+        });
+      for (const [what, bucket] of [
+        ["origin", pair.origin],
+        ["replica", pair.replica],
+      ]) {
+        if (!allowed.includes(bucket)) {
+          problem(
+            `names ${what} ${JSON.stringify(bucket)}, which is not in ${SubscriberEnv.bucketAllowList} [${allowed.join(", ")}]`,
+          );
+          return;
+        }
+      }
+      if (origins.has(pair.origin)) problem(`gives origin "${pair.origin}" a second replica`);
+      origins.add(pair.origin);
+    });
+  });
+}
+
+const subscriberEntries = v.object({
   [SubscriberEnv.subscriberName]: required(),
   [SubscriberEnv.bucketAllowList]: nonEmptyList(
     accept<string>(
@@ -212,6 +274,7 @@ const subscriberEnv = v.object({
     "must name at least one bucket",
   ),
   [SubscriberEnv.keyPrefixAllowList]: list(v.pipe(v.string(), keyPrefix)),
+  [SubscriberEnv.payloadReplicas]: list(replicaEntry),
   [SubscriberEnv.sqsRawDelivery]: flag(undefined),
   [SubscriberEnv.bucketRegion]: optionalText,
   [SubscriberEnv.previewBytes]: integer(1024, 0, 4096),
@@ -224,6 +287,8 @@ const subscriberEnv = v.object({
     v.transform((x) => x.trim() as (typeof DOWNSTREAMS)[number]),
   ),
 });
+
+const subscriberEnv = v.pipe(subscriberEntries, replicasAllowed<v.InferOutput<typeof subscriberEntries>>());
 
 /** The variables each downstream needs, read only when DOWNSTREAM names it. */
 const downstreamEnv = {
@@ -271,6 +336,7 @@ export function readSubscriberConfig(env: Env): SubscriberConfig {
     subscriberName: e[SubscriberEnv.subscriberName],
     bucketAllowList: e[SubscriberEnv.bucketAllowList],
     keyPrefixAllowList: e[SubscriberEnv.keyPrefixAllowList],
+    replicas: e[SubscriberEnv.payloadReplicas].map(({ origin, replica }) => ({ origin, replica })),
     ...(raw === undefined ? {} : { sqsDelivery: raw ? "raw" : "envelope" }),
     bucketRegion: e[SubscriberEnv.bucketRegion],
     previewBytes: e[SubscriberEnv.previewBytes],

@@ -5,13 +5,12 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { attributesToJson, digestPayload, type ReaderOptions, type ResolvedMessage } from "../payload";
 import { readSubscriberConfig } from "./config";
 import { PROMPT_CALL_TIMEOUTS } from "./deadline";
-import { readReplicas } from "./replicas";
 import { createDownstream, type PayloadSummary } from "./downstream";
 import { createMetrics, createTracer, traced } from "./telemetry";
 
 export function createSubscriber(serviceName: string) {
   const config = readSubscriberConfig(process.env);
-  const replicas = readReplicas(process.env, config.bucketAllowList);
+  const { replicas } = config;
   const logger = new Logger({ serviceName, persistentKeys: { subscriber: config.subscriberName } });
   // The bucket may be in another Region: a client for the local Region would get a 301.
   const metrics = createMetrics(config.subscriberName);

@@ -70,6 +70,7 @@ describe("handler environment", () => {
       subscriberName: "s",
       bucketAllowList: ["bkt", "other-bkt"],
       keyPrefixAllowList: [],
+      replicas: [],
       bucketRegion: undefined,
       previewBytes: 1024,
       downstream: { kind: "none" },
@@ -93,6 +94,33 @@ describe("handler environment", () => {
         subnetIds: ["subnet-1", "subnet-2"],
         securityGroupIds: [],
       },
+    );
+  });
+
+  it("subscriber: PAYLOAD_REPLICAS entries reported with the other wrong variables, each naming its entry", () => {
+    assert.throws(
+      () =>
+        readSubscriberConfig({
+          SUBSCRIBER_NAME: "b",
+          PAYLOAD_BUCKET_ALLOWLIST: "origin-a,replica-a",
+          PAYLOAD_REPLICAS: "origin-a,replica-a=replica-a",
+          SUMMARY_PREVIEW_BYTES: "-1",
+        }),
+      {
+        message: [
+          'environment variable PAYLOAD_REPLICAS: entry "origin-a" must be "originBucket=replicaBucket"',
+          'environment variable PAYLOAD_REPLICAS: entry "replica-a=replica-a" names the same bucket as origin and replica',
+          'environment variable SUMMARY_PREVIEW_BYTES must be an integer from 0 to 4096, got "-1"',
+        ].join("\n"),
+      },
+    );
+    assert.deepEqual(
+      readSubscriberConfig({
+        SUBSCRIBER_NAME: "b",
+        PAYLOAD_BUCKET_ALLOWLIST: "origin-a,replica-a",
+        PAYLOAD_REPLICAS: " origin-a = replica-a ,",
+      }).replicas,
+      [{ origin: "origin-a", replica: "replica-a" }],
     );
   });
 
