@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { blockPublicAccess } from "../common/buckets";
 import { PayloadLayout } from "./contract";
 import { PolicyDocument } from "./policies";
 
@@ -33,17 +34,7 @@ export function createPayloadBucket(
 ): PayloadBucket {
   const child = { parent };
   const bucket = new aws.s3.Bucket(name, { bucket: args.bucket }, child);
-  const publicAccess = new aws.s3.BucketPublicAccessBlock(
-    `${name}-public-access`,
-    {
-      bucket: bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    },
-    child,
-  );
+  const publicAccess = blockPublicAccess(`${name}-public-access`, bucket.id, child);
   // ACLs off: objects belong to the bucket owner whoever writes them (producers in other accounts).
   // S3 refuses concurrent changes to a bucket's access settings ("OperationAborted: A conflicting
   // conditional operation is currently in progress"), so the public access block, the ownership

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { blockPublicAccess } from "../common/buckets";
 import type { QcThresholds } from "./config";
 import { QC_STEP_NAME, QcParameters } from "./pipeline-contract";
 import { tlsOnlyBucketPolicy } from "./policies";
@@ -52,17 +53,7 @@ export class QcProcessing extends pulumi.ComponentResource {
       { bucket: args.bucketName, forceDestroy: args.forceDestroyBucket },
       { parent: this },
     );
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
-      `${name}-public-access`,
-      {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      { parent: this },
-    );
+    const publicAccess = blockPublicAccess(`${name}-public-access`, bucket.id, { parent: this });
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-encryption`,
       {

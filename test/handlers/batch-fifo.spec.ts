@@ -5,14 +5,13 @@ import {
   CreateQueueCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
-  ReceiveMessageCommand,
   SQSClient,
   type Message,
 } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { PayloadLayout } from "../../messaging/contract";
 import type { PublishBatchResult, PublishResult } from "../../messaging/handlers/publish";
-import { MARKER_ATTRIBUTE_NAMES, formatPointer } from "../../messaging/payload";
+import { formatPointer } from "../../messaging/payload";
 import {
   emulatorClientConfig,
   emulatorEnv,
@@ -23,7 +22,7 @@ import {
 } from "../../local/emulators";
 import { subscribeNewQueue } from "../../local/topics";
 import { sha256 } from "../payload/helpers";
-import { loadHandler, sqsRecord, startDownstreamRecorder, withEnv } from "./support";
+import { loadHandler, receiveMessages, sqsRecord, startDownstreamRecorder, withEnv } from "./support";
 
 const BUCKET = "payloads-bf";
 const KiB = 1024;
@@ -109,20 +108,7 @@ describe("handler bundles: batch events, FIFO topic and queue (fauxqs + s3rver)"
 
   /** Receives until `expected` messages came or `tries` long polls of 1 s found no more. */
   async function drainQueue(queueUrl: string, expected: number, tries = 3): Promise<Message[]> {
-    const out: Message[] = [];
-    for (let i = 0; i < tries && out.length < expected; i++) {
-      const got = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-          MessageAttributeNames: [...MARKER_ATTRIBUTE_NAMES, "All"],
-          MessageSystemAttributeNames: ["All"],
-        }),
-      );
-      out.push(...(got.Messages ?? []));
-    }
-    return out;
+    return receiveMessages(sqs, queueUrl, expected, tries);
   }
 
   it("a payloads event is published with PublishBatch: one result per entry, in order, every payload on the queue", async () => {

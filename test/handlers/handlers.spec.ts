@@ -9,7 +9,7 @@ import type { Context, SNSEvent, SQSBatchResponse, SQSEvent, SQSRecord } from "a
 import { PayloadLayout } from "../../messaging/contract";
 import type { PayloadSummary } from "../../messaging/handlers/downstream";
 import type { PublishResult } from "../../messaging/handlers/publish";
-import { MARKER_ATTRIBUTE_NAMES, formatPointer, publishToSns } from "../../messaging/payload";
+import { formatPointer, publishToSns } from "../../messaging/payload";
 import {
   emulatorClientConfig,
   emulatorEnv,
@@ -21,7 +21,14 @@ import {
 } from "../../local/emulators";
 import { subscribeNewQueue } from "../../local/topics";
 import { payloadStream, sha256 } from "../payload/helpers";
-import { loadHandler, snsRecord, sqsRecord, startDownstreamRecorder, withEnv } from "./support";
+import {
+  loadHandler,
+  receiveMessages,
+  snsRecord,
+  sqsRecord,
+  startDownstreamRecorder,
+  withEnv,
+} from "./support";
 import { s3Error, startFaultProxy, type FaultProxy } from "../../local/fault-proxy";
 
 const BUCKET = "payloads-a";
@@ -130,18 +137,7 @@ describe("handler bundles end to end (fauxqs + s3rver, recorded downstream)", fu
   });
 
   async function receive(kind: "raw" | "envelope", expected: number): Promise<Message[]> {
-    const out: Message[] = [];
-    for (let i = 0; i < 5 && out.length < expected; i++) {
-      const got = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queues[kind].url,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-          MessageAttributeNames: [...MARKER_ATTRIBUTE_NAMES, "All"],
-        }),
-      );
-      out.push(...(got.Messages ?? []));
-    }
+    const out = await receiveMessages(sqs, queues[kind].url, expected);
     assert.equal(out.length, expected, `${expected} message(s) on the ${kind} queue`);
     return out;
   }

@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
 import { DeleteObjectCommand, GetObjectTaggingCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
-import { ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { OperationsMetrics, PayloadLayout } from "../../messaging/contract";
 import type { PublishResult } from "../../messaging/handlers/publish";
-import { MARKER_ATTRIBUTE_NAMES, parsePointer } from "../../messaging/payload";
+import { parsePointer } from "../../messaging/payload";
 import {
   emulatorClientConfig,
   emulatorEnv,
@@ -15,7 +15,7 @@ import {
   type RunningS3rver,
 } from "../../local/emulators";
 import { subscribeNewQueue } from "../../local/topics";
-import { emitted, loadHandler, sqsRecord, table, withEnv } from "./support";
+import { emitted, loadHandler, receiveMessages, sqsRecord, table, withEnv } from "./support";
 
 // The metrics the real handler bundles emit (CloudWatch embedded metric format, one JSON line on
 // stdout per dimension set), for a message published inline and one offloaded, and for a batch
@@ -102,18 +102,8 @@ describe("handler metrics (EMF) for inline, offloaded, failed and expired-payloa
     // Four messages: two published above, and two more offloaded ones to spoil.
     await emitted(() => publish(event("y".repeat(3000))));
     await emitted(() => publish(event("z".repeat(2000))));
-    const messages: Message[] = [];
-    while (messages.length < 4) {
-      const got = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queue.url,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-          MessageAttributeNames: [...MARKER_ATTRIBUTE_NAMES],
-        }),
-      );
-      messages.push(...(got.Messages ?? []));
-    }
+    const messages = await receiveMessages(sqs, queue.url, 4, 10);
+    assert.equal(messages.length, 4, "4 messages on the queue");
     const bySize = (n: number) => {
       const found = messages.find((m) => m.MessageAttributes?.ExtendedPayloadSize?.StringValue === String(n));
       assert.ok(found, `message of ${n} bytes`);

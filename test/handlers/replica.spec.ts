@@ -5,11 +5,11 @@
 import * as assert from "node:assert/strict";
 import { PutObjectCommand, PutObjectTaggingCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
-import { ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { OperationsMetrics, PayloadLayout } from "../../messaging/contract";
 import type { PayloadSummary } from "../../messaging/handlers/downstream";
-import { MARKER_ATTRIBUTE_NAMES, parsePointer, publishToSns } from "../../messaging/payload";
+import { parsePointer, publishToSns } from "../../messaging/payload";
 import {
   emulatorClientConfig,
   emulatorEnv,
@@ -20,7 +20,15 @@ import {
 } from "../../local/emulators";
 import { s3Error, startFaultProxy, type FaultProxy } from "../../local/fault-proxy";
 import { subscribeNewQueue } from "../../local/topics";
-import { emitted, loadHandler, sqsRecord, startDownstreamRecorder, table, withEnv } from "./support";
+import {
+  emitted,
+  loadHandler,
+  receiveMessages,
+  sqsRecord,
+  startDownstreamRecorder,
+  table,
+  withEnv,
+} from "./support";
 
 const ORIGIN = "fieldnotes-payloads-111111111111-us-east-1";
 const REPLICA = "fieldnotes-payloads-111111111111-us-west-2";
@@ -117,18 +125,8 @@ describe("queue consumer bundle reading a Region-local replica", function () {
         action: s3Error(503, "ServiceUnavailable", "Service Unavailable"),
       });
     }
-    const messages: Message[] = [];
-    for (let i = 0; i < 10 && messages.length < 4; i++) {
-      const got = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queue.url,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-          MessageAttributeNames: [...MARKER_ATTRIBUTE_NAMES],
-        }),
-      );
-      messages.push(...(got.Messages ?? []));
-    }
+    const messages = await receiveMessages(sqs, queue.url, 4, 10);
+    assert.equal(messages.length, 4, "4 messages on the queue");
     const byKey = (key: string) => messages.find((m) => parsePointer(m.Body!).s3Key === key)!;
     const from = proxy.requests.length;
     const { result, emf } = await emitted(() =>

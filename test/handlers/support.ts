@@ -5,11 +5,37 @@ import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import * as path from "node:path";
 import type { AddressInfo } from "node:net";
-import type { Message } from "@aws-sdk/client-sqs";
+import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SNSEventRecord, SQSRecord } from "aws-lambda";
 import { snsEventRecord, sqsEventRecord, type SnsEnvelope } from "../../local/lambda-events";
 import type { HandlerName } from "../../messaging/contract";
 import { handlerBundle } from "../../messaging/handlers/build";
+
+/**
+ * Receives from `queueUrl` until `expected` messages came or `tries` long polls of 1 s ended, with
+ * every message and system attribute (the marker attributes among them). The caller checks the count.
+ */
+export async function receiveMessages(
+  sqs: SQSClient,
+  queueUrl: string,
+  expected: number,
+  tries = 5,
+): Promise<Message[]> {
+  const out: Message[] = [];
+  for (let i = 0; i < tries && out.length < expected; i++) {
+    const got = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ["All"],
+        MessageSystemAttributeNames: ["All"],
+      }),
+    );
+    out.push(...(got.Messages ?? []));
+  }
+  return out;
+}
 
 /**
  * Loads the bundle Lambda would run (not the TypeScript source) with `env` applied first, since the
