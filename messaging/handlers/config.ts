@@ -213,14 +213,16 @@ const DOWNSTREAMS = ["stepfunctions", "ecs", "none"] as const;
 /** One PAYLOAD_REPLICAS entry, "originBucket=replicaBucket"; the reason quotes the entry. */
 const replicaEntry = v.pipe(
   v.string(),
+  v.transform((entry) => ({ entry, parts: entry.split("=").map((s) => s.trim()) })),
   v.check(
-    (x) => /^[^=]*[^=\s][^=]*=[^=]*[^=\s][^=]*$/.test(x),
-    (issue) => `entry ${JSON.stringify(issue.input)} must be "originBucket=replicaBucket"`,
+    ({ parts }) => parts.length === 2 && parts.every((p) => p !== ""),
+    (issue) => `entry ${JSON.stringify(issue.input.entry)} must be "originBucket=replicaBucket"`,
   ),
-  v.transform((entry): ReplicaPair & { entry: string } => {
-    const [origin, replica] = entry.split("=").map((s) => s.trim());
-    return { entry, origin, replica };
-  }),
+  v.transform(({ entry, parts: [origin, replica] }): ReplicaPair & { entry: string } => ({
+    entry,
+    origin,
+    replica,
+  })),
   v.check(
     (p) => p.origin !== p.replica,
     (issue) => `entry ${JSON.stringify(issue.input.entry)} names the same bucket as origin and replica`,

@@ -6,7 +6,6 @@ import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   SQSClient,
-  type Message,
 } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { PayloadLayout } from "../../messaging/contract";
@@ -106,11 +105,6 @@ describe("handler bundles: batch events, FIFO topic and queue (fauxqs + s3rver)"
 
   const publisherFor = (topicArn: string) => loadHandler<Publish>("publish", { TOPIC_ARN: topicArn });
 
-  /** Receives until `expected` messages came or `tries` long polls of 1 s found no more. */
-  async function drainQueue(queueUrl: string, expected: number, tries = 3): Promise<Message[]> {
-    return receiveMessages(sqs, queueUrl, expected, tries);
-  }
-
   it("a payloads event is published with PublishBatch: one result per entry, in order, every payload on the queue", async () => {
     const publish = publisherFor(standard.topicArn);
     const large = "L".repeat(300 * KiB);
@@ -133,7 +127,7 @@ describe("handler bundles: batch events, FIFO topic and queue (fauxqs + s3rver)"
         ["large", true, 300 * KiB],
       ],
     );
-    const got = await drainQueue(standard.queueUrl, 3);
+    const got = await receiveMessages(sqs, standard.queueUrl, 3, 3);
     const pointers = out.results.filter((r) => r.pointer).map((r) => formatPointer(r.pointer!));
     assert.deepEqual(got.map((m) => m.Body).sort(), ["hello", ...pointers].sort());
   });
@@ -167,7 +161,7 @@ describe("handler bundles: batch events, FIFO topic and queue (fauxqs + s3rver)"
       publish({ detail: { payload: "x", messageGroupId: "g" } }),
       /detail.messageGroupId is set but topic .* is not a FIFO topic/,
     );
-    assert.equal((await drainQueue(standard.queueUrl, 1, 1)).length, 0, "nothing was published");
+    assert.equal((await receiveMessages(sqs, standard.queueUrl, 1, 1)).length, 0, "nothing was published");
   });
 
   it("entries the topic refuses make the event fail with each id, code and offloaded object, so it is retried, not dropped", async () => {
@@ -192,7 +186,7 @@ describe("handler bundles: batch events, FIFO topic and queue (fauxqs + s3rver)"
     const second = await publish({ source: "orders", detail: { payloads: [{ payload }] } });
     assert.ok(first.offloaded && second.results[0].offloaded);
     assert.notDeepEqual(first.pointer, second.results[0].pointer, "two objects, two pointers");
-    const got = await drainQueue(fifo.queueUrl, 2, 2);
+    const got = await receiveMessages(sqs, fifo.queueUrl, 2, 2);
     assert.equal(got.length, 1);
     assert.equal(got[0].Attributes?.MessageGroupId, "orders");
     assert.equal(got[0].Attributes?.MessageDeduplicationId, sha256(payload));
