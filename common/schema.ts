@@ -142,8 +142,11 @@ export interface SchemaProblem {
 export function problemsOf<T>(
   schema: Schema<T>,
   raw: unknown,
+  everyRule = false,
 ): { output: T; problems: [] } | { output: undefined; problems: SchemaProblem[] } {
-  const result = v.safeParse(schema, raw, { abortEarly: false, abortPipeEarly: true });
+  // `everyRule` runs the rules of a pipe after one of them failed (valibot's abortPipeEarly off):
+  // config wants every problem at once, and its rules only read what passed (`rule`, `checkKey`…).
+  const result = v.safeParse(schema, raw, { abortEarly: false, abortPipeEarly: !everyRule });
   if (result.success) return { output: result.output, problems: [] };
   const problems: SchemaProblem[] = [];
   const seen = new Set<string>();
@@ -174,7 +177,7 @@ export function check<T>(
   raw: unknown,
   root: string,
 ): { output: T; problems: [] } | { output: undefined; problems: ConfigProblem[] } {
-  const { output, problems } = problemsOf(schema, raw);
+  const { output, problems } = problemsOf(schema, raw, true);
   if (problems.length === 0) return { output: output as T, problems: [] };
   return {
     output: undefined,
@@ -196,6 +199,7 @@ export function checkKey<T extends Record<string, unknown>>(
   reason: (value: T) => string,
 ) {
   return v.rawCheck<T>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
     const value = dataset.value as T;
     if (test(value)) return;
     addIssue({
@@ -216,6 +220,7 @@ export function unique<T>(
   reason: (id: string) => string = () => "is listed twice",
 ) {
   return v.rawCheck<T[]>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
     const list = dataset.value as T[];
     const seen = new Set<string>();
     list.forEach((item, i) => {
@@ -238,12 +243,61 @@ export function unique<T>(
   });
 }
 
+/** Reports one problem of a `rule`: the path below the checked value, the value there, the reason. */
+export type Report = (path: readonly (string | number)[], value: unknown, reason: string) => void;
+
+/**
+ * A rule across the keys of an object (or the items of a list) that reports each problem on the
+ * key to change, with that key's value, in the project's wording. It runs once every key it
+ * `reads` passed its own schema, even when other keys did not, so its problems are reported with
+ * theirs (under `check`; without `reads`, only when the whole value passed). A key another rule
+ * found a problem in is still read: it has its type. The rule must read no key outside `reads`:
+ * the others may still hold what the user wrote.
+ *
+ * @example
+ * const range = v.pipe(
+ *   strict({ min: integer(0, 9), max: integer(0, 9) }, "must be {min, max}"),
+ *   rule<{ min: number; max: number }>(
+ *     (r, report) => r.min > r.max && report(["min"], r.min, `must be at most max (${r.max})`),
+ *     ["min", "max"],
+ *   ),
+ * );
+ * // parse(range, { min: 5, max: 2 }, "x") throws "Invalid config x.min: 5 must be at most max (2)"
+ */
+export function rule<T>(run: (value: T, report: Report) => void, reads?: readonly (keyof T & string)[]) {
+  return v.rawCheck<T>(({ dataset, addIssue }) => {
+    const issues = dataset.issues ?? [];
+    // A key is readable unless a schema refused something under it (a rule's own problem leaves the
+    // value its type); an issue without a path is about the value itself (not an object, say).
+    const readable =
+      dataset.typed ||
+      (reads !== undefined &&
+        issues.every(
+          (i) => i.kind === "validation" || (i.path !== undefined && !reads.includes(i.path[0].key as never)),
+        ));
+    if (!readable) return;
+    const root = dataset.value;
+    run(root as T, (path, value, reason) => {
+      const items: v.IssuePathItem[] = [];
+      let input: unknown = root;
+      for (const key of path) {
+        const next = (input as Record<string | number, unknown>)[key];
+        items.push({ type: "unknown", origin: "value", input, key, value: next });
+        input = next;
+      }
+      const [first, ...rest] = items;
+      addIssue({ message: reason, input: value, path: first && [first, ...rest] });
+    });
+  });
+}
+
 /**
  * A check by a validator that throws (the payload library's validateKeyPrefix, validateKeyPath…):
  * its message becomes the problem's reason, so the library's rule and wording are not restated.
  */
 export function validatedBy<T>(validate: (value: T) => void) {
   return v.rawCheck<T>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
     try {
       validate(dataset.value as T);
     } catch (error) {

@@ -144,6 +144,7 @@ const deployRolesSchema = v.optional(
     ),
     // Each key is an account and its role must be in it: the provider for that account assumes it.
     v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
       const roles = dataset.value as Record<string, string>;
       for (const [account, arn] of Object.entries(roles)) {
         const accountOfRole = ROLE_ARN.exec(arn)![1];

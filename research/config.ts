@@ -1,14 +1,8 @@
 // The research part's configuration: one structured key, `fieldnotes:research`, validated in full
 // before any resource is registered. Every error names the key path and the value (ConfigError).
-import {
-  collectProblems,
-  ConfigError,
-  ConfigProblem,
-  readStructured,
-  throwIfProblems,
-} from "../common/config-error";
+import { collectProblems, ConfigProblem, readStructured, throwIfProblems } from "../common/config-error";
 import { isKnownRegion } from "../common/regions";
-import { accept, accountId, check, strict, text, v } from "../common/schema";
+import { accept, accountId, check, Report, rule, strict, text, unique, v } from "../common/schema";
 
 export const RESEARCH_KEY = "fieldnotes:research";
 
@@ -200,7 +194,7 @@ const userSchema = strict(
   "must be an object {userName, givenName, familyName, email, group}",
 );
 
-const qcSchema = strict(
+const qcKeys = strict(
   {
     minGenes: v.optional(threshold, DEFAULT_QC.minGenes),
     maxGenes: v.optional(threshold, DEFAULT_QC.maxGenes),
@@ -218,6 +212,35 @@ const qcSchema = strict(
     ),
   },
   `must be an object with mitoPrefix and any of ${Object.keys(DEFAULT_QC).join(", ")}`,
+);
+type Qc = v.InferOutput<typeof qcKeys>;
+
+/** Each filter with its partner: a lower bound below the upper one, a mito cut with a prefix. */
+const qcSchema = v.pipe(
+  qcKeys,
+  rule<Qc>(
+    (qc, report) =>
+      qc.percentMito !== null &&
+      qc.mitoPrefix === null &&
+      report(["percentMito"], qc.percentMito, "needs qc.mitoPrefix: Pegasus ignores it without a prefix"),
+    ["percentMito", "mitoPrefix"],
+  ),
+  rule<Qc>(
+    (qc, report) =>
+      qc.minGenes !== null &&
+      qc.maxGenes !== null &&
+      qc.minGenes >= qc.maxGenes &&
+      report(["minGenes"], qc.minGenes, `must be below qc.maxGenes (${qc.maxGenes})`),
+    ["minGenes", "maxGenes"],
+  ),
+  rule<Qc>(
+    (qc, report) =>
+      qc.minUmis !== null &&
+      qc.maxUmis !== null &&
+      qc.minUmis >= qc.maxUmis &&
+      report(["minUmis"], qc.minUmis, `must be below qc.maxUmis (${qc.maxUmis})`),
+    ["minUmis", "maxUmis"],
+  ),
 );
 
 const networkSchema = strict(
@@ -245,8 +268,7 @@ const networkSchema = strict(
   'must be an object {mode: "vpcOnly", cidrBlock?, availabilityZones?, natGateways?} (docs/configuration.md, "network")',
 );
 
-/** The schema of `fieldnotes:research`: every key, its type and default. */
-export const researchSchema = strict(
+const researchKeys = strict(
   {
     account: accountId,
     region: accept<string>(isKnownRegion, "must be an AWS Region, the one where Identity Center runs"),
@@ -260,6 +282,7 @@ export const researchSchema = strict(
     groups: v.pipe(
       v.array(name, 'must be a non-empty list of group names, e.g. ["researchers"]'),
       v.minLength(1, 'must be a non-empty list of group names, e.g. ["researchers"]'),
+      unique((group: string) => group),
     ),
     users: v.pipe(
       v.array(
@@ -270,16 +293,17 @@ export const researchSchema = strict(
         1,
         "must list at least one researcher ({userName, givenName, familyName, email, group}); without users nobody can log in",
       ),
+      rule(distinctUsers),
     ),
     vpcId: v.optional(text(VPC_ID, "must be a VPC ID (vpc-...)")),
     subnetIds: v.optional(v.array(text(SUBNET_ID, "must be a subnet ID (subnet-...)"), "must be a list")),
     network: v.optional(networkSchema),
+    // No default here: the rules tell an explicit value from an absent one; the output gets it.
     appNetworkAccessType: v.optional(
       accept<"PublicInternetOnly" | "VpcOnly">(
         (x) => x === "PublicInternetOnly" || x === "VpcOnly",
         "must be one of PublicInternetOnly, VpcOnly",
       ),
-      "PublicInternetOnly",
     ),
     homeEfsRetention: v.optional(
       accept<"Delete" | "Retain">((x) => x === "Delete" || x === "Retain", "must be one of Delete, Retain"),
@@ -307,6 +331,162 @@ export const researchSchema = strict(
   },
   "must be an object with at least account, region, groups and users (see docs/configuration.md, section Research)",
 );
+type ResearchKeys = v.InferOutput<typeof researchKeys>;
+
+/**
+ * The schema of `fieldnotes:research`: every key, its type and default, then the rules across keys,
+ * each reported on the key to change; a rule runs once the keys it reads are valid, so its problems
+ * come with every other one.
+ */
+export const researchSchema = v.pipe(
+  researchKeys,
+  rule<ResearchKeys>(
+    (s, report) =>
+      s.users.forEach(
+        (user, i) =>
+          s.groups.includes(user.group) ||
+          report(
+            ["users", i, "group"],
+            user.group,
+            `is not one of ${RESEARCH_KEY}.groups (${[...new Set(s.groups)].join(", ")})`,
+          ),
+      ),
+    ["users", "groups"],
+  ),
+  rule<ResearchKeys>(existingNetworkRules, ["network", "vpcId", "subnetIds"]),
+  rule<ResearchKeys>(
+    (s, report) =>
+      s.network !== undefined &&
+      s.appNetworkAccessType !== undefined &&
+      s.appNetworkAccessType !== "VpcOnly" &&
+      report(
+        ["appNetworkAccessType"],
+        s.appNetworkAccessType,
+        "contradicts network.mode vpcOnly: the domain in the isolated network is VpcOnly; remove the key",
+      ),
+    ["network", "appNetworkAccessType"],
+  ),
+  rule<ResearchKeys>(natGatewayRules, ["network"]),
+  rule<ResearchKeys>(
+    (s, report) =>
+      s.appNetworkAccessType === "VpcOnly" &&
+      s.vpcId === undefined &&
+      s.network === undefined &&
+      report(
+        ["appNetworkAccessType"],
+        "VpcOnly",
+        'needs an explicit vpcId and subnetIds with VPC endpoints (or a NAT), or network: {mode: "vpcOnly"} to build them; the default VPC has neither',
+      ),
+    ["appNetworkAccessType", "vpcId", "network"],
+  ),
+  rule<ResearchKeys>(
+    (s, report) =>
+      s.processingImageUri !== undefined &&
+      s.imageUri === undefined &&
+      report(
+        ["processingImageUri"],
+        s.processingImageUri,
+        "needs imageUri: without it both images are built here",
+      ),
+    ["processingImageUri", "imageUri"],
+  ),
+  rule<ResearchKeys>(
+    (s, report) =>
+      s.imageUri !== undefined &&
+      s.jupyterLabBaseImage !== undefined &&
+      report(
+        ["jupyterLabBaseImage"],
+        s.jupyterLabBaseImage,
+        "has no effect with imageUri set: nothing is built",
+      ),
+    ["imageUri", "jupyterLabBaseImage"],
+  ),
+  v.transform(({ vpcId, subnetIds, network, appNetworkAccessType, ...rest }): ResearchSettings => {
+    if (network) return { ...rest, appNetworkAccessType: "VpcOnly", isolatedNetwork: network };
+    return {
+      ...rest,
+      appNetworkAccessType: appNetworkAccessType ?? "PublicInternetOnly",
+      existingNetwork: vpcId === undefined ? undefined : { vpcId, subnetIds: subnetIds! },
+    };
+  }),
+);
+
+/** Users: a user name once (Identity Center compares them case-insensitively), a Studio profile name once. */
+function distinctUsers(users: ResearchUser[], report: Report): void {
+  const seenNames = new Map<string, number>();
+  const seenProfiles = new Map<string, number>();
+  const at = (i: number) => `${RESEARCH_KEY}.users[${i}]`;
+  users.forEach((user, i) => {
+    // Stryker disable next-line MethodExpression: user names are ASCII, where either case folds alike.
+    const lower = user.userName.toLowerCase();
+    if (seenNames.has(lower)) {
+      report([i, "userName"], user.userName, `is already used by ${at(seenNames.get(lower)!)}`);
+    } else {
+      const profile = userProfileNameFor(user.userName);
+      if (seenProfiles.has(profile)) {
+        report(
+          [i, "userName"],
+          user.userName,
+          `gives the same Studio profile name "${profile}" as ${at(seenProfiles.get(profile)!)}`,
+        );
+      }
+      seenProfiles.set(profile, i);
+    }
+    seenNames.set(lower, i);
+  });
+}
+
+/** Your own network (vpcId and subnetIds together) or the isolated one, not both. */
+function existingNetworkRules(s: ResearchKeys, report: Report): void {
+  if (s.network !== undefined && (s.vpcId !== undefined || s.subnetIds !== undefined)) {
+    report(
+      ["network"],
+      s.network,
+      "cannot be combined with vpcId/subnetIds: either the program builds the isolated network, or the domain uses yours; remove one",
+    );
+  } else if (s.vpcId === undefined) {
+    if (s.subnetIds !== undefined)
+      report(["subnetIds"], s.subnetIds, "needs vpcId too (subnets alone do not say which VPC)");
+  } else if (s.subnetIds === undefined || s.subnetIds.length === 0) {
+    report(
+      ["subnetIds"],
+      s.subnetIds,
+      `must list the subnets of ${s.vpcId} the domain uses; a domain needs at least one subnet`,
+    );
+  } else if (new Set(s.subnetIds).size !== s.subnetIds.length) {
+    report(["subnetIds"], s.subnetIds, "lists a subnet twice");
+  } else if (s.subnetIds.length > MAX_DOMAIN_SUBNETS) {
+    // CreateDomain takes 1 to 16 subnets; more is refused at deploy, so say so before anything is created.
+    report(
+      ["subnetIds"],
+      s.subnetIds,
+      `lists ${s.subnetIds.length} subnets; a Studio domain takes at most ${MAX_DOMAIN_SUBNETS}`,
+    );
+  }
+}
+
+/** NAT gateways: none, one shared, or one per zone, with the public subnets in the range's last quarter. */
+function natGatewayRules({ network }: ResearchKeys, report: Report): void {
+  if (network === undefined || network.natGateways === 0) return;
+  const zoneCount = Array.isArray(network.availabilityZones)
+    ? network.availabilityZones.length
+    : network.availabilityZones;
+  const nat = network.natGateways;
+  if (nat !== 1 && nat !== zoneCount) {
+    report(
+      ["network", "natGateways"],
+      nat,
+      `must be 0 (no internet), 1 (one NAT gateway for every zone) or ${zoneCount} (one per zone)`,
+    );
+  } else if (zoneCount === MAX_ZONES) {
+    // The public subnets take the range's last quarter, which a fourth zone's private subnet uses.
+    report(
+      ["network", "natGateways"],
+      nat,
+      `needs at most ${MAX_ZONES - 1} zones: the public subnets for the NAT gateways take the fourth quarter of cidrBlock`,
+    );
+  }
+}
 
 /** Reads and validates `fieldnotes:research`; throws a ConfigError naming every wrong key path and value. */
 export function loadResearchSettings(config: ConfigSource): ResearchSettings {
@@ -345,140 +525,8 @@ export function parseResearchSettings(raw: unknown): ResearchSettings {
     current = rest;
   }
   const checked = check(researchSchema, current, RESEARCH_KEY);
-  problems.push(...checked.problems);
-  if (!checked.output) throw new ConfigError(problems);
-  const s = checked.output;
-  const key = (k: string) => `${RESEARCH_KEY}.${k}`;
-  const problem = (k: string, value: unknown, reason: string) => problems.push({ key: k, value, reason });
-
-  const seenGroups = new Set<string>();
-  s.groups.forEach((group, i) => {
-    if (seenGroups.has(group)) problem(`${key("groups")}[${i}]`, group, "is listed twice");
-    seenGroups.add(group);
-  });
-  const seenNames = new Map<string, number>();
-  const seenProfiles = new Map<string, number>();
-  s.users.forEach((user, i) => {
-    const at = `${key("users")}[${i}]`;
-    if (!s.groups.includes(user.group)) {
-      problem(`${at}.group`, user.group, `is not one of ${RESEARCH_KEY}.groups (${s.groups.join(", ")})`);
-    }
-    // Identity Center user names are case-insensitive.
-    // Stryker disable next-line MethodExpression: user names are ASCII, where either case folds alike.
-    const lower = user.userName.toLowerCase();
-    if (seenNames.has(lower)) {
-      problem(`${at}.userName`, user.userName, `is already used by ${key("users")}[${seenNames.get(lower)}]`);
-    } else {
-      const profile = userProfileNameFor(user.userName);
-      if (seenProfiles.has(profile)) {
-        problem(
-          `${at}.userName`,
-          user.userName,
-          `gives the same Studio profile name "${profile}" as ${key("users")}[${seenProfiles.get(profile)}]`,
-        );
-      }
-      seenProfiles.set(profile, i);
-    }
-    seenNames.set(lower, i);
-  });
-
-  let existingNetwork: ResearchSettings["existingNetwork"];
-  if (s.network !== undefined && (s.vpcId !== undefined || s.subnetIds !== undefined)) {
-    problem(
-      key("network"),
-      s.network,
-      "cannot be combined with vpcId/subnetIds: either the program builds the isolated network, or the domain uses yours; remove one",
-    );
-  } else if (s.vpcId === undefined) {
-    if (s.subnetIds !== undefined)
-      problem(key("subnetIds"), s.subnetIds, "needs vpcId too (subnets alone do not say which VPC)");
-  } else if (s.subnetIds === undefined || s.subnetIds.length === 0) {
-    problem(
-      key("subnetIds"),
-      s.subnetIds,
-      `must list the subnets of ${s.vpcId} the domain uses; a domain needs at least one subnet`,
-    );
-  } else if (new Set(s.subnetIds).size !== s.subnetIds.length) {
-    problem(key("subnetIds"), s.subnetIds, "lists a subnet twice");
-  } else if (s.subnetIds.length > MAX_DOMAIN_SUBNETS) {
-    // CreateDomain takes 1 to 16 subnets; more is refused at deploy, so say so before anything is created.
-    problem(
-      key("subnetIds"),
-      s.subnetIds,
-      `lists ${s.subnetIds.length} subnets; a Studio domain takes at most ${MAX_DOMAIN_SUBNETS}`,
-    );
-  } else {
-    existingNetwork = { vpcId: s.vpcId, subnetIds: s.subnetIds };
-  }
-  const explicitAccess = (current as Record<string, unknown>).appNetworkAccessType;
-  if (s.network !== undefined && explicitAccess !== undefined && explicitAccess !== "VpcOnly") {
-    problem(
-      key("appNetworkAccessType"),
-      explicitAccess,
-      "contradicts network.mode vpcOnly: the domain in the isolated network is VpcOnly; remove the key",
-    );
-  }
-  if (s.network !== undefined && s.network.natGateways > 0) {
-    const zoneCount = Array.isArray(s.network.availabilityZones)
-      ? s.network.availabilityZones.length
-      : s.network.availabilityZones;
-    const nat = s.network.natGateways;
-    if (nat !== 1 && nat !== zoneCount) {
-      problem(
-        `${key("network")}.natGateways`,
-        nat,
-        `must be 0 (no internet), 1 (one NAT gateway for every zone) or ${zoneCount} (one per zone)`,
-      );
-    } else if (zoneCount === MAX_ZONES) {
-      // The public subnets take the range's last quarter, which a fourth zone's private subnet uses.
-      problem(
-        `${key("network")}.natGateways`,
-        nat,
-        `needs at most ${MAX_ZONES - 1} zones: the public subnets for the NAT gateways take the fourth quarter of cidrBlock`,
-      );
-    }
-  }
-  if (s.appNetworkAccessType === "VpcOnly" && s.vpcId === undefined && s.network === undefined) {
-    problem(
-      key("appNetworkAccessType"),
-      "VpcOnly",
-      'needs an explicit vpcId and subnetIds with VPC endpoints (or a NAT), or network: {mode: "vpcOnly"} to build them; the default VPC has neither',
-    );
-  }
-  if (s.processingImageUri && !s.imageUri) {
-    problem(
-      key("processingImageUri"),
-      s.processingImageUri,
-      "needs imageUri: without it both images are built here",
-    );
-  }
-  if (s.imageUri && s.jupyterLabBaseImage) {
-    problem(
-      key("jupyterLabBaseImage"),
-      s.jupyterLabBaseImage,
-      "has no effect with imageUri set: nothing is built",
-    );
-  }
-  const qc = s.qc;
-  if (qc.percentMito !== null && qc.mitoPrefix === null) {
-    problem(
-      `${key("qc")}.percentMito`,
-      qc.percentMito,
-      "needs qc.mitoPrefix: Pegasus ignores it without a prefix",
-    );
-  }
-  if (qc.minGenes !== null && qc.maxGenes !== null && qc.minGenes >= qc.maxGenes) {
-    problem(`${key("qc")}.minGenes`, qc.minGenes, `must be below qc.maxGenes (${qc.maxGenes})`);
-  }
-  if (qc.minUmis !== null && qc.maxUmis !== null && qc.minUmis >= qc.maxUmis) {
-    problem(`${key("qc")}.minUmis`, qc.minUmis, `must be below qc.maxUmis (${qc.maxUmis})`);
-  }
-  throwIfProblems(problems);
-
-  const { vpcId: _vpc, subnetIds: _subnets, network, ...rest } = s;
-  return network
-    ? { ...rest, appNetworkAccessType: "VpcOnly", isolatedNetwork: network }
-    : { ...rest, existingNetwork };
+  throwIfProblems([...problems, ...checked.problems]);
+  return checked.output!;
 }
 
 /**

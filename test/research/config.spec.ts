@@ -3,6 +3,8 @@ import { parseResearchSettings, userProfileNameFor } from "../../research/config
 
 // Config errors stop the program before any resource and name the key path and the bad value.
 
+const ECR = `444444444444.dkr.ecr.us-east-1.amazonaws.com/research@sha256:${"a".repeat(64)}`;
+
 const valid = () => ({
   account: "444444444444",
   region: "us-east-1",
@@ -146,6 +148,53 @@ describe("research config", () => {
           'Invalid config fieldnotes:research.account: "4444" is not a 12-digit AWS account ID',
           'Invalid config fieldnotes:research.region: "us-east-9" must be an AWS Region, the one where Identity Center runs',
           "Invalid config fieldnotes:research.keepImage: 3 is not a known key; did you mean keepImages? (known: account, region, name, groups, users, vpcId, subnetIds, network, appNetworkAccessType, homeEfsRetention, imageUri, processingImageUri, jupyterLabBaseImage, forceDeleteRepository, keepImages, forceDestroyBucket, processingInstanceType, processingVolumeSizeGb, processingMaxRuntimeSeconds, qc)",
+        ]);
+        return true;
+      },
+    );
+  });
+  it("reports the rules across keys with every other problem, each on the key to change", () => {
+    const ada = valid().users[0];
+    const config: Record<string, unknown> = {
+      ...valid(),
+      keepImages: 0, // a key's own problem: the rules below still run, they do not read it
+      groups: ["researchers", "researchers"],
+      users: [
+        ada,
+        { ...ada, userName: "ADA", email: "ada2@example.org" },
+        { ...ada, userName: "bob", group: "admins" },
+      ],
+      processingImageUri: ECR,
+      jupyterLabBaseImage: undefined,
+      vpcId: "vpc-0123456789abcdef0",
+      qc: { mitoPrefix: null, minGenes: 10, maxGenes: 10, minUmis: 7, maxUmis: 3 },
+    };
+    assert.throws(
+      () => parseResearchSettings(config),
+      (err: Error) => {
+        assert.deepEqual(err.message.split("\n"), [
+          'Invalid config fieldnotes:research.groups[1]: "researchers" is listed twice',
+          'Invalid config fieldnotes:research.users[1].userName: "ADA" is already used by fieldnotes:research.users[0]',
+          "Invalid config fieldnotes:research.keepImages: 0 must be an integer from 1 to 1000",
+          "Invalid config fieldnotes:research.qc.percentMito: 10 needs qc.mitoPrefix: Pegasus ignores it without a prefix",
+          "Invalid config fieldnotes:research.qc.minGenes: 10 must be below qc.maxGenes (10)",
+          "Invalid config fieldnotes:research.qc.minUmis: 7 must be below qc.maxUmis (3)",
+          'Invalid config fieldnotes:research.users[2].group: "admins" is not one of fieldnotes:research.groups (researchers)',
+          "Invalid config fieldnotes:research.subnetIds: (not set) must list the subnets of vpc-0123456789abcdef0 the domain uses; a domain needs at least one subnet",
+          `Invalid config fieldnotes:research.processingImageUri: ${JSON.stringify(ECR).slice(0, 117)}... needs imageUri: without it both images are built here`,
+        ]);
+        return true;
+      },
+    );
+  });
+  it("skips a rule whose keys are wrong themselves, and reports those", () => {
+    const config: Record<string, unknown> = { ...valid(), groups: ["researchers", 7], imageUri: "nope" };
+    assert.throws(
+      () => parseResearchSettings(config),
+      (err: Error) => {
+        assert.deepEqual(err.message.split("\n"), [
+          "Invalid config fieldnotes:research.groups[1]: 7 must be a non-empty name",
+          `Invalid config fieldnotes:research.imageUri: "nope" must be an ECR image URI pinned by digest: <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex>`,
         ]);
         return true;
       },
