@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { HandlerName } from "../messaging/contract";
+import type { Downstream, HandlerName } from "../messaging/contract";
 import { buildSync } from "esbuild";
 import { handlerBuildOptions, handlerBundle } from "../messaging/handlers/build";
 import { rotation, spread, type Spread } from "./stats";
@@ -14,6 +14,8 @@ export interface ColdStartFigure {
   /** e.g. "consume-queue (DOWNSTREAM=ecs)" */
   name: string;
   handler: HandlerName;
+  /** A subscriber's downstream: its bundle carries that downstream's client only. */
+  downstream?: Downstream;
   /** False for the comparison row: the same handler loading the SDK from node_modules. */
   shipped: boolean;
   bytes: number;
@@ -36,7 +38,7 @@ const SUBSCRIBER = {
   PAYLOAD_KEY_PREFIX_ALLOWLIST: "payloads/",
   SQS_RAW_DELIVERY: "true",
 };
-const DOWNSTREAMS = {
+const DOWNSTREAMS: Record<Downstream, Record<string, string>> = {
   stepfunctions: {
     DOWNSTREAM: "stepfunctions",
     STATE_MACHINE_ARN: "arn:aws:states:us-east-1:000000000000:stateMachine:bench",
@@ -48,14 +50,26 @@ const DOWNSTREAMS = {
     ECS_CONTAINER_NAME: "app",
     ECS_SUBNET_IDS: "subnet-0123456789abcdef0",
   },
+  none: { DOWNSTREAM: "none" },
 };
 
-/** The functions a stack deploys: the publisher, and each subscriber kind with each downstream. */
-export function coldStartCases(): Array<{ name: string; handler: HandlerName; env: Record<string, string> }> {
+export interface ColdStartCase {
+  name: string;
+  handler: HandlerName;
+  downstream?: Downstream;
+  env: Record<string, string>;
+}
+
+/**
+ * The functions a stack deploys: the publisher, and each subscriber kind with each downstream, each
+ * subscriber from the bundle built for its downstream.
+ */
+export function coldStartCases(): ColdStartCase[] {
   const subscribers = (["consume-queue", "consume-topic"] as const).flatMap((handler) =>
-    Object.entries(DOWNSTREAMS).map(([kind, env]) => ({
+    (Object.entries(DOWNSTREAMS) as Array<[Downstream, Record<string, string>]>).map(([kind, env]) => ({
       name: `${handler} (DOWNSTREAM=${kind})`,
       handler,
+      downstream: kind,
       env: { ...SUBSCRIBER, ...env },
     })),
   );
@@ -83,16 +97,25 @@ process.stdout.write(JSON.stringify({ ms, cpuMs, fromNodeModules }));`;
  * The same handler with the SDK left out, loaded from node_modules as it would be from the Lambda
  * runtime's: the other way the target allows, measured beside the shipped bundle.
  */
-function runtimeSdkBundle(name: HandlerName): string {
-  const outfile = path.resolve(handlerBundle(name), "..", "..", "bench", "runtime-sdk", name, "index.js");
-  buildSync({ ...handlerBuildOptions(name, outfile), external: ["@aws-sdk/*"] });
+function runtimeSdkBundle(c: ColdStartCase): string {
+  const outfile = path.resolve(
+    __dirname,
+    "..",
+    ".build",
+    "bench",
+    "runtime-sdk",
+    ...(c.downstream ? [c.downstream] : []),
+    c.handler,
+    "index.js",
+  );
+  buildSync({ ...handlerBuildOptions(c.handler, outfile, c.downstream), external: ["@aws-sdk/*"] });
   return outfile;
 }
 
 export function measureColdStarts(repeat: number): ColdStartFigure[] {
   const cases = coldStartCases().flatMap((c) => [
-    { ...c, shipped: true, file: path.join(handlerBundle(c.handler), "index.js") },
-    { ...c, shipped: false, name: `${c.name}, SDK from node_modules`, file: runtimeSdkBundle(c.handler) },
+    { ...c, shipped: true, file: path.join(handlerBundle(c.handler, c.downstream), "index.js") },
+    { ...c, shipped: false, name: `${c.name}, SDK from node_modules`, file: runtimeSdkBundle(c) },
   ]);
   const samples = new Map<string, Array<{ ms: number; cpuMs: number; fromNodeModules: number }>>();
   for (let round = 0; round < repeat; round++) {
@@ -117,6 +140,7 @@ export function measureColdStarts(repeat: number): ColdStartFigure[] {
     return {
       name: c.name,
       handler: c.handler,
+      ...(c.downstream ? { downstream: c.downstream } : {}),
       shipped: c.shipped,
       bytes: fs.statSync(c.file).size,
       initMs: spread(

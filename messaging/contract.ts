@@ -94,6 +94,13 @@ export const PayloadIam = {
 export type HandlerName = "publish" | "consume-queue" | "consume-topic";
 
 /**
+ * What a subscriber starts with each resolved payload: the topology's `downstream` and the
+ * subscriber function's DOWNSTREAM. Each kind has its own subscriber bundles (build.ts).
+ */
+export const DOWNSTREAMS = ["stepfunctions", "ecs", "none"] as const;
+export type Downstream = (typeof DOWNSTREAMS)[number];
+
+/**
  * The custom metrics the handlers emit (Powertools Metrics, CloudWatch embedded metric format) and
  * the dashboard reads. A CloudWatch metric is identified by its namespace, name and exact set of
  * dimensions, so both sides take all three from here. Dimensions stay bounded: the part (service),

@@ -1,12 +1,17 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { HandlerName, OperationsMetrics } from "./contract";
+import { Downstream, HandlerName, OperationsMetrics } from "./contract";
 import { handlerBundle } from "./handlers/build";
 import { PolicyDocument, serviceTrustPolicy, tracingStatement } from "./policies";
 
 export interface HandlerFunctionArgs {
   /** Which bundle of messaging/handlers/ the function runs. */
   handler: HandlerName;
+  /**
+   * A subscriber's downstream: its bundle carries that downstream's SDK client only (build.ts), and
+   * loads only with the same DOWNSTREAM. Absent for the publisher.
+   */
+  downstream?: Downstream;
   /** Physical names, derived from the topology (naming.ts). */
   functionName: string;
   roleName: string;
@@ -68,7 +73,7 @@ export class HandlerFunction extends pulumi.ComponentResource {
         role: this.role.arn,
         runtime: "nodejs22.x",
         handler: "index.handler",
-        code: new pulumi.asset.FileArchive(handlerBundle(args.handler)),
+        code: new pulumi.asset.FileArchive(handlerBundle(args.handler, args.downstream)),
         architectures: ["arm64"],
         timeout: args.timeoutSeconds,
         memorySize: args.memoryMb,

@@ -73,6 +73,7 @@ export function createConsumer(
     `${name}-consumer`,
     {
       handler,
+      downstream: sub.downstream,
       functionName: names.function,
       roleName: names.role,
       logGroupName: names.logGroup,

@@ -19,6 +19,7 @@ import {
   withDefault,
 } from "../common/schema";
 import { StackSettings } from "../common/stack";
+import { DOWNSTREAMS, type Downstream } from "./contract";
 import { FilterPolicyError, validateFilterPolicy, type FilterPolicy } from "./filter-policy";
 
 // The messaging system, described once for every stack (project-level `fieldnotes:topology` in
@@ -36,9 +37,7 @@ export const SNS_MAX_MESSAGE_BYTES = 262_144;
 export const DEFAULT_TASK_IMAGE = "public.ecr.aws/docker/library/busybox:stable";
 
 export type Delivery = "sqs" | "lambda";
-export type Downstream = "stepfunctions" | "ecs" | "none";
 const DELIVERIES = ["sqs", "lambda"] as const satisfies readonly Delivery[];
-const DOWNSTREAMS = ["stepfunctions", "ecs", "none"] as const satisfies readonly Downstream[];
 
 export interface PublisherTopology {
   account: string;

@@ -9,7 +9,7 @@
 // and built-in event schemas are Zod (a peer dependency, zod 4), which the bundles do not carry.
 import * as v from "valibot";
 import { accept, pathText, problemsOf, validatedBy, type Schema } from "../../common/schema";
-import { PayloadLayout, PublisherEnv, SubscriberEnv } from "../contract";
+import { DOWNSTREAMS, PayloadLayout, PublisherEnv, SubscriberEnv } from "../contract";
 import { DEFAULT_THRESHOLD, MAX_THRESHOLD, validateKeyPrefix, type SqsDelivery } from "../payload";
 
 type Env = Record<string, string | undefined>;
@@ -207,8 +207,6 @@ export interface SubscriberConfig {
   previewBytes: number;
   downstream: DownstreamConfig;
 }
-
-const DOWNSTREAMS = ["stepfunctions", "ecs", "none"] as const;
 
 /** One PAYLOAD_REPLICAS entry, "originBucket=replicaBucket"; the reason quotes the entry. */
 const replicaEntry = v.pipe(

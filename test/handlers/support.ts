@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SNSEventRecord, SQSRecord } from "aws-lambda";
 import { snsEventRecord, sqsEventRecord, type SnsEnvelope } from "../../local/lambda-events";
-import type { HandlerName } from "../../messaging/contract";
+import { DOWNSTREAMS, type Downstream, type HandlerName } from "../../messaging/contract";
 import { handlerBundle } from "../../messaging/handlers/build";
 
 /**
@@ -39,11 +39,15 @@ export async function receiveMessages(
 
 /**
  * Loads the bundle Lambda would run (not the TypeScript source) with `env` applied first, since the
- * handlers read their config and create their clients at load. A fresh copy per call.
+ * handlers read their config and create their clients at load. A fresh copy per call. A subscriber
+ * loads the bundle of its DOWNSTREAM, as the program deploys it (unset is "none", as the handler
+ * reads it; a value that names no downstream loads the "none" bundle, whose config check refuses it).
  */
 export function loadHandler<T>(name: HandlerName, env: Record<string, string>): T {
   Object.assign(process.env, env);
-  const file = path.join(handlerBundle(name), "index.js");
+  const kind = (process.env.DOWNSTREAM ?? "none").trim() as Downstream;
+  const downstream = name === "publish" ? undefined : DOWNSTREAMS.includes(kind) ? kind : "none";
+  const file = path.join(handlerBundle(name, downstream), "index.js");
   delete require.cache[require.resolve(file)];
   return (require(file) as { handler: T }).handler;
 }

@@ -2,8 +2,16 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { Plan, PlannedResource } from "../../local/plan";
-import { OperationsMetrics, PayloadLayout, PublisherEnv, SubscriberEnv } from "../../messaging/contract";
+import {
+  OperationsMetrics,
+  PayloadLayout,
+  PublisherEnv,
+  SubscriberEnv,
+  type Downstream,
+  type HandlerName,
+} from "../../messaging/contract";
 import { RESERVED_ENV } from "../../messaging/handler-function";
+import { handlerBundle } from "../../messaging/handlers/build";
 import {
   ACCOUNT_A,
   ACCOUNT_B,
@@ -358,17 +366,20 @@ describe("wiring: what the program registers", function () {
       OperationsMetrics.traceEnabledEnv,
     ]);
 
-    it("run the handler bundles on nodejs22.x with index.handler", () => {
-      const expected: Record<string, string> = {
-        "publisher-function": "publish",
-        "subscriber-b-consumer": "consume-queue",
-        "subscriber-c-consumer": "consume-topic",
+    it("run the handler bundles on nodejs22.x with index.handler, a subscriber the bundle of its downstream", () => {
+      const expected: Record<string, [HandlerName, Downstream?]> = {
+        "publisher-function": ["publish"],
+        "subscriber-b-consumer": ["consume-queue", "stepfunctions"],
+        "subscriber-c-consumer": ["consume-topic", "ecs"],
       };
       for (const f of ofType(dev, FUNCTION)) {
         assert.equal(f.inputs.runtime, "nodejs22.x");
         assert.equal(f.inputs.handler, "index.handler");
         const code = f.inputs.code as { path: string };
-        assert.equal(path.basename(code.path), expected[f.name], f.name);
+        const [handler, downstream] = expected[f.name];
+        assert.equal(env(f)[SubscriberEnv.downstream], downstream, f.name);
+        assert.equal(code.path, handlerBundle(handler, downstream), f.name);
+        assert.equal(path.basename(code.path), handler, f.name);
         assert.ok(fs.existsSync(path.join(code.path, "index.js")), `${code.path}/index.js was built`);
       }
     });

@@ -44,7 +44,7 @@ export async function invokeConsumeQueue(
   event: SQSEvent,
   opts: { awsEnv: Record<string, string>; allowedBuckets: string[]; subscriberName?: string },
 ): Promise<HandlerRun> {
-  const bundle = path.join(handlerBundle("consume-queue"), "index.js");
+  const bundle = path.join(handlerBundle("consume-queue", "none"), "index.js");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "interop-event-"));
   const eventFile = path.join(dir, "event.json");
   fs.writeFileSync(eventFile, JSON.stringify(event));
