@@ -3,7 +3,6 @@ import { NameLimits } from "../../common/names";
 import { filterPolicyMatches, validateFilterPolicy } from "../../messaging/filter-policy";
 import { publisherNames, queueOrTopicName, subscriberNames } from "../../messaging/naming";
 import { parseTopology } from "../../messaging/topology";
-import { assertNoError, ofType, planOf } from "./plans";
 
 const base = () => ({
   publisher: { account: "111111111111", region: "us-east-1" },
@@ -64,38 +63,6 @@ describe("topology: FIFO", () => {
       subscriberNames(parseTopology(base()), parseTopology(base()).subscribers[0]).queue,
       /fifo/,
     );
-  });
-
-  it("plans stack fifo: FIFO topic and queues without content-based deduplication, DLQs FIFO, batch of at most 10 and no batching window", async () => {
-    const plan = assertNoError(await planOf("fifo"));
-    // The messages topic; the alarm topics of the operations part stay standard.
-    const [topic] = ofType(plan, "aws:sns/topic:Topic").filter((t) =>
-      /-messages/.test(String(t.inputs.name)),
-    );
-    assert.equal(topic.inputs.fifoTopic, true);
-    assert.equal(topic.inputs.contentBasedDeduplication, false);
-    assert.match(String(topic.inputs.name), /\.fifo$/);
-    const queues = ofType(plan, "aws:sqs/queue:Queue").filter(
-      (q) => !/publisher-failures/.test(String(q.inputs.name)),
-    );
-    assert.equal(queues.length, 6, "queue, DLQ and delivery DLQ for each of b and c");
-    for (const q of queues) {
-      assert.equal(q.inputs.fifoQueue, true, `${q.name}: ${JSON.stringify(q.inputs.name)}`);
-      assert.match(String(q.inputs.name), /\.fifo$/);
-    }
-    for (const esm of ofType(plan, "aws:lambda/eventSourceMapping:EventSourceMapping")) {
-      assert.ok(Number(esm.inputs.batchSize) <= 10);
-      assert.equal(esm.inputs.maximumBatchingWindowInSeconds, undefined, "no batching window sent");
-    }
-    const subs = ofType(plan, "aws:sns/topicSubscription:TopicSubscription");
-    const c = subs.find((s) => String(s.name).includes("-c-") || String(s.name).endsWith("c-subscription"));
-    assert.ok(c, `subscription of c among ${subs.map((s) => s.name).join(", ")}`);
-    assert.deepEqual(JSON.parse(String(c.inputs.filterPolicy)), {
-      "demo-size": [{ numeric: ["<", 1048576] }],
-    });
-    assert.equal(c.inputs.filterPolicyScope, "MessageAttributes");
-    const b = subs.find((s) => s !== c)!;
-    assert.equal(b.inputs.filterPolicy, undefined);
   });
 });
 

@@ -14,7 +14,7 @@ import {
   SANDBOX,
   topologyOverride,
 } from "./plans";
-import { Policy, simulate } from "./simulation";
+import { ADMIN, ALL, Policy, simulate } from "./simulation";
 
 // Least privilege, shown by simulating the policies the program registers under mocks (read from
 // the plans of the three production stacks, never hand-copied): identity policy and resource policy
@@ -22,9 +22,6 @@ import { Policy, simulate } from "./simulation";
 
 const OUTSIDER = "444444444444";
 const REDRIVE_ROLE = `arn:aws:iam::${ACCOUNT_B}:role/ops/dlq-redrive`;
-/** Every action on every resource: an administrator of the account. */
-const ADMIN: Policy = { Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
-const ALL = (action: string): Policy => ({ Statement: [{ Effect: "Allow", Action: action, Resource: "*" }] });
 
 describe("policy simulation of the policies the program emits", function () {
   this.timeout(120_000);

@@ -7,6 +7,13 @@ import { runSimulation } from "@cloud-copilot/iam-simulate";
 export type Policy = { Statement: Record<string, unknown>[] };
 export type Result = "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied";
 
+/** Every action on every resource: an administrator of the account. */
+export const ADMIN: Policy = { Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
+/** An identity policy granting `action` (e.g. "s3:*") on every resource. */
+export const ALL = (action: string): Policy => ({
+  Statement: [{ Effect: "Allow", Action: action, Resource: "*" }],
+});
+
 /** Every policy document handed to the simulator in this process. */
 export const simulatedPolicies: Policy[] = [];
 

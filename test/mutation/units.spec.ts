@@ -31,6 +31,13 @@ describe("mutation units", () => {
     }
   });
 
+  it("name only specs that run the infra code in the test process (a planned program runs in a child, where no mutant is on)", () => {
+    for (const spec of UNITS.infra.spec) {
+      const text = fs.readFileSync(path.join(ROOT, spec), "utf8");
+      assert.doesNotMatch(text, /from "\.\/plans"|planStack\(/, spec);
+    }
+  });
+
   it("score a file as detected (killed + timeout) over killed, timeout, survived and no coverage", () => {
     const mutants = (status: string, n: number) => Array.from({ length: n }, () => ({ status }));
     const report = {
