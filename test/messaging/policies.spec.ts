@@ -4,6 +4,7 @@ import { loadStackConfig } from "../../local/stack-config";
 import {
   PublisherNames,
   publisherNames,
+  ReplicaNames,
   replicaNames,
   SubscriberNames,
   subscriberNames,
@@ -100,8 +101,11 @@ describe("policy builders, simulated in process", function () {
   this.timeout(30_000);
 
   describe("payload bucket", () => {
-    const prod = system();
-    const bucketPolicy = built(policies.payloadBucketPolicy(prod.pub, prod.subs, prod.producers));
+    let prod: System, bucketPolicy: Policy;
+    beforeEach(() => {
+      prod = system();
+      bucketPolicy = built(policies.payloadBucketPolicy(prod.pub, prod.subs, prod.producers));
+    });
     const s3 = (
       principal: string,
       identity: Policy[],
@@ -270,8 +274,11 @@ describe("policy builders, simulated in process", function () {
   });
 
   describe("topic", () => {
-    const prod = system();
-    const topicPolicy = built(policies.topicPolicy(prod.pub, prod.subs));
+    let prod: System, topicPolicy: Policy;
+    beforeEach(() => {
+      prod = system();
+      topicPolicy = built(policies.topicPolicy(prod.pub, prod.subs));
+    });
     const subscribe = (principal: string, protocol: string, endpoint: string, identity = [ALL("sns:*")]) =>
       simulate({
         principal,
@@ -339,7 +346,10 @@ describe("policy builders, simulated in process", function () {
   });
 
   describe("SNS-fed queues", () => {
-    const prod = system();
+    let prod: System;
+    beforeEach(() => {
+      prod = system();
+    });
     const send = (
       policy: Policy,
       principal: string,
@@ -445,7 +455,10 @@ describe("policy builders, simulated in process", function () {
   });
 
   describe("the publisher's failure queue and event bus", () => {
-    const prod = system();
+    let prod: System;
+    beforeEach(() => {
+      prod = system();
+    });
 
     it("the rule's DLQ takes failed events from EventBridge for the publisher's rule only", async () => {
       const policy = built(policies.ruleDlqPolicy(prod.pub.failureQueueArn, prod.pub.ruleArn));
@@ -589,7 +602,10 @@ describe("policy builders, simulated in process", function () {
   });
 
   describe("subscriber roles", () => {
-    const prod = system();
+    let prod: System;
+    beforeEach(() => {
+      prod = system();
+    });
 
     it("a queue subscriber consumes its queue; a Lambda subscriber reports failures to its DLQ", async () => {
       const act = (sub: SubscriberNames, action: string, resource: string) =>
@@ -744,7 +760,10 @@ describe("policy builders, simulated in process", function () {
   });
 
   describe("task execution role", () => {
-    const prod = system();
+    let prod: System;
+    beforeEach(() => {
+      prod = system();
+    });
     const act = (policy: Policy, action: string, resource: string) =>
       simulate({
         principal: prod.c.taskExecutionRoleArn,
@@ -790,7 +809,10 @@ describe("policy builders, simulated in process", function () {
   });
 
   describe("service trust policies", () => {
-    const prod = system();
+    let prod: System;
+    beforeEach(() => {
+      prod = system();
+    });
     const assume = (trust: Policy, service: string, context: Record<string, string> = {}) =>
       simulate({
         principal: service,
@@ -860,8 +882,12 @@ describe("policy builders, simulated in process", function () {
   });
 
   describe("keys", () => {
-    const s = system("a-use1", (t) => {
-      t.offload.kms = true;
+    let s: System, admin: string;
+    beforeEach(() => {
+      s = system("a-use1", (t) => {
+        t.offload.kms = true;
+      });
+      admin = role(s.pub.account, "admin");
     });
     const keyArn = (region: string, id: string) => `arn:aws:kms:${region}:${s.pub.account}:key/${id}`;
     const use = (
@@ -881,7 +907,6 @@ describe("policy builders, simulated in process", function () {
         resourcePolicy: policy,
         context,
       });
-    const admin = role(s.pub.account, "admin");
 
     it("the topic key: its account administers it, the publisher role uses it through SNS, nobody outside", async () => {
       const policy = built(policies.topicKeyPolicy(s.pub));
@@ -977,10 +1002,13 @@ describe("policy builders, simulated in process", function () {
   });
 
   describe("replicas", () => {
-    const s = system();
-    const replica = replicaNames(s.topology, "us-west-2");
-    const readers = [s.b];
-    const replicaPolicy = built(policies.replicaBucketPolicy(s.pub, replica, readers));
+    let s: System, replica: ReplicaNames, readers: SubscriberNames[], replicaPolicy: Policy;
+    beforeEach(() => {
+      s = system();
+      replica = replicaNames(s.topology, "us-west-2");
+      readers = [s.b];
+      replicaPolicy = built(policies.replicaBucketPolicy(s.pub, replica, readers));
+    });
     const replication = (keys?: { origin: string; replica: string }) =>
       built(
         policies.replicationRolePolicy(
@@ -1177,13 +1205,16 @@ describe("policy builders, simulated in process", function () {
   });
 
   describe("alarm topics", () => {
-    const prod = system();
-    const src: policies.AlarmSource = {
-      account: prod.b.account,
-      region: prod.b.region,
-      topicArn: `arn:aws:sns:${prod.b.region}:${prod.b.account}:fieldnotes-alarms`,
-      alarmNamePrefix: "fieldnotes-b-",
-    };
+    let src: policies.AlarmSource;
+    beforeEach(() => {
+      const prod = system();
+      src = {
+        account: prod.b.account,
+        region: prod.b.region,
+        topicArn: `arn:aws:sns:${prod.b.region}:${prod.b.account}:fieldnotes-alarms`,
+        alarmNamePrefix: "fieldnotes-b-",
+      };
+    });
     const alarm = (account: string, name: string, region = src.region) =>
       `arn:aws:cloudwatch:${region}:${account}:alarm:${name}`;
 
