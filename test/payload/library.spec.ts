@@ -6,7 +6,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { PayloadLayout } from "../../messaging/contract";
 import {
   MARKER_ATTRIBUTE_NAMES,
@@ -75,12 +75,24 @@ describe("payload library against fauxqs (SNS/SQS) and s3rver (S3)", function ()
     await Promise.all([fauxqs?.stop(), s3rver?.stop()]);
   });
 
-  async function receiveOne(): Promise<ResolvedMessage> {
+  /**
+   * Receives as a consumer does, deleting what arrived. Every test shares the queue: a message left
+   * undeleted comes back after the visibility timeout (30 s), and on a loaded machine, where this
+   * suite takes longer than that, it reached a later test as a second (or eighth) message.
+   */
+  async function receive(waitSeconds: number): ReturnType<typeof receiveFromSqs> {
     const got = await receiveFromSqs(
       sqs,
-      { QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 },
+      { QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds },
       reader,
     );
+    for (const { receiptHandle } of got)
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle }));
+    return got;
+  }
+
+  async function receiveOne(): Promise<ResolvedMessage> {
+    const got = await receive(1);
     assert.equal(got.length, 1, "exactly one message delivered");
     const only = got[0];
     if ("error" in only) throw only.error;
@@ -143,11 +155,7 @@ describe("payload library against fauxqs (SNS/SQS) and s3rver (S3)", function ()
       writer,
     );
     assert.deepEqual([atLimit.offloaded, accented.offloaded, over.offloaded], [false, false, true]);
-    const got = await receiveFromSqs(
-      sqs,
-      { QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 },
-      reader,
-    );
+    const got = await receive(1);
     assert.equal(got.length, 3, "SNS accepted both inline messages at its 256 KiB limit");
   });
 
@@ -159,13 +167,10 @@ describe("payload library against fauxqs (SNS/SQS) and s3rver (S3)", function ()
     );
     assert.equal(out.offloaded, true);
     const got = await sqs.send(
-      new (await import("@aws-sdk/client-sqs")).ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MessageAttributeNames: ["All"],
-        WaitTimeSeconds: 1,
-      }),
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MessageAttributeNames: ["All"], WaitTimeSeconds: 1 }),
     );
     const m = got.Messages![0];
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
     assert.deepEqual(m.MessageAttributes?.SQSLargePayloadSize, { DataType: "Number", StringValue: "4" });
     assert.equal(m.MessageAttributes?.ExtendedPayloadSize, undefined);
     assert.equal(m.Body, formatPointer(out.pointer!));
@@ -392,11 +397,7 @@ describe("payload library against fauxqs (SNS/SQS) and s3rver (S3)", function ()
     assert.deepEqual([accented.offloaded, emoji.offloaded, fits.offloaded], [true, true, false]);
     assert.deepEqual([accented.size, emoji.size, fits.size], [262_146, 262_148, 262_144]);
     assert.ok(proxy.requests.length > before);
-    const got = await receiveFromSqs(
-      sqs,
-      { QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 },
-      reader,
-    );
+    const got = await receive(1);
     assert.equal(got.length, 3);
   });
 
@@ -469,7 +470,7 @@ describe("payload library against fauxqs (SNS/SQS) and s3rver (S3)", function ()
     const before = receiveInputs.length;
     await sendToSqs(sqs, { queueUrl, body: "proto", attributes }, writer);
     assert.equal(receiveInputs.length, before);
-    const [got] = await receiveFromSqs(sqs, { QueueUrl: queueUrl, WaitTimeSeconds: 1 }, reader);
+    const [got] = await receive(1);
     // The SDK's JSON deserializer drops the value of a map key named __proto__ (the wire has it):
     // the reader then refuses the message, naming the attribute, rather than drop it.
     if ("error" in got) {
@@ -544,7 +545,7 @@ describe("payload library against fauxqs (SNS/SQS) and s3rver (S3)", function ()
       "AbortMultipartUpload was sent for it",
     );
     assert.ok(!calls.some((r) => r.method === "POST" && r.url.includes("uploadId=")), "never completed");
-    const got = await receiveFromSqs(sqs, { QueueUrl: queueUrl, WaitTimeSeconds: 0 }, reader);
+    const got = await receive(0);
     assert.equal(got.length, 0, "nothing published");
   });
 
@@ -580,7 +581,7 @@ describe("payload library against fauxqs (SNS/SQS) and s3rver (S3)", function ()
     await assert.rejects(
       publishToSns(sns, { topicArn: missingTopic, body: Buffer.alloc(300_000, 1) }, writer),
     );
-    const got = await receiveFromSqs(sqs, { QueueUrl: queueUrl, WaitTimeSeconds: 0 }, reader);
+    const got = await receive(0);
     assert.equal(got.length, 0);
   });
 });
