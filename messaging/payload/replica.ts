@@ -13,7 +13,7 @@
 // tag differs from the origin's (the replica bucket written by anything but replication) can only be
 // detected by asking the origin, and the tag comparison happens before the first byte is handed
 // out, so a mismatch falls back to the origin cleanly instead of failing a half-read stream.
-import type { S3Client } from "@aws-sdk/client-s3";
+import type { GetObjectCommandOutput, S3Client } from "@aws-sdk/client-s3";
 import { PayloadLayout } from "../contract";
 import { PayloadError } from "./errors";
 import type { PayloadPointer } from "./pointer";
@@ -58,7 +58,13 @@ export interface ReplicaReadOptions extends OpenOptions {
   originOnly?: PayloadReadReason;
 }
 
-const SHA256_HEX = /^[0-9a-f]{64}$/i;
+/**
+ * A checksum tag's value: 64 hex digits. A function rather than a module-level pattern: Stryker did
+ * not switch the module-level one per test (docs/mutation.md).
+ */
+function isSha256Hex(value: string): boolean {
+  return /^[0-9a-f]{64}$/i.test(value);
+}
 
 /**
  * Checks a reader's replicas: every origin and every replica bucket is in the allow-list (a replica
@@ -115,10 +121,11 @@ export function isUnavailable(error: unknown): boolean {
   return status === undefined || status >= 500;
 }
 
+/** An S3 call's error in a line: what the SDK rejects with is always an Error, its status in `$metadata`. */
 function describe(error: unknown): string {
-  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e?.$metadata?.httpStatusCode;
-  return `${e?.name ?? "Error"}${status ? ` (HTTP ${status})` : ""}: ${e?.message ?? String(error)}`;
+  const e = error as Error & { $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  return `${e.name}${status ? ` (HTTP ${status})` : ""}: ${e.message}`;
 }
 
 /** The origin's tag, or a timeout outcome when it has not answered within `ms`. */
@@ -128,6 +135,7 @@ async function originTagWithin(
 ): Promise<Settled<string | undefined> | { ok: false; waited: true }> {
   let timer: NodeJS.Timeout | undefined;
   const waited = new Promise<{ ok: false; waited: true }>((resolve) => {
+    // Stryker disable next-line BooleanLiteral: the caller tests for the key ("waited" in), not its value.
     timer = setTimeout(() => resolve({ ok: false, waited: true }), ms);
   });
   try {
@@ -184,14 +192,14 @@ export async function openPayloadFrom(
     return stream;
   };
   const fromReplica = async (
+    value: GetObjectCommandOutput,
     expected: string | undefined,
     reason: PayloadReadReason,
     detail?: string,
   ): Promise<PayloadStream> => {
-    if (!object.ok) throw new Error("unreachable: the replica object was not read");
     let stream: PayloadStream;
     try {
-      stream = verifyingStream(at, object.value, expected, opts);
+      stream = verifyingStream(at, value, expected, opts);
     } catch (error) {
       // A replica whose size differs from the marker's is not read; the origin decides, if it answers.
       if (error instanceof PayloadError && error.code === "SizeMismatch" && reason !== "origin-unavailable") {
@@ -216,7 +224,8 @@ export async function openPayloadFrom(
     return fromOrigin(isMissingObject(error) ? "replica-missing" : "replica-unavailable", describe(error));
   }
   const replicaSha =
-    tag.value !== undefined && SHA256_HEX.test(tag.value) ? tag.value.toLowerCase() : undefined;
+    // Stryker disable next-line ConditionalExpression: isSha256Hex(undefined) tests "undefined", which is no SHA-256 either; the check is for the compiler.
+    tag.value !== undefined && isSha256Hex(tag.value) ? tag.value.toLowerCase() : undefined;
   const origin = replicaSha
     ? await originTagWithin(originTag, opts.originTagWaitMs ?? DEFAULT_ORIGIN_TAG_WAIT_MS)
     : await originTag;
@@ -231,7 +240,7 @@ export async function openPayloadFrom(
       const why = waited
         ? `the origin's tag did not arrive within ${opts.originTagWaitMs ?? DEFAULT_ORIGIN_TAG_WAIT_MS} ms`
         : `the origin did not answer: ${describe(error)}`;
-      if (replicaSha) return fromReplica(replicaSha, "origin-unavailable", why);
+      if (replicaSha) return fromReplica(object.value, replicaSha, "origin-unavailable", why);
       discardObject(object);
       throw new PayloadError(
         "OriginUnavailable",
@@ -255,7 +264,7 @@ export async function openPayloadFrom(
     }
     // Neither location has a checksum (AWS's Java and Python clients write none): the replica's
     // bytes are checked against the marker's size, as the origin's would be.
-    if (tag.value === undefined) return fromReplica(undefined, "replica-hit");
+    if (tag.value === undefined) return fromReplica(object.value, undefined, "replica-hit");
     return fromOrigin("replica-tag-mismatch", `the replica's tag is not a SHA-256 and the origin has none`);
   }
   if (originSha !== replicaSha) {
@@ -264,5 +273,5 @@ export async function openPayloadFrom(
       `replica tag ${replicaSha}, origin tag ${originSha ?? "(none)"}`,
     );
   }
-  return fromReplica(replicaSha, "replica-hit");
+  return fromReplica(object.value, replicaSha, "replica-hit");
 }

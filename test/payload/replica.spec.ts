@@ -8,12 +8,14 @@ import {
   PayloadError,
   digestPayload,
   formatPointer,
+  openPayloadFrom,
   resolveMessage,
   uploadPayload,
   type PayloadPointer,
   type ReaderOptions,
   type ResolvedMessage,
 } from "../../messaging/payload";
+import { isUnavailable } from "../../messaging/payload/replica";
 import { emulatorClientConfig, startS3rver, type RunningS3rver } from "../../local/emulators";
 import { s3Error, startFaultProxy, type FaultProxy } from "../../local/fault-proxy";
 import { sha256 } from "./helpers";
@@ -228,7 +230,11 @@ describe("replica read-through (s3rver, one fault proxy per location)", function
         e instanceof PayloadError &&
         e.code === "OriginUnavailable" &&
         e.message.includes(`s3://${REPLICA}/${p.pointer.s3Key} has no valid payload-sha256 tag`) &&
-        /HTTP 503/.test(e.message),
+        e.message.endsWith(
+          "the origin did not answer: ServiceUnavailable (HTTP 503): down, and the replica " +
+            `s3://${REPLICA}/${p.pointer.s3Key} has no valid payload-sha256 tag to verify it against; not delivered unverified (retry)`,
+        ) &&
+        (e.cause as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 503,
     );
   });
 
@@ -296,10 +302,204 @@ describe("replica read-through (s3rver, one fault proxy per location)", function
       keyPrefix: "payloads/",
     });
     const r = replicaProxy.requests.length;
-    const digest = await digestPayload(
-      message(out.pointer, out.size, { ...reader, allowedBuckets: [...reader.allowedBuckets, ELSEWHERE] }),
-    );
+    const allowed = { ...reader, allowedBuckets: [...reader.allowedBuckets, ELSEWHERE] };
+    const digest = await digestPayload(message(out.pointer, out.size, allowed));
     assert.deepEqual(digest.readFrom, { from: "origin", bucket: ELSEWHERE, reason: "no-replica" });
+    // A reader with no replicas at all reads the same way.
+    const plain = await digestPayload(message(out.pointer, out.size, { ...allowed, replicas: undefined }));
+    assert.deepEqual(plain.readFrom, digest.readFrom);
     assert.equal(replicaProxy.requests.length, r);
+  });
+
+  it("replica options: the wait's bounds, and each malformed entry refused, naming it", () => {
+    const pointer = { s3BucketName: ORIGIN, s3Key: "payloads/x" };
+    for (const originTagWaitMs of [0, 900_000]) message(pointer, 1, { ...reader, originTagWaitMs });
+    const refused = (options: Partial<ReaderOptions>, pattern: RegExp) =>
+      assert.throws(
+        () => message(pointer, 1, { ...reader, ...options }),
+        (e: unknown) => e instanceof PayloadError && e.code === "InvalidOption" && pattern.test(e.message),
+      );
+    refused({ originTagWaitMs: 900_001 }, /originTagWaitMs must be an integer from 0 to 900000, got 900001/);
+    refused({ originTagWaitMs: 1.5 }, /got 1\.5/);
+    refused({ replicas: null as never }, /^replicas must be an object of originBucket: \{ bucket \}$/);
+    refused({ replicas: "us-west-2" as never }, /^replicas must be an object/);
+    refused({ replicas: { [ORIGIN]: null as never } }, /\.bucket must be a non-empty string, got undefined$/);
+    refused(
+      { replicas: { [ORIGIN]: { bucket: 5 as never } } },
+      /\.bucket must be a non-empty string, got 5$/,
+    );
+    refused(
+      { allowedBuckets: [ORIGIN, ELSEWHERE] },
+      new RegExp(`the replica bucket "${REPLICA}" is not in the allow-list \\[${ORIGIN}, ${ELSEWHERE}\\]$`),
+    );
+  });
+
+  it("the origin is unavailable without an answer or with a 5xx, not with a 4xx", () => {
+    const status = (httpStatusCode?: number) => ({ $metadata: { httpStatusCode } });
+    assert.deepEqual(
+      [null, new Error("reset"), status(undefined), status(500), status(503)].map(isUnavailable),
+      [true, true, true, true, true],
+    );
+    assert.deepEqual([status(403), status(404), status(499)].map(isUnavailable), [false, false, false]);
+  });
+
+  it("a replica client failing without an HTTP answer: the origin, the failure described by name and message", async () => {
+    const p = await published("odd failures");
+    await replicate(p.pointer, "odd failures", p.sha256);
+    // A client of the caller's, with its own middleware: its error carries no $metadata.
+    const odd = new S3Client({ ...emulatorClientConfig(replicaProxy.endpoint), maxAttempts: 1 });
+    odd.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "GetObjectCommand") throw new RangeError("plain");
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    const options = { ...reader, replicas: { [ORIGIN]: { bucket: REPLICA, s3: odd } } };
+    const digest = await digestPayload(message(p.pointer, p.size, options));
+    assert.deepEqual(digest.readFrom, {
+      from: "origin",
+      bucket: ORIGIN,
+      reason: "replica-unavailable",
+      detail: "RangeError: plain",
+    });
+    odd.destroy();
+  });
+
+  it("replica object readable but its tags not (403): the origin", async () => {
+    const p = await published("tags refused");
+    await replicate(p.pointer, "tags refused", p.sha256);
+    replicaProxy.addFault({
+      match: (r) => r.url.split("?")[0].endsWith(p.pointer.s3Key) && r.operation === "GetObjectTagging",
+      action: s3Error(403, "AccessDenied", "Access Denied"),
+    });
+    const digest = await digestPayload(message(p.pointer, p.size));
+    assert.deepEqual(digest.readFrom, {
+      from: "origin",
+      bucket: ORIGIN,
+      reason: "replica-unavailable",
+      detail: "AccessDenied (HTTP 403): Access Denied",
+    });
+  });
+
+  /** An object written without a checksum tag, as AWS's Java and Python clients write. */
+  async function untagged(bytes: string): Promise<PayloadPointer> {
+    const pointer = { s3BucketName: ORIGIN, s3Key: `payloads/untagged-${sha256(bytes).slice(0, 12)}` };
+    await origin.send(new PutObjectCommand({ Bucket: ORIGIN, Key: pointer.s3Key, Body: bytes }));
+    return pointer;
+  }
+
+  it("neither location tagged (Java/Python writers): the replica, checked by size only", async () => {
+    const pointer = await untagged("from the java client");
+    await replicate(pointer, "from the java client");
+    const digest = await digestPayload(message(pointer, 20));
+    assert.deepEqual(
+      [digest.sha256, digest.verified, digest.readFrom],
+      [sha256("from the java client"), false, { from: "replica", bucket: REPLICA, reason: "replica-hit" }],
+    );
+  });
+
+  it("a tagged replica of an untagged origin, or a replica tag that is no SHA-256: the origin", async () => {
+    const pointer = await untagged("origin without a tag");
+    await replicate(pointer, "origin without a tag", sha256("origin without a tag"));
+    const tagged = await digestPayload(message(pointer, 20));
+    assert.deepEqual(tagged.readFrom, {
+      from: "origin",
+      bucket: ORIGIN,
+      reason: "replica-tag-mismatch",
+      detail: `replica tag ${sha256("origin without a tag")}, origin tag (none)`,
+    });
+    await replicate(pointer, "origin without a tag", "garbage");
+    const garbled = await digestPayload(message(pointer, 20));
+    assert.deepEqual(garbled.readFrom, {
+      from: "origin",
+      bucket: ORIGIN,
+      reason: "replica-tag-mismatch",
+      detail: "the replica's tag is not a SHA-256 and the origin has none",
+    });
+  });
+
+  it("a replica tag is a SHA-256 only if it is exactly 64 hex digits; a long one is quoted cut to 80", async () => {
+    const p = await published("anchored digest");
+    for (const tag of [`0${p.sha256}`, `${p.sha256}0`, "f".repeat(100)]) {
+      await replicate(p.pointer, "anchored digest", tag);
+      const digest = await digestPayload(message(p.pointer, p.size));
+      assert.deepEqual(digest.readFrom, {
+        from: "origin",
+        bucket: ORIGIN,
+        reason: "replica-untagged",
+        detail: `its tag ${JSON.stringify(tag.slice(0, 80))} is not a SHA-256`,
+      });
+    }
+  });
+
+  it("origin unavailable and the replica of another size: SizeMismatch, the replica never read", async () => {
+    const p = await published("sized during an outage");
+    await replicate(p.pointer, "sized differently during an outage", p.sha256);
+    downAt(originProxy, p.pointer.s3Key);
+    await assert.rejects(
+      digestPayload(message(p.pointer, p.size)),
+      (e: unknown) =>
+        e instanceof PayloadError &&
+        e.code === "SizeMismatch" &&
+        e.message === `s3://${REPLICA}/${p.pointer.s3Key}: the object is 34 bytes, the marker says ${p.size}`,
+    );
+  });
+
+  it("a replica over maxBytes is refused as TooLarge, without reading the origin's bytes", async () => {
+    const p = await published("too large for the caller");
+    await replicate(p.pointer, "too large for the caller", p.sha256);
+    const o = originProxy.requests.length;
+    await assert.rejects(
+      openPayloadFrom(p.pointer, { ...reader, maxBytes: 4 }),
+      (e: unknown) =>
+        e instanceof PayloadError && e.code === "TooLarge" && /over the 4-byte limit/.test(e.message),
+    );
+    assert.deepEqual(seen(originProxy, p.pointer.s3Key, o), ["GetObjectTagging"]);
+  });
+
+  it("a deadline already passed: the signal's reason, nothing read", async () => {
+    const p = await published("too late");
+    await replicate(p.pointer, "too late", p.sha256);
+    const deadline = new AbortController();
+    const reason = new Error("the caller's deadline passed");
+    deadline.abort(reason);
+    await assert.rejects(
+      openPayloadFrom(p.pointer, { ...reader, signal: deadline.signal }),
+      (e) => e === reason,
+    );
+  });
+
+  it("a deadline passing while the origin's tag is awaited: the signal's reason, not the replica", async () => {
+    const p = await published("deadline while waiting");
+    await replicate(p.pointer, "deadline while waiting", p.sha256);
+    downAt(originProxy, p.pointer.s3Key, { kind: "stall" });
+    const deadline = new AbortController();
+    const reason = new Error("the caller's deadline passed");
+    setTimeout(() => deadline.abort(reason), 300);
+    await assert.rejects(
+      openPayloadFrom(p.pointer, { ...reader, originTagWaitMs: 60_000, signal: deadline.signal }),
+      (e) => e === reason,
+    );
+  });
+
+  it("a stalled origin's tag is awaited for DEFAULT_ORIGIN_TAG_WAIT_MS (3 s) when the reader sets no wait", async () => {
+    const p = await published("default wait");
+    await replicate(p.pointer, "default wait", p.sha256);
+    downAt(originProxy, p.pointer.s3Key, { kind: "stall" });
+    const started = Date.now();
+    const digest = await digestPayload(message(p.pointer, p.size, { ...reader, originTagWaitMs: undefined }));
+    assert.ok(Date.now() - started >= 2_900, `served after ${Date.now() - started} ms`);
+    assert.equal(digest.readFrom?.detail, "the origin's tag did not arrive within 3000 ms");
+  });
+
+  it("the wait for the origin's tag leaves no timer behind once the tag arrived", async () => {
+    const p = await published("no timer left");
+    await replicate(p.pointer, "no timer left", p.sha256);
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
+    const digest = await digestPayload(message(p.pointer, p.size, { ...reader, originTagWaitMs: 600_000 }));
+    assert.equal(digest.readFrom?.reason, "replica-hit");
+    assert.equal(timers(), before);
   });
 });
