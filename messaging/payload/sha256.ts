@@ -83,7 +83,6 @@ class HashWorker {
   private readonly worker: Worker;
   private readonly streams = new Map<number, WorkerHash>();
   private nextId = 1;
-  failed?: Error;
 
   constructor(onGone: () => void) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true });
@@ -91,7 +90,6 @@ class HashWorker {
     this.worker.unref();
     this.worker.on("message", (m: WorkerReply) => this.streams.get(m.id)?.reply(m));
     const fail = (error: Error) => {
-      this.failed ??= error;
       onGone();
       for (const stream of this.streams.values()) stream.fail(error);
       this.streams.clear();
@@ -101,6 +99,7 @@ class HashWorker {
   }
 
   open(stream: WorkerHash): number {
+    // Stryker disable next-line UpdateOperator: counting down gives unique ids too.
     const id = this.nextId++;
     if (this.streams.size === 0) this.worker.ref();
     this.streams.set(id, stream);
@@ -116,12 +115,25 @@ class HashWorker {
   post(message: object, transfer?: ArrayBuffer[]): void {
     this.worker.postMessage(message, transfer);
   }
+
+  /** Ends the thread; its exit fails the streams still hashing on it (the path of a crashed worker). */
+  async stop(): Promise<void> {
+    await this.worker.terminate();
+  }
 }
 
 let shared: HashWorker | undefined;
 function hashWorker(): HashWorker {
   shared ??= new HashWorker(() => (shared = undefined));
   return shared;
+}
+
+/**
+ * Stops the shared hashing worker, if one runs: streams hashing on it fail (their digest rejects),
+ * and the next large stream starts a new one. For a host that ends its threads on shutdown.
+ */
+export async function stopHashWorker(): Promise<void> {
+  await shared?.stop();
 }
 
 /** The hash on the shared worker thread, fed in batches of BATCH_BYTES. */
@@ -159,6 +171,7 @@ class WorkerHash implements StreamHash {
 
   private send(): void {
     const buffer = this.batch!.buffer as ArrayBuffer;
+    // Stryker disable next-line ArrayDeclaration: without the transfer the buffer is copied; only the cost differs.
     this.worker.post({ type: "update", id: this.id, buffer, length: this.filled }, [buffer]);
     this.outstanding++;
     this.batch = undefined;
@@ -192,6 +205,7 @@ class WorkerHash implements StreamHash {
     } else {
       this.closed = true;
       this.worker.close(this.id, false);
+      // Stryker disable next-line OptionalChaining: a digest reply answers a digest request, which set result.
       this.result?.resolve(m.hex);
     }
   }

@@ -6,6 +6,7 @@ import { PayloadError, PayloadStream } from "../../messaging/payload";
 import {
   LAMBDA_MB_PER_VCPU,
   PARALLEL_HASH_MIN_BYTES,
+  stopHashWorker,
   streamHash,
   usableCores,
 } from "../../messaging/payload/sha256";
@@ -74,6 +75,66 @@ describe("SHA-256 of a large payload on the worker thread", function () {
     assert.ok(waits > 0, "the feeder never had to wait");
   });
 
+  it("sends whole 1 MiB batches: backlogged at 8 outstanding, not at 7, and never from small chunks", async () => {
+    const hash = streamHash(bytes.length);
+    for (let i = 0; i < 1024; i++) hash.update(bytes.subarray(i * 1023, (i + 1) * 1023));
+    assert.equal(hash.backlogged, false, "1,023 small chunks fill less than one batch");
+    // Replies need this thread's event loop: until it turns, every batch sent is outstanding.
+    hash.update(bytes.subarray(1024 * 1023, 7 * MiB));
+    assert.equal(hash.backlogged, false, "7 batches");
+    let called = false;
+    hash.onDrain(() => (called = true));
+    assert.equal(called, true, "onDrain calls back at once when the hash is not backlogged");
+    hash.update(bytes.subarray(7 * MiB, 8 * MiB));
+    assert.equal(hash.backlogged, true, "8 batches");
+    assert.equal(await hash.digest(), sha256(bytes.subarray(0, 8 * MiB)));
+  });
+
+  it("digests a payload of whole batches (nothing left over to send)", async () => {
+    const whole = bytes.subarray(0, PARALLEL_HASH_MIN_BYTES);
+    const hash = streamHash(whole.length);
+    hash.update(whole);
+    assert.equal(await hash.digest(), sha256(whole));
+  });
+
+  /** A worker counts as a MessagePort among the handles that keep the process alive, while ref'd. */
+  const workerRefs = () => process.getActiveResourcesInfo().filter((r) => r === "MessagePort").length;
+
+  it("keeps the process alive only while a stream hashes on the worker", async () => {
+    const idle = workerRefs();
+    const [a, b] = [streamHash(PARALLEL_HASH_MIN_BYTES), streamHash(PARALLEL_HASH_MIN_BYTES)];
+    assert.equal(workerRefs(), idle + 1);
+    a.dispose();
+    assert.equal(workerRefs(), idle + 1, "b still hashes");
+    b.update(bytes.subarray(0, 10));
+    assert.equal(await b.digest(), sha256(bytes.subarray(0, 10)));
+    assert.equal(workerRefs(), idle);
+    a.dispose();
+    b.dispose();
+    assert.equal(workerRefs(), idle);
+  });
+
+  it("a worker that exits fails the streams hashing on it, and the next stream starts a new one", async () => {
+    const underWay = streamHash(bytes.length);
+    underWay.update(bytes.subarray(0, 3 * MiB));
+    const backlogged = streamHash(bytes.length);
+    for (let i = 0; i < 8; i++) backlogged.update(bytes.subarray(i * MiB, (i + 1) * MiB));
+    let drained = false;
+    backlogged.onDrain(() => (drained = true));
+    await stopHashWorker();
+    await assert.rejects(underWay.digest(), /^Error: the SHA-256 worker thread exited \(code \d+\)$/);
+    await assert.rejects(backlogged.digest(), /worker thread exited/);
+    assert.equal(drained, true, "a feeder waiting for the worker is let go");
+    assert.equal(backlogged.backlogged, false, "a failed hash holds nobody back");
+    underWay.update(bytes.subarray(0, MiB));
+    underWay.dispose();
+    const next = streamHash(bytes.length);
+    assert.equal(next.where, "worker");
+    next.update(bytes);
+    assert.equal(await next.digest(), sha256(bytes));
+    await stopHashWorker();
+  });
+
   it("PayloadStream verifies a large payload hashed on the worker, and refuses a wrong one", async () => {
     const good = new PayloadStream(Readable.from(uneven(bytes)), sha256(bytes), bytes.length, "s3://b/k");
     const chunks: Buffer[] = [];
@@ -110,9 +171,20 @@ describe("cores a Lambda function may use for hashing", () => {
     assert.equal(usableCores({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "10240" }), Math.min(visible, 5));
   });
 
-  it("is the visible cores off Lambda or with a memory value that is not a number", () => {
+  it("is the visible cores off Lambda or with a memory value that is not a positive integer", () => {
     assert.equal(usableCores({}), visible);
-    assert.equal(usableCores({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "lots" }), visible);
+    for (const memory of ["lots", "0", "-512", "1769.5"])
+      assert.equal(usableCores({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: memory }), visible, memory);
+  });
+
+  it("an in-thread hash never holds the feeder back", async () => {
+    const hash = streamHash(10);
+    assert.deepEqual([hash.where, hash.backlogged], ["thread", false]);
+    let called = false;
+    hash.onDrain(() => (called = true));
+    assert.equal(called, true);
+    hash.update(Buffer.from("0123456789"));
+    assert.equal(await hash.digest(), sha256(Buffer.from("0123456789")));
   });
 
   it("hashes a large payload in the thread of a 512 MB function", () => {
