@@ -187,6 +187,12 @@ export async function startFaultProxy(target: string, opts: FaultProxyOptions = 
   let rules: Array<FaultRule & { left: number }> = [];
   const sockets = new Set<Socket>();
 
+  // Neither hop reuses a connection the other end may be closing. Node servers close an idle
+  // keep-alive connection after 5 s, and a request sent on it at that moment fails with ECONNRESET,
+  // which the proxy passes on as a dropped connection: on a loaded machine, where tests sit idle for
+  // seconds, that failed tests whose clients make one attempt (replica.spec: "read ECONNRESET").
+  // Upstream: a connection per request. Client side: idle connections stay open until stop().
+  const upstreamAgent = new http.Agent({ keepAlive: false });
   const server = http.createServer((req, res) => {
     // A query-protocol request (SNS) names its operation in the body: such bodies are small and
     // read before a rule sees the request. Others (S3 bodies of many MiB) stream through.
@@ -258,6 +264,7 @@ export async function startFaultProxy(target: string, opts: FaultProxyOptions = 
         method: req.method,
         path: req.url,
         headers: req.headers,
+        agent: upstreamAgent,
       },
       (answer) => {
         const held = opts.afterUpstream?.(seen, answer.statusCode ?? 502);
@@ -347,6 +354,7 @@ export async function startFaultProxy(target: string, opts: FaultProxyOptions = 
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   let stopped: Promise<void> | undefined;
