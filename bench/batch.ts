@@ -23,9 +23,8 @@ import {
 } from "../messaging/payload";
 import { emulatorClientConfig, startFauxqs, startS3rver } from "../local/emulators";
 import { subscribeNewQueue } from "../local/topics";
-import { parseArgs as parseFlags } from "node:util";
 import { KiB, parseSizes } from "../local/size";
-import { positiveInteger } from "./payload";
+import { failed, integerFlag, readFlags } from "../common/args";
 
 const ROOT = path.resolve(__dirname, "..");
 const BUCKET = "bench-batch";
@@ -46,28 +45,17 @@ export const USAGE = `usage: npm run bench:batch -- [options]
 
 /** Parses argv (without node and script). Returns undefined for --help. */
 export function parseArgs(argv: string[]): Options | undefined {
-  let values;
-  try {
-    ({ values } = parseFlags({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        sizes: { type: "string" },
-        messages: { type: "string" },
-        repeat: { type: "string" },
-        json: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\n${USAGE}`);
-  }
+  const { values } = readFlags(argv, {
+    sizes: { type: "string" },
+    messages: { type: "string" },
+    repeat: { type: "string" },
+    json: { type: "string" },
+  });
   if (values.help) return undefined;
   return {
     sizes: values.sizes === undefined ? [KiB, 300 * KiB] : parseSizes(values.sizes, "--sizes"),
-    messages: positiveInteger("--messages", values.messages ?? "200"),
-    repeat: positiveInteger("--repeat", values.repeat ?? "5"),
+    messages: integerFlag("--messages", values.messages ?? "200", 1, 100_000),
+    repeat: integerFlag("--repeat", values.repeat ?? "5", 1, 1000),
     json: path.resolve(
       values.json ??
         path.join(ROOT, "bench", "results", `batch-${new Date().toISOString().replace(/[:.]/g, "-")}.json`),
@@ -223,8 +211,5 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((error) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
+  main().catch((error) => process.exit(failed(error, USAGE)));
 }

@@ -15,7 +15,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseArgs as parseFlags } from "node:util";
+import { failed, integerFlag, readFlags, UsageError } from "../common/args";
 import { buildSync } from "esbuild";
 import { DeleteObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
@@ -64,53 +64,34 @@ export const USAGE = `usage: npm run bench:payload -- [options]
   --json FILE         where to write the figures (default bench/results/payload-<time>.json)
   -h, --help          this text`;
 
-export function positiveInteger(flag: string, text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
-    throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(text)}`);
-  }
-  return n;
-}
-
 /** Parses argv (without node and script). Returns undefined for --help. */
 export function parseArgs(argv: string[]): Options | undefined {
-  let values;
-  try {
-    ({ values } = parseFlags({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        sizes: { type: "string" },
-        repeat: { type: "string" },
-        "cold-repeat": { type: "string" },
-        "part-size": { type: "string" },
-        "queue-size": { type: "string" },
-        only: { type: "string" },
-        json: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\n${USAGE}`);
-  }
+  const { values } = readFlags(argv, {
+    sizes: { type: "string" },
+    repeat: { type: "string" },
+    "cold-repeat": { type: "string" },
+    "part-size": { type: "string" },
+    "queue-size": { type: "string" },
+    only: { type: "string" },
+    json: { type: "string" },
+  });
   if (values.help) return undefined;
   const opts: Options = {
     sizes: parseSizes(values.sizes ?? "64MiB,512MiB,2GiB", "--sizes"),
-    repeat: positiveInteger("--repeat", values.repeat ?? "5"),
-    coldRepeat: positiveInteger("--cold-repeat", values["cold-repeat"] ?? "11"),
+    repeat: integerFlag("--repeat", values.repeat ?? "5", 1, 1000),
+    coldRepeat: integerFlag("--cold-repeat", values["cold-repeat"] ?? "11", 1, 1000),
     json: path.resolve(
       values.json ??
         path.join(ROOT, "bench", "results", `payload-${new Date().toISOString().replace(/[:.]/g, "-")}.json`),
     ),
     partSize: parseSize(values["part-size"] ?? "8MiB", "--part-size"),
-    queueSize: positiveInteger("--queue-size", values["queue-size"] ?? "4"),
+    queueSize: integerFlag("--queue-size", values["queue-size"] ?? "4", 1, 64),
     sections: [...SECTIONS],
   };
   if (values.only !== undefined) {
     opts.sections = values.only.split(",").map((s) => {
       if (!(SECTIONS as readonly string[]).includes(s.trim())) {
-        throw new Error(`--only: unknown section ${JSON.stringify(s)}; use ${SECTIONS.join(", ")}`);
+        throw new UsageError(`--only: unknown section ${JSON.stringify(s)}; use ${SECTIONS.join(", ")}`);
       }
       return s.trim() as Section;
     });
@@ -118,7 +99,7 @@ export function parseArgs(argv: string[]): Options | undefined {
   // S3's floor for a part is 5 MiB; fauxqs and s3rver take larger ones, but parts over 10 MiB only
   // add memory (about (queueSize + 1) × partSize).
   if (opts.partSize < 5 * MiB || opts.partSize > 10 * MiB) {
-    throw new Error(
+    throw new UsageError(
       `--part-size must be from 5MiB to 10MiB, got ${values["part-size"]} (${opts.partSize} bytes)`,
     );
   }
@@ -470,8 +451,5 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((error) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
+  main().catch((error) => process.exit(failed(error, USAGE)));
 }

@@ -4,7 +4,7 @@
 // says nothing about this run, and would open the report.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
-import { parseArgs as parseFlags } from "node:util";
+import { failed, readFlags, UsageError } from "../common/args";
 import { renderReport, runDemo } from "./demo";
 import { coldStartProblems } from "./lambda-runtime";
 import { planStack } from "./plan";
@@ -58,45 +58,36 @@ export function parseArgs(argv: string[]): CliArgs {
     return { command: "start", stack: "dev", json: false, fullPlan: false, malformed: false, help: true };
   }
   if (command !== "plan" && command !== "start") {
-    throw new Error(`unknown command ${JSON.stringify(command)}: use "plan" or "start"\n${USAGE}`);
+    throw new UsageError(`unknown command ${JSON.stringify(command)}: use "plan" or "start"`);
   }
   const startOnly = ["sizes", "size", "malformed", "plan", "replica-lag"];
-  let values;
-  try {
-    ({ values } = parseFlags({
-      args: rest,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        stack: { type: "string" },
-        json: { type: "boolean" },
-        sizes: { type: "string", multiple: true },
-        // The old spelling; --sizes matches the benchmark.
-        size: { type: "string", multiple: true },
-        malformed: { type: "boolean" },
-        "replica-lag": { type: "string" },
-        plan: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (err) {
-    throw new Error(`${(err as Error).message} for "${command}"\n${USAGE}`);
-  }
+  const { values } = readFlags(rest, {
+    stack: { type: "string" },
+    json: { type: "boolean" },
+    sizes: { type: "string", multiple: true },
+    // The old spelling; --sizes matches the benchmark.
+    size: { type: "string", multiple: true },
+    malformed: { type: "boolean" },
+    "replica-lag": { type: "string" },
+    plan: { type: "boolean" },
+  });
   if (values.help) {
     return { command, stack: "dev", json: false, fullPlan: false, malformed: false, help: true };
   }
   if (command === "plan") {
     const misplaced = startOnly.find((k) => k in values);
-    if (misplaced) throw new Error(`--${misplaced} is an option of "start", not of "plan"\n${USAGE}`);
+    if (misplaced) throw new UsageError(`--${misplaced} is an option of "start", not of "plan"`);
     if (values.stack === undefined) {
-      throw new Error(`plan needs --stack NAME; stacks: ${listStacks().join(", ")}\n${USAGE}`);
+      throw new UsageError(`plan needs --stack NAME; stacks: ${listStacks().join(", ")}`);
     }
   }
   const sizeLists = [...(values.sizes ?? []), ...(values.size ?? [])];
   const sizes = sizeLists.length ? sizeLists.flatMap((list) => parseSizes(list, "--sizes")) : undefined;
   for (const size of sizes ?? []) {
     if (size > MAX_LOCAL_SIZE)
-      throw new Error(`--sizes: ${formatSize(size)} is over 5 GiB, more than local mode is meant to move`);
+      throw new UsageError(
+        `--sizes: ${formatSize(size)} is over 5 GiB, more than local mode is meant to move`,
+      );
   }
   return {
     command,
@@ -114,7 +105,7 @@ export function parseArgs(argv: string[]): CliArgs {
 export function parseReplicaLag(text: string): ReplicationLag {
   const parts = text.split(",").map((s) => s.trim());
   if (parts.length > 2 || parts.some((p) => p === "")) {
-    throw new Error(`--replica-lag: "${text}" must be LAG or OBJECT,TAG (e.g. 2s or 1s,3s)`);
+    throw new UsageError(`--replica-lag: "${text}" must be LAG or OBJECT,TAG (e.g. 2s or 1s,3s)`);
   }
   const [objectMs, tagMs] = parts.map((p) => parseDuration("--replica-lag", p, { zero: true }));
   return { objectMs, tagMs: tagMs ?? objectMs };
@@ -154,8 +145,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     args = parseArgs(argv);
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    return 2;
+    return failed(err, USAGE);
   }
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);

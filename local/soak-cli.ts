@@ -2,7 +2,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 import * as fs from "fs";
-import { parseArgs as parseFlags } from "node:util";
+import { failed, integerFlag, numberFlag, readFlags, UsageError } from "../common/args";
 import {
   FAULT_CLASSES,
   PLANTED_DEFECTS,
@@ -12,7 +12,7 @@ import {
   type PlantedDefect,
   type SoakOptions,
 } from "./soak";
-import { parseDuration as parseDurationText } from "./size";
+import { parseDuration } from "./size";
 
 export const usage = `usage: npm run soak -- [--messages N] [--duration TIME] [--faults LIST] [--rate R] [--seed S] [--json FILE]
 Runs the dev stack locally (as npm start does) under a steady load of mixed payloads and seeded faults,
@@ -31,28 +31,8 @@ then accounts for every message at every subscriber: delivered intact, dead-lett
   --plant-defect NAME     run a deliberately broken subscriber (${PLANTED_DEFECTS.join(", ")}): the soak must report loss
   --stack NAME            stack to run (default dev)
   --json FILE             also write the report as JSON to FILE
-  --help                  this text
+  -h, --help              this text
 Exit status: 0 when lost = 0 and the accounting holds, 1 when it does not, 2 for bad arguments.`;
-
-export class UsageError extends Error {}
-
-/** "90s", "5m", "1500ms", "2h" → ms (local/size.ts), refused as a usage error. */
-export function parseDuration(flag: string, text: string): number {
-  try {
-    return parseDurationText(flag, text);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
-function number(flag: string, text: string, lo: number, hi: number, integer = false): number {
-  const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n) || n < lo || n > hi || (integer && !Number.isInteger(n)))
-    throw new UsageError(
-      `${flag}: "${text}" must be ${integer ? "an integer" : "a number"} from ${lo} to ${hi}`,
-    );
-  return n;
-}
 
 export function parseFaults(text: string): FaultClass[] {
   const parts = text
@@ -76,34 +56,23 @@ export interface SoakCliArgs {
 }
 
 export function parseSoakArgs(argv: string[]): SoakCliArgs {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseFlags({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        messages: { type: "string" },
-        duration: { type: "string" },
-        faults: { type: "string" },
-        rate: { type: "string" },
-        seed: { type: "string" },
-        "fault-rate": { type: "string" },
-        "crash-rate": { type: "string" },
-        "downstream-fail-rate": { type: "string" },
-        stall: { type: "string" },
-        large: { type: "string" },
-        "drain-timeout": { type: "string" },
-        "plant-defect": { type: "string" },
-        stack: { type: "string" },
-        json: { type: "string" },
-        help: { type: "boolean" },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const v = (k: string) => values[k] as string | undefined;
+  const { values } = readFlags(argv, {
+    messages: { type: "string" },
+    duration: { type: "string" },
+    faults: { type: "string" },
+    rate: { type: "string" },
+    seed: { type: "string" },
+    "fault-rate": { type: "string" },
+    "crash-rate": { type: "string" },
+    "downstream-fail-rate": { type: "string" },
+    stall: { type: "string" },
+    large: { type: "string" },
+    "drain-timeout": { type: "string" },
+    "plant-defect": { type: "string" },
+    stack: { type: "string" },
+    json: { type: "string" },
+  });
+  const v = (k: Exclude<keyof typeof values, "help">) => values[k];
   const defect = v("plant-defect");
   if (defect !== undefined && !PLANTED_DEFECTS.includes(defect as PlantedDefect))
     throw new UsageError(`--plant-defect: "${defect}" is not one of ${PLANTED_DEFECTS.join(", ")}`);
@@ -120,22 +89,22 @@ export function parseSoakArgs(argv: string[]): SoakCliArgs {
       stack: v("stack") ?? "dev",
       messages:
         v("messages") !== undefined
-          ? number("--messages", v("messages")!, 1, 1_000_000, true)
+          ? integerFlag("--messages", v("messages")!, 1, 1_000_000)
           : durationMs === undefined
             ? 300
             : undefined,
       durationMs,
-      rate: v("rate") !== undefined ? number("--rate", v("rate")!, 0.1, 10_000) : 40,
+      rate: v("rate") !== undefined ? numberFlag("--rate", v("rate")!, 0.1, 10_000) : 40,
       seed,
       faults: v("faults") !== undefined ? parseFaults(v("faults")!) : [...FAULT_CLASSES],
-      faultRate: v("fault-rate") !== undefined ? number("--fault-rate", v("fault-rate")!, 0, 1) : 0.03,
-      crashRate: v("crash-rate") !== undefined ? number("--crash-rate", v("crash-rate")!, 0, 1) : 0.03,
+      faultRate: v("fault-rate") !== undefined ? numberFlag("--fault-rate", v("fault-rate")!, 0, 1) : 0.03,
+      crashRate: v("crash-rate") !== undefined ? numberFlag("--crash-rate", v("crash-rate")!, 0, 1) : 0.03,
       downstreamFailRate:
         v("downstream-fail-rate") !== undefined
-          ? number("--downstream-fail-rate", v("downstream-fail-rate")!, 0, 1)
+          ? numberFlag("--downstream-fail-rate", v("downstream-fail-rate")!, 0, 1)
           : 0.1,
       stallMs: v("stall") !== undefined ? parseDuration("--stall", v("stall")!) : 1500,
-      large: v("large") !== undefined ? number("--large", v("large")!, 0, 1000, true) : undefined,
+      large: v("large") !== undefined ? integerFlag("--large", v("large")!, 0, 1000) : undefined,
       drainTimeoutMs:
         v("drain-timeout") !== undefined ? parseDuration("--drain-timeout", v("drain-timeout")!) : 120_000,
       plantedDefect: defect as PlantedDefect | undefined,
@@ -149,8 +118,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     args = parseSoakArgs(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`${err.message}\n${usage}\n`);
-    return 2;
+    return failed(err, usage);
   }
   if (args.help) {
     out.write(`${usage}\n`);

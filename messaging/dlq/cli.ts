@@ -2,7 +2,7 @@
 // stack's outputs (`pulumi stack output`), or one queue is named with --queue-url.
 import { S3Client } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { parseArgs } from "node:util";
+import { failed, integerFlag, readFlags, UsageError } from "../../common/args";
 import { Exec, readPulumiOutputs } from "../../common/stack-outputs";
 import { inspect, redrive, regionOfQueueUrl, type DlqDeps, type RedriveReport } from "./dlq";
 import { DEAD_LETTER_KINDS, type DeadLetterKind, type DeadLetterQueue } from "./queues";
@@ -29,9 +29,10 @@ Options:
   --rate N               redrive: messages per second (1-500; default: SQS chooses)
   --poll-seconds N       redrive: progress interval (default 10)
   --json                 print the reports as JSON
-  --help                 this text`;
+  -h, --help             this text`;
 
-export class DlqUsageError extends Error {}
+/** A mistake in the command line or in what it names (a stack, a queue): exit status 2. */
+export class DlqUsageError extends UsageError {}
 
 export interface DlqArgs {
   command: "inspect" | "redrive";
@@ -59,58 +60,45 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const STACK = /^[A-Za-z0-9_./-]+$/;
 
 function integer(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new DlqUsageError(`--${flag} "${raw}" must be a whole number from ${min} to ${max}`);
-  }
-  return Number(raw);
+  return raw === undefined ? fallback : integerFlag(`--${flag}`, raw, min, max);
 }
 
 /** Pure: the command line, validated; throws DlqUsageError naming the flag and the value. Undefined for --help. */
 export function parseDlqArgs(argv: string[]): DlqArgs | undefined {
-  let parsed: ReturnType<typeof parse>;
-  const parse = (args: string[]) =>
-    parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        stack: { type: "string" },
-        subscriber: { type: "string", multiple: true },
-        publisher: { type: "boolean" },
-        queue: { type: "string", multiple: true },
-        "queue-url": { type: "string" },
-        kind: { type: "string" },
-        bucket: { type: "string" },
-        "bucket-region": { type: "string" },
-        region: { type: "string" },
-        max: { type: "string" },
-        "hold-seconds": { type: "string" },
-        sample: { type: "string" },
-        "dry-run": { type: "boolean" },
-        "expired-to": { type: "string" },
-        rate: { type: "string" },
-        "poll-seconds": { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean" },
-      },
-    });
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new DlqUsageError(`${(error as Error).message}\n${USAGE}`);
-  }
+  const parsed = readFlags(
+    argv,
+    {
+      stack: { type: "string" },
+      subscriber: { type: "string", multiple: true },
+      publisher: { type: "boolean" },
+      queue: { type: "string", multiple: true },
+      "queue-url": { type: "string" },
+      kind: { type: "string" },
+      bucket: { type: "string" },
+      "bucket-region": { type: "string" },
+      region: { type: "string" },
+      max: { type: "string" },
+      "hold-seconds": { type: "string" },
+      sample: { type: "string" },
+      "dry-run": { type: "boolean" },
+      "expired-to": { type: "string" },
+      rate: { type: "string" },
+      "poll-seconds": { type: "string" },
+      json: { type: "boolean" },
+    },
+    { positionals: true },
+  );
   const v = parsed.values;
   if (v.help) return undefined;
   const [command, ...extra] = parsed.positionals;
   if (command !== "inspect" && command !== "redrive") {
     throw new DlqUsageError(
-      `${command === undefined ? "a command is required" : `unknown command "${command}"`}: use inspect or redrive\n${USAGE}`,
+      `${command === undefined ? "a command is required" : `unknown command "${command}"`}: use inspect or redrive`,
     );
   }
   if (extra.length > 0) throw new DlqUsageError(`unexpected argument "${extra[0]}"`);
   if ((v.stack === undefined) === (v["queue-url"] === undefined)) {
-    throw new DlqUsageError(`give exactly one of --stack NAME or --queue-url URL\n${USAGE}`);
+    throw new DlqUsageError(`give exactly one of --stack NAME or --queue-url URL`);
   }
   if (v.stack !== undefined && !STACK.test(v.stack))
     throw new DlqUsageError(`--stack "${v.stack}" is not a stack name`);
@@ -325,12 +313,7 @@ export async function main(argv: string[], exec?: Exec): Promise<number> {
       : [await explicitQueue(args, deps)];
     return await runDlq(args, queues, deps);
   } catch (err) {
-    if (err instanceof DlqUsageError) {
-      console.error(`dlq: ${err.message}`);
-      return 2;
-    }
-    console.error(`dlq: ${(err as Error).name}: ${(err as Error).message}`);
-    return 1;
+    return failed(err, USAGE, "dlq: ");
   }
 }
 

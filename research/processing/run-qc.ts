@@ -8,7 +8,7 @@ import {
   StartPipelineExecutionCommand,
 } from "@aws-sdk/client-sagemaker";
 import { randomUUID } from "crypto";
-import { parseArgs as parseFlags } from "node:util";
+import { failed, integerFlag, readFlags, UsageError } from "../../common/args";
 import { Exec, readPulumiOutputs } from "../../common/stack-outputs";
 import { QC_STEP_NAME, QcParameters } from "../pipeline-contract";
 
@@ -23,7 +23,8 @@ export const USAGE = `usage: npm run qc -- --stack NAME --input s3://BUCKET/KEY 
   --poll-seconds N       status poll interval (default 15)
   -h, --help             this text`;
 
-export class QcUsageError extends Error {}
+/** A mistake in the command line or in the stack it names: exit status 2. */
+export class QcUsageError extends UsageError {}
 
 export interface QcArgs {
   stack: string;
@@ -44,47 +45,26 @@ const THRESHOLD_FLAGS: Record<string, { param: string; kind: "int" | "float" | "
   "--percent-mito": { param: QcParameters.percentMito, kind: "float" },
 };
 
-/** Pure: the command line, validated; throws QcUsageError naming the flag and the value. */
-export function parseQcArgs(argv: string[]): QcArgs {
-  const names = [
-    "stack",
-    "input",
-    "output",
-    "poll-seconds",
-    ...Object.keys(THRESHOLD_FLAGS).map((f) => f.slice(2)),
-  ];
-  let parsed;
-  try {
-    parsed = parseFlags({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      tokens: true,
-      options: Object.fromEntries(names.map((n) => [n, { type: "string" as const, multiple: true }])),
-    });
-  } catch (err) {
-    const message = (err as Error).message;
-    const missing = /^Option '(--[\w-]+) <value>' argument missing/.exec(message);
-    const unknown = /^Unknown option '([^']+)'/.exec(message);
-    if (missing) throw new QcUsageError(`${missing[1]} needs a value\n${USAGE}`);
-    if (unknown) throw new QcUsageError(`unknown argument "${unknown[1]}"\n${USAGE}`);
-    throw new QcUsageError(`${message}\n${USAGE}`);
-  }
-  const values: Record<string, string> = {};
-  for (const [name, given] of Object.entries(parsed.values as Record<string, string[]>)) {
-    if (given.length > 1) throw new QcUsageError(`--${name} is given twice`);
-    // A value that is itself a flag ("--input --stack r") was a forgotten value.
-    const token = parsed.tokens?.find((t) => t.kind === "option" && t.name === name);
-    if (token?.kind === "option" && !token.inlineValue && given[0].startsWith("--")) {
-      throw new QcUsageError(`--${name} needs a value\n${USAGE}`);
-    }
-    values[`--${name}`] = given[0];
-  }
-  if (!values["--stack"]) throw new QcUsageError(`--stack is required\n${USAGE}`);
+/** Pure: the command line, validated; throws a UsageError naming the flag and the value. Undefined for --help. */
+export function parseQcArgs(argv: string[]): QcArgs | undefined {
+  const { values: given } = readFlags(argv, {
+    stack: { type: "string" },
+    input: { type: "string" },
+    output: { type: "string" },
+    "poll-seconds": { type: "string" },
+    ...Object.fromEntries(Object.keys(THRESHOLD_FLAGS).map((f) => [f.slice(2), { type: "string" as const }])),
+  });
+  if (given.help) return undefined;
+  const values = Object.fromEntries(
+    Object.entries(given).flatMap(([name, value]) =>
+      typeof value === "string" ? [[`--${name}`, value]] : [],
+    ),
+  ) as Record<string, string>;
+  if (!values["--stack"]) throw new QcUsageError(`--stack is required`);
   if (!/^[A-Za-z0-9_./-]+$/.test(values["--stack"])) {
     throw new QcUsageError(`--stack "${values["--stack"]}" is not a stack name`);
   }
-  if (!values["--input"]) throw new QcUsageError(`--input is required\n${USAGE}`);
+  if (!values["--input"]) throw new QcUsageError(`--input is required`);
   for (const flag of ["--input", "--output"]) {
     const uri = values[flag];
     if (uri !== undefined && !S3_URI.exec(uri)?.[2]) {
@@ -95,7 +75,7 @@ export function parseQcArgs(argv: string[]): QcArgs {
   // is right for one organism only, so each run says which it is.
   if (!values["--mito-prefix"]) {
     throw new QcUsageError(
-      `--mito-prefix is required: mt- for mouse, MT- for human, or none to skip the mito filter\n${USAGE}`,
+      `--mito-prefix is required: mt- for mouse, MT- for human, or none to skip the mito filter`,
     );
   }
   const thresholds: Record<string, string> = {};
@@ -121,15 +101,13 @@ export function parseQcArgs(argv: string[]): QcArgs {
   if (thresholds[QcParameters.mitoPrefix] === "none" && values["--percent-mito"] === undefined) {
     thresholds[QcParameters.percentMito] = "none";
   }
-  const poll = values["--poll-seconds"] ?? "15";
-  if (!/^\d+$/.test(poll) || Number(poll) < 1)
-    throw new QcUsageError(`--poll-seconds "${poll}" must be a whole number ≥ 1`);
+  const pollSeconds = integerFlag("--poll-seconds", values["--poll-seconds"] ?? "15", 1, 3600);
   return {
     stack: values["--stack"],
     input: values["--input"],
     output: values["--output"],
     thresholds,
-    pollSeconds: Number(poll),
+    pollSeconds,
   };
 }
 
@@ -254,18 +232,13 @@ function ensureSlash(uri: string): string {
   return uri.endsWith("/") ? uri : `${uri}/`;
 }
 
-/** --help or -h anywhere on the command line. */
-export function helpRequested(argv: string[]): boolean {
-  return argv.some((a) => a === "--help" || a === "-h");
-}
-
 export async function main(argv: string[]): Promise<number> {
-  if (helpRequested(argv)) {
-    console.log(USAGE);
-    return 0;
-  }
   try {
     const args = parseQcArgs(argv);
+    if (!args) {
+      console.log(USAGE);
+      return 0;
+    }
     const outputs = readStackOutputs(args.stack);
     const result = await runQc(args, outputs, {
       client: new SageMakerClient({ region: outputs.region }),
@@ -275,12 +248,7 @@ export async function main(argv: string[]): Promise<number> {
     });
     return result.status === "Succeeded" ? 0 : 1;
   } catch (err) {
-    if (err instanceof QcUsageError) {
-      console.error(`qc: ${err.message}`);
-      return 2;
-    }
-    console.error(`qc: ${(err as Error).name}: ${(err as Error).message}`);
-    return 1;
+    return failed(err, USAGE, "qc: ");
   }
 }
 

@@ -7,7 +7,8 @@ import { main as startOrPlan } from "../../local/cli";
 import { planView, renderPlanSummary, renderPlanView } from "../../local/plan-view";
 import { planStack } from "../../local/plan";
 import { formatSize, parseDuration, parseSize, parseSizes } from "../../local/size";
-import { main as soak, parseDuration as parseSoakDuration, UsageError } from "../../local/soak-cli";
+import { UsageError } from "../../common/args";
+import { main as soak } from "../../local/soak-cli";
 import { main as dlq } from "../../messaging/dlq/cli";
 import { main as qc } from "../../research/processing/run-qc";
 import { main as mutation } from "../mutation/run";
@@ -105,9 +106,13 @@ describe("commands: --help, one size grammar, early refusals", function () {
       () => parseDuration("--replica-lag", "2 secs"),
       /--replica-lag: "2 secs" is not a duration/,
     );
-    // The soak still answers a bad duration as a usage error (exit 2).
+    // A bad duration or size is a usage error (exit 2) in every command.
     assert.throws(
-      () => parseSoakDuration("--duration", "soon"),
+      () => parseDuration("--duration", "soon"),
+      (e: unknown) => e instanceof UsageError,
+    );
+    assert.throws(
+      () => parseSize("1GB"),
       (e: unknown) => e instanceof UsageError,
     );
   });

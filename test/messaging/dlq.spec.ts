@@ -12,7 +12,8 @@ import {
   SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { DlqUsageError, main, parseDlqArgs, runDlq, stackQueues } from "../../messaging/dlq/cli";
+import { UsageError } from "../../common/args";
+import { main, parseDlqArgs, runDlq, stackQueues } from "../../messaging/dlq/cli";
 import type { DlqDeps } from "../../messaging/dlq/dlq";
 import type { DeadLetterQueue } from "../../messaging/dlq/queues";
 import { formatPointer, MARKER_ATTRIBUTE } from "../../messaging/payload";
@@ -385,7 +386,7 @@ describe("npm run dlq: arguments", () => {
   const bad = (argv: string[], message: RegExp) =>
     assert.throws(
       () => parseDlqArgs(argv),
-      (e: unknown) => e instanceof DlqUsageError && message.test(e.message),
+      (e: unknown) => e instanceof UsageError && message.test(e.message),
       argv.join(" "),
     );
 
@@ -397,13 +398,13 @@ describe("npm run dlq: arguments", () => {
       ["--stack", "dev", "--queue-url", "https://sqs.us-east-1.amazonaws.com/123456789012/q", "inspect"],
       /exactly one of/,
     );
-    bad(["--stack", "dev", "--bogus", "inspect"], /Unknown option '--bogus'/);
-    bad(["--stack", "dev", "--max", "0", "inspect"], /--max "0" must be a whole number from 1 to 100000/);
+    bad(["--stack", "dev", "--bogus", "inspect"], /unknown flag "--bogus"/);
+    bad(["--stack", "dev", "--max", "0", "inspect"], /--max: "0" must be an integer from 1 to 100000/);
     bad(
       ["--stack", "dev", "--hold-seconds", "50000", "inspect"],
-      /--hold-seconds "50000" must be a whole number from 30 to 43200/,
+      /--hold-seconds: "50000" must be an integer from 30 to 43200/,
     );
-    bad(["--stack", "dev", "--rate", "501", "redrive"], /--rate "501" must be a whole number from 1 to 500/);
+    bad(["--stack", "dev", "--rate", "501", "redrive"], /--rate: "501" must be an integer from 1 to 500/);
     bad(["--stack", "dev", "--dry-run", "inspect"], /--dry-run applies to redrive, not inspect/);
     bad(
       ["--stack", "dev", "--expired-to", "queue", "redrive"],
@@ -475,6 +476,6 @@ describe("npm run dlq: arguments", () => {
     assert.match(help.stdout, /^usage: npm run dlq/);
     const wrong = run(["--stack", "dev", "--max", "x", "inspect"]);
     assert.equal(wrong.status, 2);
-    assert.match(wrong.stderr, /dlq: --max "x" must be a whole number/);
+    assert.match(wrong.stderr, /dlq: --max: "x" must be an integer from 1 to 100000\nusage: npm run dlq/);
   });
 });

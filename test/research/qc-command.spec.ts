@@ -64,40 +64,46 @@ function deps(client: SageMakerSend) {
   };
 }
 
+/** The parsed arguments of a run (not --help). */
+function qcArgs(argv: string[]) {
+  const args = parseQcArgs(argv);
+  assert.ok(args, "--help was not given");
+  return args;
+}
+
 describe("npm run qc", () => {
   describe("arguments", () => {
     it("needs --stack and --input", () => {
-      assert.throws(() => parseQcArgs(["--input", INPUT]), /--stack is required/);
-      assert.throws(() => parseQcArgs(["--stack", "research"]), /--input is required/);
+      assert.throws(() => qcArgs(["--input", INPUT]), /--stack is required/);
+      assert.throws(() => qcArgs(["--stack", "research"]), /--input is required/);
     });
     it("needs an explicit --mito-prefix: the organism decides it (mt- mouse, MT- human)", () => {
       assert.throws(
-        () => parseQcArgs(["--stack", "r", "--input", INPUT]),
+        () => qcArgs(["--stack", "r", "--input", INPUT]),
         /--mito-prefix is required: mt- for mouse, MT- for human, or none to skip the mito filter/,
       );
     });
     it("names a bad S3 URI, an unknown flag, a missing value and a bad threshold", () => {
       assert.throws(
-        () => parseQcArgs(["--stack", "r", "--input", "/tmp/heart.h5"]),
+        () => qcArgs(["--stack", "r", "--input", "/tmp/heart.h5"]),
         /--input "\/tmp\/heart.h5" is not an S3 URI/,
       );
       assert.throws(
-        () => parseQcArgs(["--stack", "r", "--input", INPUT, "--bucket", "x"]),
-        /unknown argument "--bucket"/,
+        () => qcArgs(["--stack", "r", "--input", INPUT, "--bucket", "x"]),
+        /unknown flag "--bucket"/,
       );
-      assert.throws(() => parseQcArgs(["--stack", "r", "--input"]), /--input needs a value/);
+      assert.throws(() => qcArgs(["--stack", "r", "--input"]), /--input needs a value/);
       assert.throws(
-        () => parseQcArgs(["--stack", "r", "--input", INPUT, "--min-genes", "many", "--mito-prefix", "mt-"]),
+        () => qcArgs(["--stack", "r", "--input", INPUT, "--min-genes", "many", "--mito-prefix", "mt-"]),
         /--min-genes "many" must be a non-negative integer or "none"/,
       );
       assert.throws(
-        () =>
-          parseQcArgs(["--stack", "r", "--input", INPUT, "--percent-mito", "120", "--mito-prefix", "mt-"]),
+        () => qcArgs(["--stack", "r", "--input", INPUT, "--percent-mito", "120", "--mito-prefix", "mt-"]),
         /--percent-mito "120" must be a percentage/,
       );
     });
     it("maps threshold flags to pipeline parameters", () => {
-      const args = parseQcArgs([
+      const args = qcArgs([
         "--stack=research",
         "--input",
         INPUT,
@@ -107,7 +113,7 @@ describe("npm run qc", () => {
         "none",
       ]);
       assert.deepEqual(args.thresholds, { MitoPrefix: "mt-", MaxUmis: "none" });
-      const noMito = parseQcArgs(["--stack", "r", "--input", INPUT, "--mito-prefix", "none"]);
+      const noMito = qcArgs(["--stack", "r", "--input", INPUT, "--mito-prefix", "none"]);
       assert.deepEqual(noMito.thresholds, { MitoPrefix: "none", PercentMito: "none" });
       assert.equal(args.stack, "research");
     });
@@ -152,7 +158,7 @@ describe("npm run qc", () => {
       ]);
       const { lines, deps: d } = deps(client);
       const result = await runQc(
-        parseQcArgs(["--stack", "r", "--input", INPUT, "--mito-prefix", "mt-", "--poll-seconds", "10"]),
+        qcArgs(["--stack", "r", "--input", INPUT, "--mito-prefix", "mt-", "--poll-seconds", "10"]),
         OUTPUTS,
         d,
       );
@@ -196,7 +202,7 @@ describe("npm run qc", () => {
       ]);
       const { lines, deps: d } = deps(client);
       const result = await runQc(
-        parseQcArgs(["--stack", "r", "--input", INPUT, "--mito-prefix", "mt-"]),
+        qcArgs(["--stack", "r", "--input", INPUT, "--mito-prefix", "mt-"]),
         OUTPUTS,
         d,
       );
@@ -214,14 +220,7 @@ describe("npm run qc", () => {
       const { client, sent } = playback([["Succeeded"]]);
       await assert.rejects(
         runQc(
-          parseQcArgs([
-            "--stack",
-            "r",
-            "--input",
-            "s3://someone-elses-bucket/heart.h5",
-            "--mito-prefix",
-            "mt-",
-          ]),
+          qcArgs(["--stack", "r", "--input", "s3://someone-elses-bucket/heart.h5", "--mito-prefix", "mt-"]),
           OUTPUTS,
           deps(client).deps,
         ),
