@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { StackSettings } from "../../common/stack";
 import {
+  checkMessaging,
   DEFAULT_TASK_IMAGE,
   fargateMemoryMb,
   loadMessaging,
@@ -335,7 +336,18 @@ describe("topology: every key at its edges", () => {
     const redrive = (r: unknown) => changed((t) => Object.assign(t.subscribers[0], { redriveRoles: [r] }));
     refused(producer(5), ".publisher.producers[1]: 5 must be a string");
     refused(redrive(5), ".subscribers[0].redriveRoles[0]: 5 must be a string");
+    // A list nested by a YAML indentation slip: its text would pass for the ARN.
+    const nested = [`arn:aws:iam::${B}:role/r`];
+    refused(producer(nested), `.publisher.producers[1]: ["arn:aws:iam::${B}:role/r"] must be a string`);
+    refused(
+      redrive(nested),
+      `.subscribers[0].redriveRoles[0]: ["arn:aws:iam::${B}:role/r"] must be a string`,
+    );
     refused(producer("1234"), '.publisher.producers[1]: "1234" is not a 12-digit AWS account ID');
+    refused(
+      producer(`${B}x`),
+      `.publisher.producers[1]: "${B}x" is neither a 12-digit account ID nor an IAM role or user ARN (arn:aws:iam::<account>:role/<name>, name 1–64 characters)`,
+    );
     const federated = `arn:aws:sts::${B}:federated-user/bob`;
     const sessionReason =
       "is an STS session ARN, which never matches aws:PrincipalArn; use the IAM role or user ARN (arn:aws:iam::<account>:role/<name>)";
@@ -522,6 +534,10 @@ describe("topology: what a stack deploys of it", () => {
     bad({ ...network, subnetIds: [] }, ".subnetIds: [] must not be empty");
     bad({ ...network, securityGroupIds: [] }, ".securityGroupIds: [] must not be empty");
     bad("x", ': "x" must be {subnetIds: [subnet-…], securityGroupIds: [sg-…]}');
+    assert.throws(() => selectParts(topology, stack(false, ["b"]), null), {
+      message:
+        "Invalid config fieldnotes:ecsNetwork: null must be a map of subscriber name to {subnetIds, securityGroupIds}",
+    });
     assert.throws(() => selectParts(topology, stack(false, ["c"]), "x"), {
       message:
         'Invalid config fieldnotes:ecsNetwork: "x" must be a map of subscriber name to {subnetIds, securityGroupIds}',
@@ -543,6 +559,12 @@ describe("topology: what a stack deploys of it", () => {
           'Invalid config fieldnotes:ecsNetwork.c: "y" must be {subnetIds: [subnet-…], securityGroupIds: [sg-…]}',
         ].join("\n"),
       },
+    );
+    const wrongPart = checkMessaging(config({ topology: base() }), stack(true, ["d"]));
+    assert.equal(wrongPart.value, undefined, "no selection comes with problems");
+    assert.deepEqual(
+      wrongPart.problems.map((p) => p.key),
+      ["fieldnotes:parts"],
     );
     assert.throws(
       () => loadMessaging(config({ topology: base(), logRetentionDays: 2 }), stack(true, [])),
