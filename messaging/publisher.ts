@@ -88,7 +88,7 @@ export class Publisher extends pulumi.ComponentResource {
 
     const replicas = args.replicas ?? [];
     const payloadKey = topology.offload.kms
-      ? this.payloadKey(name, names, subscribers, producers, replicas.length > 0)
+      ? this.payloadKey(name, names, subscribers, producers)
       : undefined;
     const payloads = createPayloadBucket(this, `${name}-payloads`, {
       bucket: names.bucket,
@@ -220,7 +220,6 @@ export class Publisher extends pulumi.ComponentResource {
     names: PublisherNames,
     subscribers: SubscriberNames[],
     producers: Producer[],
-    replicated: boolean,
   ): aws.kms.Key {
     const key = new aws.kms.Key(
       `${name}-payload-key`,
@@ -228,7 +227,7 @@ export class Publisher extends pulumi.ComponentResource {
         description: `Payload bucket ${names.bucket} (fieldnotes)`,
         enableKeyRotation: true,
         deletionWindowInDays: 7,
-        policy: JSON.stringify(payloadKeyPolicy(names, subscribers, producers, { replicated })),
+        policy: JSON.stringify(payloadKeyPolicy(names, subscribers, producers)),
       },
       { parent: this },
     );

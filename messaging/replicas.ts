@@ -45,7 +45,7 @@ export class PayloadReplica extends pulumi.ComponentResource {
           description: `Payload replica ${this.names.bucket} (fieldnotes)`,
           enableKeyRotation: true,
           deletionWindowInDays: 7,
-          policy: JSON.stringify(replicaKeyPolicy(pub, this.names, readers)),
+          policy: JSON.stringify(replicaKeyPolicy(this.names, readers)),
         },
         { parent: this },
       );

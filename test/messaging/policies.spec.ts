@@ -60,16 +60,34 @@ function system(stack = "a-use1", change?: (t: Editable) => void): System {
   };
 }
 
+/** Every list of a statement, with where it is. */
+function lists(value: unknown, at: string): [string, unknown[]][] {
+  if (Array.isArray(value)) return [[at, value], ...value.flatMap((v, i) => lists(v, `${at}[${i}]`))];
+  if (typeof value === "object" && value !== null)
+    return Object.entries(value).flatMap(([k, v]) => lists(v, `${at}.${k}`));
+  return [];
+}
+
 /**
- * A document as the components register it (JSON), after checking the Sids: each statement has one,
- * of the letters and digits IAM's grammar allows, unique in its document ("Sid" in the IAM JSON
- * policy element reference; SNS and SQS policies require unique Sids too).
+ * A document as the components register it (JSON), after checking what AWS's policy grammar asks of
+ * it (IAM JSON policy element reference): each statement has a Sid of letters and digits, unique in
+ * its document (which the specs also find statements by); every list (principals, actions,
+ * resources, condition values) holds at least one value; an AWS principal is an account's root or an
+ * IAM role or user ARN.
  */
 function built(document: policies.PolicyDocument): Policy {
   assert.equal(document.Version, "2012-10-17");
   const sids = document.Statement.map((s) => s.Sid);
   for (const sid of sids) assert.match(sid, /^[A-Za-z0-9]+$/, `Sid ${JSON.stringify(sid)}`);
   assert.equal(new Set(sids).size, sids.length, `duplicate Sid among ${sids.join(", ")}`);
+  document.Statement.forEach((statement) => {
+    for (const [at, list] of lists(statement, statement.Sid))
+      assert.ok(list.length > 0, `${at} is an empty list`);
+    const principal = statement.Principal;
+    const aws = typeof principal === "object" ? [principal.AWS ?? []].flat() : [];
+    for (const arn of aws)
+      assert.match(arn, /^arn:aws:iam::\d{12}:(root|role\/\S+|user\/\S+)$/, `${statement.Sid} principal`);
+  });
   return JSON.parse(JSON.stringify(document));
 }
 
@@ -134,8 +152,19 @@ describe("policy builders, simulated in process", function () {
         assert.notEqual(await s3(sub.roleArn, id, "s3:GetObject", "payloadsx/3f1c"), "Allowed", sub.role);
         assert.equal(await s3(sub.roleArn, id, "s3:PutObject", "payloads/3f1c"), "ExplicitlyDenied");
         assert.notEqual(await s3(sub.roleArn, id, "s3:DeleteObject", "payloads/3f1c"), "Allowed");
-        // Not even with s3:* in its own policy: the bucket policy names the reading actions only.
-        assert.notEqual(await s3(sub.roleArn, [ALL("s3:*")], "s3:DeleteObject", "payloads/3f1c"), "Allowed");
+        // Not even with s3:* in its own policy: the bucket policy names the reading actions, and
+        // the listing of payloads/, only.
+        const wide = [ALL("s3:*")];
+        assert.notEqual(await s3(sub.roleArn, wide, "s3:DeleteObject", "payloads/3f1c"), "Allowed");
+        assert.notEqual(await s3(sub.roleArn, wide, "s3:GetObject", "incoming/up-1"), "Allowed");
+        assert.notEqual(
+          await s3(sub.roleArn, wide, "s3:ListBucket", "", { "s3:prefix": "incoming/" }),
+          "Allowed",
+        );
+        assert.equal(
+          await s3(sub.roleArn, wide, "s3:ListBucket", "", { "s3:prefix": "payloads/" }),
+          "Allowed",
+        );
       }
     });
 
@@ -654,10 +683,21 @@ describe("policy builders, simulated in process", function () {
         await act(prod.b, "states:StartExecution", prod.b.stateMachineArn.replace(/[^:]+$/, "other")),
         "Allowed",
       );
+      // B's downstream is Step Functions: no task of its own name runs, no task role passes.
       assert.notEqual(
-        await act(prod.b, "ecs:RunTask", `arn:aws:ecs:us-west-2:${prod.b.account}:task-definition/x:1`),
+        await act(
+          prod.b,
+          "ecs:RunTask",
+          `arn:aws:ecs:${prod.b.region}:${prod.b.account}:task-definition/${prod.b.taskFamily}:1`,
+          { "ecs:cluster": prod.b.clusterArn },
+        ),
         "Allowed",
       );
+      for (const arn of [prod.b.taskRoleArn, prod.b.taskExecutionRoleArn])
+        assert.notEqual(
+          await act(prod.b, "iam:PassRole", arn, { "iam:PassedToService": "ecs-tasks.amazonaws.com" }),
+          "Allowed",
+        );
       const taskDef = `arn:aws:ecs:${prod.c.region}:${prod.c.account}:task-definition/${prod.c.taskFamily}:3`;
       const run = (arn: string, cluster: string) =>
         act(prod.c, "ecs:RunTask", arn, { "ecs:cluster": cluster });
@@ -699,8 +739,8 @@ describe("policy builders, simulated in process", function () {
       const originKey = `arn:aws:kms:${dev.pub.region}:${dev.pub.account}:key/origin`;
       const replicaKey = `arn:aws:kms:${replica.region}:${dev.pub.account}:key/replica`;
       const keyPolicies: Record<string, Policy> = {
-        [originKey]: built(policies.payloadKeyPolicy(dev.pub, dev.subs, dev.producers, { replicated: true })),
-        [replicaKey]: built(policies.replicaKeyPolicy(dev.pub, replica, [dev.b])),
+        [originKey]: built(policies.payloadKeyPolicy(dev.pub, dev.subs, dev.producers)),
+        [replicaKey]: built(policies.replicaKeyPolicy(replica, [dev.b])),
       };
       const decrypt = (sub: SubscriberNames, key: string, via: string, kms = true) =>
         simulate({
@@ -801,10 +841,23 @@ describe("policy builders, simulated in process", function () {
       assert.notEqual(await act(policy, "ecr:PutImage", repo), "Allowed");
     });
 
-    it("a public image gets no ECR grant", async () => {
-      const policy = built(policies.taskExecutionRolePolicy(prod.c, prod.topology.subscribers[1].taskImage));
-      assert.notEqual(await act(policy, "ecr:GetAuthorizationToken", "*"), "Allowed");
-      assert.equal(policy.Statement.length, 1);
+    it("a public image, or another registry's path that names an ECR repository, gets no ECR grant", async () => {
+      for (const image of [
+        prod.topology.subscribers[1].taskImage,
+        `mirror.example.com/${prod.c.account}.dkr.ecr.eu-west-1.amazonaws.com/team/app:1`,
+      ]) {
+        const policy = built(policies.taskExecutionRolePolicy(prod.c, image));
+        assert.notEqual(await act(policy, "ecr:GetAuthorizationToken", "*"), "Allowed", image);
+        assert.notEqual(
+          await act(
+            policy,
+            "ecr:BatchGetImage",
+            `arn:aws:ecr:eu-west-1:${prod.c.account}:repository/team/app`,
+          ),
+          "Allowed",
+          image,
+        );
+      }
     });
   });
 
@@ -930,7 +983,7 @@ describe("policy builders, simulated in process", function () {
         t.offload.kms = true;
         t.publisher.producers = [s.pub.account, PRODUCER, uploader];
       });
-      const policy = built(policies.payloadKeyPolicy(p.pub, p.subs, p.producers, { replicated: true }));
+      const policy = built(policies.payloadKeyPolicy(p.pub, p.subs, p.producers));
       const key = keyArn(p.pub.region, "payloads");
       const viaS3 = { "kms:ViaService": "s3.us-east-1.amazonaws.com" };
       const elsewhere = { "kms:ViaService": "s3.us-west-2.amazonaws.com" };
@@ -1123,14 +1176,12 @@ describe("policy builders, simulated in process", function () {
       const replicaKey = `arn:aws:kms:us-west-2:${s.pub.account}:key/r`;
       const id = [replication({ origin, replica: replicaKey })];
       // Each key's policy grants its account (the publisher's), so the role's own policy decides.
-      const originKeyPolicy = built(
-        policies.payloadKeyPolicy(s.pub, s.subs, s.producers, { replicated: true }),
-      );
+      const originKeyPolicy = built(policies.payloadKeyPolicy(s.pub, s.subs, s.producers));
       const keyPolicyFor = (key: string) => {
         const region = key.split(":")[3];
         return region === s.pub.region
           ? originKeyPolicy
-          : built(policies.replicaKeyPolicy(s.pub, replicaNames(s.topology, region), []));
+          : built(policies.replicaKeyPolicy(replicaNames(s.topology, region), [s.b]));
       };
       const k = (action: string, key: string, region: string) =>
         act(s.pub.replicationRoleArn, id, action, key, keyPolicyFor(key), {
@@ -1170,7 +1221,7 @@ describe("policy builders, simulated in process", function () {
     });
 
     it("the replica's key: the account administers it, that Region's readers decrypt through S3 there", async () => {
-      const policy = built(policies.replicaKeyPolicy(s.pub, replica, readers));
+      const policy = built(policies.replicaKeyPolicy(replica, readers));
       const key = `arn:aws:kms:us-west-2:${s.pub.account}:key/r`;
       const kms = system("a-use1", (t) => {
         t.offload.kms = true;
