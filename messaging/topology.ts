@@ -170,7 +170,7 @@ const producer = accept<string>(
 
 /** An IAM role ARN (a DLQ redrive role). */
 const roleArn = accept<string>(
-  (x) => typeof x === "string" && IAM_PRINCIPAL_ARN.test(x) && x.includes(":role/"),
+  (x) => typeof x === "string" && IAM_PRINCIPAL_ARN.exec(x)?.[2] === "role",
   (x) => principalArnReason(x, true),
 );
 
