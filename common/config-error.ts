@@ -36,12 +36,25 @@ export class ConfigError extends Error {
   }
 }
 
-/** Throws a ConfigError holding every problem, if there is any. */
+/**
+ * Throws a ConfigError holding every problem, if there is any.
+ *
+ * @example
+ * throwIfProblems([{ key: "fieldnotes:parts", value: [], reason: "must be a non-empty list" }]);
+ * // throws ConfigError: Invalid config fieldnotes:parts: [] must be a non-empty list
+ */
 export function throwIfProblems(problems: readonly ConfigProblem[]): void {
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
-/** Runs a throwing loader; its ConfigError's problems go into `problems` and undefined is returned. */
+/**
+ * Runs a throwing loader; its ConfigError's problems go into `problems` and undefined is returned.
+ *
+ * @example
+ * const problems: ConfigProblem[] = [];
+ * const research = collectProblems(problems, () => loadResearchSettings(config)); // undefined when wrong
+ * throwIfProblems(problems); // every key's problems, in one error
+ */
 export function collectProblems<T>(problems: ConfigProblem[], load: () => T): T | undefined {
   try {
     return load();
@@ -56,6 +69,11 @@ function problemLine(p: ConfigProblem): string {
   return `Invalid config ${p.key}: ${showValue(p.value)} ${p.reason}`;
 }
 
+/**
+ * @example
+ * showValue(undefined); // "(not set)"
+ * showValue({ kms: true }); // '{"kms":true}'
+ */
 export function showValue(value: unknown): string {
   if (value === undefined) return "(not set)";
   const text = JSON.stringify(value);
@@ -65,6 +83,10 @@ export function showValue(value: unknown): string {
 /**
  * The reason for a key nobody reads: the closest known key as a suggestion when there is one close
  * enough to be a typo, and the known keys.
+ *
+ * @example
+ * unknownKeyReason("kmss", ["kms", "retentionDays"]);
+ * // "is not a known key; did you mean kms? (known: kms, retentionDays)"
  */
 export function unknownKeyReason(key: string, known: readonly string[]): string {
   const suggestion = closestKey(key, known);
@@ -77,6 +99,10 @@ export function unknownKeyReason(key: string, known: readonly string[]): string 
 /**
  * The known key a typo most likely meant: the smallest edit distance (case-insensitive), if that
  * distance is at most a third of the key's length (at least 2), else undefined.
+ *
+ * @example
+ * closestKey("kmss", ["kms", "retentionDays"]); // "kms"
+ * closestKey("colour", ["kms"]); // undefined: too far to be a typo
  */
 export function closestKey(key: string, known: readonly string[]): string | undefined {
   let best: { key: string; distance: number } | undefined;
@@ -105,7 +131,11 @@ function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
-/** Reads a config key holding structured data; Pulumi stores objects as JSON strings. */
+/**
+ * Reads a config key holding structured data; Pulumi stores objects as JSON strings.
+ *
+ * @example readStructured(new pulumi.Config("fieldnotes"), "research"); // {account: "…", …}, or undefined when unset
+ */
 export function readStructured(
   config: { get(key: string): string | undefined; name: string },
   key: string,

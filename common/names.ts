@@ -21,6 +21,10 @@ export const NameLimits = {
 /**
  * Returns `name` if it fits in `max` characters; otherwise a prefix of it joined to the first
  * 8 hex digits of the SHA-256 of the full name, so distinct long names stay distinct.
+ *
+ * @example
+ * boundedName("fieldnotes-subscriber-b-consume-queue-us-west-2-a-very-long-name-indeed", 64);
+ * // "fieldnotes-subscriber-b-consume-queue-us-west-2-a-very-f62f7413"
  */
 export function boundedName(name: string, max: number): string {
   if (name.length <= max) return name;

@@ -26,7 +26,11 @@ export class ProviderRegistry {
   }
 }
 
-/** Pure: the provider inputs for one (account, Region), with the role to assume if configured. */
+/**
+ * Pure: the provider inputs for one (account, Region), with the role to assume if configured.
+ *
+ * @example new aws.Provider("aws-222222222222-us-west-2", providerArgs("222222222222", "us-west-2", roleArn));
+ */
 export function providerArgs(account: string, region: string, roleArn?: string): aws.ProviderArgs {
   return {
     region: region as aws.Region,

@@ -66,6 +66,13 @@ export const OPT_IN_REGIONS: readonly string[] = [
   "mx-central-1",
 ];
 
+/**
+ * Whether an account must opt in to `region` (one of {@link OPT_IN_REGIONS}).
+ *
+ * @example
+ * isOptInRegion("af-south-1"); // true
+ * isOptInRegion("us-east-1"); // false
+ */
 export function isOptInRegion(region: string): boolean {
   return OPT_IN_REGIONS.includes(region);
 }
@@ -74,6 +81,10 @@ export function isOptInRegion(region: string): boolean {
  * The SNS service principal an endpoint's policy must name for deliveries from a topic in
  * `topicRegion` to an endpoint in `endpointRegion`: the Region's own principal
  * (sns.<region>.amazonaws.com) when an opt-in Region's topic delivers to another Region.
+ *
+ * @example
+ * snsServicePrincipal("af-south-1", "us-east-1"); // "sns.af-south-1.amazonaws.com"
+ * snsServicePrincipal("us-east-1", "us-west-2"); // "sns.amazonaws.com"
  */
 export function snsServicePrincipal(topicRegion: string, endpointRegion: string): string {
   return isOptInRegion(topicRegion) && topicRegion !== endpointRegion
@@ -81,11 +92,22 @@ export function snsServicePrincipal(topicRegion: string, endpointRegion: string)
     : "sns.amazonaws.com";
 }
 
+/**
+ * Whether `region` is a commercial-partition Region this program can build ARNs for.
+ *
+ * @example
+ * isKnownRegion("us-west-2"); // true
+ * isKnownRegion("cn-north-1"); // false: another partition
+ */
 export function isKnownRegion(region: unknown): region is string {
   return typeof region === "string" && KNOWN_REGIONS.includes(region);
 }
 
-/** Short, stable code for a Region (us-east-1 → use1, ap-southeast-2 → apse2), for names. */
+/**
+ * Short, stable code for a Region (us-east-1 → use1, ap-southeast-2 → apse2), for names.
+ *
+ * @example regionCode("ap-southeast-2"); // "apse2"
+ */
 export function regionCode(region: string): string {
   const [area, direction, index] = region.split("-");
   const dir = direction

@@ -16,17 +16,31 @@ export type Schema<T = unknown> = v.GenericSchema<unknown, T>;
 
 type Reason = string | ((input: unknown) => string);
 
-/** A value the test accepts, typed T; anything else is refused with `reason`. */
+/**
+ * A value the test accepts, typed T; anything else is refused with `reason`.
+ *
+ * @example const even = accept<number>((x) => typeof x === "number" && x % 2 === 0, "must be an even number");
+ */
 export function accept<T>(test: (value: unknown) => boolean, reason: Reason) {
   return v.custom<T>(test, (issue) => (typeof reason === "string" ? reason : reason(issue.input)));
 }
 
-/** A string matching `pattern`. */
+/**
+ * A string matching `pattern`.
+ *
+ * @example const vpcId = text(/^vpc-[0-9a-f]{8,17}$/, "must be a VPC ID (vpc-...)");
+ */
 export function text(pattern: RegExp, reason: string = `must match ${pattern}`) {
   return accept<string>((x) => typeof x === "string" && pattern.test(x), reason);
 }
 
-/** An integer from min to max inclusive. */
+/**
+ * An integer from min to max inclusive.
+ *
+ * @example
+ * parse(integer(1, 10), 11, "fieldnotes:retries");
+ * // throws ConfigError: Invalid config fieldnotes:retries: 11 must be an integer from 1 to 10
+ */
 export function integer(min: number, max: number) {
   return accept<number>(
     (x) => typeof x === "number" && Number.isInteger(x) && x >= min && x <= max,
@@ -37,7 +51,11 @@ export function integer(min: number, max: number) {
 /** true or false. */
 export const bool = accept<boolean>((x) => typeof x === "boolean", "must be true or false");
 
-/** One of the listed values, which the message quotes. */
+/**
+ * One of the listed values, which the message quotes.
+ *
+ * @example const protocol = oneOf(["email", "https"] as const); // refuses "sms": is not one of "email", "https"
+ */
 export function oneOf<const T extends readonly (string | number)[]>(allowed: T) {
   return accept<T[number]>(
     (x) => allowed.includes(x as T[number]),
@@ -52,10 +70,20 @@ export function oneOf<const T extends readonly (string | number)[]>(allowed: T) 
  */
 export const accountId = accept<string>(isAccountId, accountReason);
 
+/**
+ * @example
+ * isAccountId("012345678901"); // true
+ * isAccountId(12345678901); // false: a number lost its leading zero
+ */
 export function isAccountId(value: unknown): value is string {
   return typeof value === "string" && /^\d{12}$/.test(value);
 }
 
+/**
+ * @example
+ * accountReason(12345678901);
+ * // 'is not a 12-digit AWS account ID: if you typed 012345678901, YAML read it as a number and dropped the leading zero; quote it: "012345678901"'
+ */
 export function accountReason(value: unknown): string {
   const digits =
     typeof value === "number" && Number.isSafeInteger(value) && value >= 0
@@ -79,12 +107,20 @@ export const region = accept<string>(
   "is not a known AWS Region (commercial partition, e.g. us-east-1)",
 );
 
-/** A list of items; `reason` when the value is not a list. */
+/**
+ * A list of items; `reason` when the value is not a list.
+ *
+ * @example const accounts = list(accountId, "must be a list of account IDs");
+ */
 export function list<T>(item: Schema<T>, reason = "must be a list") {
   return v.array(item, reason);
 }
 
-/** A string, then checked by `pattern`: "must be a string" for other types, `reason` for a mismatch. */
+/**
+ * A string, then checked by `pattern`: "must be a string" for other types, `reason` for a mismatch.
+ *
+ * @example const prefixes = list(listedText(/^[\w/-]+\/$/, "must end with /"));
+ */
 export function listedText(pattern: RegExp, reason: string) {
   return v.pipe(
     v.string("must be a string"),
@@ -95,6 +131,11 @@ export function listedText(pattern: RegExp, reason: string) {
 /**
  * An object that refuses unknown keys (with the closest known key suggested) and reports a missing
  * required key as "(not set)" with the key's own reason when it has a fixed one.
+ *
+ * @example
+ * const offload = strict({ kms: bool }, "must be a map like {kms: true}");
+ * parse(offload, { kmss: true }, "offload");
+ * // throws: Invalid config offload.kmss: true is not a known key; did you mean kms? (known: kms)
  */
 export function strict<const E extends v.ObjectEntries>(entries: E, reason: Reason) {
   return v.strictObject(entries, objectReason(entries, reason));
@@ -103,6 +144,8 @@ export function strict<const E extends v.ObjectEntries>(entries: E, reason: Reas
 /**
  * An object that keeps keys it does not know, for input with room for fields others add (an AWS
  * event); otherwise like `strict`.
+ *
+ * @example const record = fields({ eventSource: v.string("must be a string") }, "must be an object"); // keeps AWS's other fields
  */
 export function fields<const E extends v.ObjectEntries>(entries: E, reason: Reason) {
   return v.object(entries, objectReason(entries, reason));
@@ -121,7 +164,11 @@ function objectReason(entries: v.ObjectEntries, reason: Reason) {
   };
 }
 
-/** Optional with a default: absent (or null, when `nullIsAbsent`) means the default. */
+/**
+ * Optional with a default: absent (or null, when `nullIsAbsent`) means the default.
+ *
+ * @example const retentionDays = withDefault(integer(1, 3653), 14); // absent: 14
+ */
 export function withDefault<T>(schema: Schema<T>, fallback: T, nullIsAbsent = false) {
   return nullIsAbsent ? v.nullish(schema, fallback) : v.optional(schema, fallback);
 }
@@ -138,6 +185,10 @@ export interface SchemaProblem {
  * a value failing its type and its range says so once). Config and handler input both go through
  * here; only the wording of a problem's place differs (a config key path, an environment variable,
  * an event field).
+ *
+ * @example
+ * problemsOf(strict({ retries: integer(0, 5) }, "must be a map"), { retries: 9 });
+ * // {output: undefined, problems: [{path: ["retries"], value: 9, reason: "must be an integer from 0 to 5"}]}
  */
 export function problemsOf<T>(
   schema: Schema<T>,
@@ -163,7 +214,11 @@ export function problemsOf<T>(
   return { output: undefined, problems };
 }
 
-/** `a.b[0].c`: a problem's path as one text, the way the project's messages name a field. */
+/**
+ * `a.b[0].c`: a problem's path as one text, the way the project's messages name a field.
+ *
+ * @example pathText(["subscribers", 0, "account"]); // "subscribers[0].account"
+ */
 export function pathText(path: readonly (string | number)[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
 }
@@ -171,6 +226,10 @@ export function pathText(path: readonly (string | number)[]): string {
 /**
  * Validates `raw` against `schema` and returns the output and every problem found, each with its
  * key path under `root` (`fieldnotes:topology.subscribers[0].account`).
+ *
+ * @example
+ * const { output, problems } = check(integer(0, 5), 9, "fieldnotes:retries");
+ * // problems: [{key: "fieldnotes:retries", value: 9, reason: "must be an integer from 0 to 5"}]
  */
 export function check<T>(
   schema: Schema<T>,
@@ -192,6 +251,12 @@ export function check<T>(
 /**
  * A check across the keys of an object, reported on the one key to change, with that key's value
  * (valibot's `forward` would report the whole object as the value).
+ *
+ * @example
+ * const range = v.pipe(
+ *   strict({ min: integer(0, 9), max: integer(0, 9) }, "must be {min, max}"),
+ *   checkKey("min", (r) => r.min <= r.max, (r) => `must be at most max (${r.max})`),
+ * );
  */
 export function checkKey<T extends Record<string, unknown>>(
   key: keyof T & string,
@@ -213,6 +278,8 @@ export function checkKey<T extends Record<string, unknown>>(
 /**
  * A list whose items' ids (`idOf`) are unique: each repeat is reported at its index, on `field`
  * when given (the item's key that makes it a repeat), "is listed twice" unless `reason` says else.
+ *
+ * @example const groups = v.pipe(list(v.string()), unique((g: string) => g)); // a repeat: "is listed twice"
  */
 export function unique<T>(
   idOf: (item: T, index: number) => string,
@@ -294,6 +361,8 @@ export function rule<T>(run: (value: T, report: Report) => void, reads?: readonl
 /**
  * A check by a validator that throws (the payload library's validateKeyPrefix, validateKeyPath…):
  * its message becomes the problem's reason, so the library's rule and wording are not restated.
+ *
+ * @example const keyPrefix = v.pipe(v.string(), validatedBy(validateKeyPrefix)); // the library's rule and words
  */
 export function validatedBy<T>(validate: (value: T) => void) {
   return v.rawCheck<T>(({ dataset, addIssue }) => {
@@ -306,7 +375,11 @@ export function validatedBy<T>(validate: (value: T) => void) {
   });
 }
 
-/** Like `check`, but throws a ConfigError with every problem. */
+/**
+ * Like `check`, but throws a ConfigError with every problem.
+ *
+ * @example const days = parse(withDefault(integer(1, 3653), 14), undefined, "fieldnotes:logRetentionDays"); // 14
+ */
 export function parse<T>(schema: Schema<T>, raw: unknown, root: string): T {
   const { output, problems } = check(schema, raw, root);
   throwIfProblems(problems);

@@ -4,12 +4,19 @@ import { execFileSync } from "child_process";
 
 export type Exec = (file: string, args: string[]) => string;
 
+/**
+ * Runs a program and returns its stdout; its stderr goes with the error when it fails.
+ *
+ * @example defaultExec("pulumi", ["stack", "output", "--json", "--stack", "dev"]); // the CLI's stdout
+ */
 export const defaultExec: Exec = (file, args) =>
   execFileSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 16 << 20 });
 
 /**
  * All outputs of `stack`. `fail` builds the caller's usage error, so each command reports a missing
  * CLI, a failing CLI or non-JSON output in its own terms.
+ *
+ * @example const outputs = readPulumiOutputs("research", (message) => new UsageError(message));
  */
 export function readPulumiOutputs(
   stack: string,

@@ -58,7 +58,13 @@ const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
 const SUBSCRIBER_PART = /^subscriber\/(.+)$/;
 const PARTS_REASON = 'must be a non-empty list of parts: "publisher", "subscriber/<name>" or "research"';
 
-/** Reads and validates the stack-level settings; throws a ConfigError naming every key and value. */
+/**
+ * Reads and validates the stack-level settings; throws a ConfigError naming every key and value.
+ *
+ * @example
+ * const settings = loadStackSettings(new pulumi.Config("fieldnotes"), Object.keys(pulumi.runtime.allConfig()));
+ * settings.parts.subscribers; // ["b", "c"]
+ */
 export function loadStackSettings(config: ConfigSource, allKeys: readonly string[] = []): StackSettings {
   const { value, problems } = checkStackSettings(config, allKeys);
   throwIfProblems(problems);
@@ -69,6 +75,10 @@ export function loadStackSettings(config: ConfigSource, allKeys: readonly string
  * Like loadStackSettings, but returns the problems (and the settings, when they could be read
  * despite them, e.g. next to an unknown key). `allKeys` are the config's full key names
  * (`fieldnotes:parts`, `aws:region`, …); the `fieldnotes:` ones must be in CONFIG_KEYS.
+ *
+ * @example
+ * const { value, problems } = checkStackSettings(config, ["fieldnotes:sandboxAcount"]);
+ * // problems[0].reason: "is not a known key; did you mean fieldnotes:sandboxAccount? …"
  */
 export function checkStackSettings(
   config: ConfigSource,
@@ -131,6 +141,11 @@ const partsSchema = v.pipe(
   })),
 );
 
+/**
+ * @example
+ * parseParts("publisher"); // {publisher: true, subscribers: [], research: false}
+ * parseParts(["subscriber/b", "research"]); // {publisher: false, subscribers: ["b"], research: true}
+ */
 export function parseParts(raw: unknown): StackParts {
   return parse(partsSchema, raw, PARTS_KEY);
 }
@@ -163,6 +178,11 @@ const deployRolesSchema = v.optional(
   {},
 );
 
+/**
+ * @example
+ * parseDeployRoles({ "222222222222": "arn:aws:iam::333333333333:role/deployer" });
+ * // throws: Invalid config fieldnotes:deployRoles.222222222222: "arn:aws:iam::333333333333:role/deployer" is a role in account 333333333333, not in 222222222222
+ */
 export function parseDeployRoles(raw: unknown): Record<string, string> {
   return parse(deployRolesSchema, raw, DEPLOY_ROLES_KEY);
 }

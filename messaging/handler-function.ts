@@ -10,6 +10,7 @@ export interface HandlerFunctionArgs {
   /**
    * A subscriber's downstream: its bundle carries that downstream's SDK client only (build.ts), and
    * loads only with the same DOWNSTREAM. Absent for the publisher.
+   * @default none (the publisher's bundle, no downstream client)
    */
   downstream?: Downstream;
   /** Physical names, derived from the topology (naming.ts). */

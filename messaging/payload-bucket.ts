@@ -10,7 +10,10 @@ import { PolicyDocument } from "./policies";
 export interface PayloadBucketArgs {
   /** The physical bucket name (naming.ts). */
   bucket: string;
-  /** SSE-KMS under this key; absent: SSE-S3. */
+  /**
+   * SSE-KMS under this key.
+   * @default none (SSE-S3)
+   */
   key?: aws.kms.Key;
   /** The prefixes that expire after retentionDays. */
   prefixes: string[];

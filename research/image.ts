@@ -17,9 +17,15 @@ export interface ImageFlavourArgs {
   imageName: string;
   /** AppImageConfig name. */
   appImageConfigName: string;
-  /** Digest-pinned ECR URI of an image pushed elsewhere; when set, nothing is built. */
+  /**
+   * Digest-pinned ECR URI of an image pushed elsewhere; when set, nothing is built.
+   * @default none (built here from research/image/Dockerfile)
+   */
   imageUri?: string;
-  /** Docker build args (e.g. the digest-pinned base). */
+  /**
+   * Docker build args (e.g. the digest-pinned base).
+   * @default none (the Dockerfile's own ARG defaults)
+   */
   buildArgs?: Record<string, string>;
 }
 
@@ -36,9 +42,15 @@ export interface ResearchImagesArgs {
   roleArn: pulumi.Input<string>;
   /** The JupyterLab image, always attached. */
   jupyterLab: ImageFlavourArgs;
-  /** With jupyterLab.imageUri: the root-user processing image pushed elsewhere (default: that same URI). */
+  /**
+   * With jupyterLab.imageUri: the root-user processing image pushed elsewhere.
+   * @default none (jupyterLab.imageUri, or built here when that is unset too)
+   */
   processingImageUri?: string;
-  /** Resources that must exist before an ImageVersion is created (the role's ECR pull grant). */
+  /**
+   * Resources that must exist before an ImageVersion is created (the role's ECR pull grant).
+   * @default none
+   */
   versionDependsOn?: pulumi.Resource[];
 }
 

@@ -42,7 +42,10 @@ export interface AccessPolicyArgs {
   repositoryArns: string[];
   roleArn: string;
   pipeline: string;
-  /** Processing jobs run in the isolated network's subnets (NetworkConfig.VpcConfig). */
+  /**
+   * Processing jobs run in the isolated network's subnets (NetworkConfig.VpcConfig).
+   * @default false
+   */
   jobsInVpc?: boolean;
 }
 

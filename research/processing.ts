@@ -32,7 +32,10 @@ export interface QcProcessingArgs {
   volumeSizeGb: number;
   maxRuntimeSeconds: number;
   qc: QcThresholds;
-  /** Private subnets and security groups the job runs in (the isolated network); none: SageMaker's network. */
+  /**
+   * Private subnets and security groups the job runs in (the isolated network).
+   * @default none (SageMaker's network)
+   */
   network?: { subnetIds: pulumi.Input<string>[]; securityGroupIds: pulumi.Input<string>[] };
 }
 
@@ -151,6 +154,10 @@ export interface QcPipelineArgs {
   volumeSizeGb: number;
   maxRuntimeSeconds: number;
   qc: QcThresholds;
+  /**
+   * The job's VpcConfig (the isolated network).
+   * @default none (SageMaker's network)
+   */
   network?: { subnetIds: string[]; securityGroupIds: string[] };
 }
 

@@ -11,9 +11,15 @@ export interface StudioDomainArgs {
   vpcId: pulumi.Input<string>;
   subnetIds: pulumi.Input<pulumi.Input<string>[]>;
   appNetworkAccessType: "PublicInternetOnly" | "VpcOnly";
-  /** The apps' security groups (VpcOnly); SageMaker adds its own NFS group to each app. */
+  /**
+   * The apps' security groups (VpcOnly); SageMaker adds its own NFS group to each app.
+   * @default none (the domain names no security group)
+   */
   securityGroupIds?: pulumi.Input<string>[];
-  /** Network resources the domain must be created after and deleted before. */
+  /**
+   * Network resources the domain must be created after and deleted before.
+   * @default none
+   */
   networkDependsOn?: pulumi.Resource[];
   /** "Delete" lets `pulumi destroy` remove the home EFS; "Retain" keeps researchers' files. */
   homeEfsRetention: "Retain" | "Delete";

@@ -28,6 +28,10 @@ export type MessageAttributes = Record<string, MessageAttribute>;
  * An empty attribute map with no prototype. Attribute names are data: "__proto__" and "constructor"
  * are valid names, and on a plain object `map["__proto__"] = value` sets the prototype instead of
  * adding the attribute, which then silently disappears.
+ *
+ * @example
+ * const attributes = attributeMap(); // no prototype: an attribute named "__proto__" stays an attribute
+ * attributes.traceId = { DataType: "String", StringValue: "abc" };
  */
 export function attributeMap<T = MessageAttribute>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
@@ -50,6 +54,10 @@ const NAME = /^[A-Za-z0-9_.-]{1,256}$/;
 /**
  * Checks user attributes before anything is uploaded, so a bad message costs no S3 request.
  * @throws PayloadError (InvalidAttribute) naming the attribute and what is wrong with it.
+ *
+ * @example
+ * validateUserAttributes({ "AWS.x": { DataType: "String", StringValue: "1" } });
+ * // throws PayloadError (InvalidAttribute): attribute name "AWS.x" uses a prefix reserved by AWS
  */
 export function validateUserAttributes(attributes: MessageAttributes | undefined): void {
   if (attributes === undefined) return;
@@ -130,6 +138,8 @@ export function validateUserAttributes(attributes: MessageAttributes | undefined
 /**
  * Bytes the attributes add to a message, as the extended clients count them: UTF-8 of name, DataType
  * and StringValue, plus the raw length of a BinaryValue. The marker is not counted.
+ *
+ * @example attributesSize({ traceId: { DataType: "String", StringValue: "abc" } }); // 16 (7 + 6 + 3 bytes)
  */
 export function attributesSize(attributes: MessageAttributes | undefined): number {
   let size = 0;
@@ -236,7 +246,13 @@ export function fromSnsJsonAttributes(
   return out;
 }
 
-/** JSON-friendly form (binary as base64), for logs and downstream summaries. */
+/**
+ * JSON-friendly form (binary as base64), for logs and downstream summaries.
+ *
+ * @example
+ * attributesToJson({ blob: { DataType: "Binary", BinaryValue: Buffer.from("hi") } });
+ * // {blob: {DataType: "Binary", BinaryValue: "aGk="}}
+ */
 export function attributesToJson(
   attributes: MessageAttributes,
 ): Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }> {

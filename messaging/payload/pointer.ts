@@ -16,6 +16,10 @@ export const LEGACY_POINTER_CLASS = "com.amazon.sqs.javamessaging.MessageS3Point
 /**
  * Gives exactly the Java writer's bytes: compact JSON, `s3BucketName` before `s3Key`.
  * @throws PayloadError (InvalidPointer) when a field is not a non-empty string.
+ *
+ * @example
+ * formatPointer({ s3BucketName: "payloads", s3Key: "payloads/3f2a" });
+ * // '["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"payloads","s3Key":"payloads/3f2a"}]'
  */
 export function formatPointer({ s3BucketName, s3Key }: PayloadPointer): string {
   for (const [field, value] of [
@@ -37,6 +41,8 @@ export function formatPointer({ s3BucketName, s3Key }: PayloadPointer): string {
  * comparing strings, because the Python clients add spaces and other writers may reorder keys or add
  * fields.
  * @throws PayloadError (MalformedPointer) saying which rule the text broke.
+ *
+ * @example const { s3BucketName, s3Key } = parsePointer(message.Body!); // {s3BucketName: "payloads", s3Key: "payloads/3f2a"}
  */
 export function parsePointer(text: string): PayloadPointer {
   const shown = preview(text);

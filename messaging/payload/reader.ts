@@ -428,7 +428,13 @@ export function resolveSnsRecord(record: SnsLambdaRecord, options: ReaderOptions
   );
 }
 
-/** Resolves a message already normalised to body + SDK-shaped attributes. */
+/**
+ * Resolves a message already normalised to body + SDK-shaped attributes.
+ *
+ * @example
+ * const message = resolveMessage({ body, attributes }, { s3, allowedBuckets: ["payloads"] });
+ * if (message.offloaded) console.log(message.pointer, message.size);
+ */
 export function resolveMessage(message: ReceivedMessage, options: ReaderOptions): ResolvedMessage {
   return resolved(message, options);
 }
@@ -450,6 +456,8 @@ export interface PayloadDigest {
  * Reads a payload to its end without keeping it, verifying it, and returns its digest and a text
  * preview. Memory stays bounded by the stream's buffers whatever the size. Bytes from a replica that
  * fail verification are read again from the origin.
+ *
+ * @example const { sha256, size, verified } = await digestPayload(message, 64); // reads to the end, checks the checksum
  */
 export async function digestPayload(message: ResolvedMessage, previewBytes = 0): Promise<PayloadDigest> {
   return readVerified(

@@ -158,6 +158,10 @@ async function originTagWithin(
  *   against it (tags replicate: it is the tag the publisher wrote); a replica without one is not,
  *   and the read fails with OriginUnavailable, so the message is retried, never delivered unverified;
  * - origin answers 404 or 403: its error, as without a replica (an expired payload is expired).
+ *
+ * @example
+ * const replicas = { "payloads-use1": { bucket: "payloads-usw2" } };
+ * const stream = await openPayloadFrom(pointer, { s3, allowedBuckets: ["payloads-use1", "payloads-usw2"], replicas });
  */
 export async function openPayloadFrom(
   pointer: PayloadPointer,

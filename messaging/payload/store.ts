@@ -116,6 +116,10 @@ export interface StoredPayload {
 /**
  * Validates a key prefix as the extended clients do.
  * @throws PayloadError (InvalidOption) naming the prefix and the rule it breaks.
+ *
+ * @example
+ * validateKeyPrefix("payloads/"); // fine
+ * validateKeyPrefix("/payloads"); // throws PayloadError: keyPrefix "/payloads" must not start with "." or "/"
  */
 export function validateKeyPrefix(prefix: string): void {
   const shown = JSON.stringify(prefix);
@@ -187,6 +191,10 @@ async function tagChecksum(opts: StoreOptions, key: string, sha256: string): Pro
  * Uploads a body under a fresh random key and tags it with its SHA-256. A Readable is consumed once,
  * in parts of `partSizeBytes` with at most `queueSize` in flight, so memory stays bounded whatever
  * its length. On failure a started multipart upload is aborted and the error is thrown.
+ *
+ * @example
+ * const stored = await uploadPayload(createReadStream("sample.h5"), { s3, bucket: "payloads", keyPrefix: "payloads/" });
+ * stored.pointer; // {s3BucketName: "payloads", s3Key: "payloads/<uuid>"}, with stored.size and stored.sha256
  */
 export async function uploadPayload(
   body: PayloadBody | AsyncIterable<Uint8Array | string>,
@@ -351,6 +359,8 @@ function copySourceHeader(source: S3Source): string {
  * whole MiB when the source is so large that 512 MiB parts would need more than S3's 10,000, so
  * every object S3 can hold (5 TiB) copies. Parts stay within S3's 5 MiB–5 GiB.
  * @throws PayloadError (TooLarge) for a size over S3's 5 TiB object limit.
+ *
+ * @example copyPartSize(6 * 1024 ** 3); // 536870912: 512 MiB parts for a 6 GiB source
  */
 export function copyPartSize(size: number): number {
   if (!Number.isSafeInteger(size) || size < 0 || size > MAX_OBJECT) {
@@ -368,6 +378,8 @@ export function copyPartSize(size: number): number {
  * so no payload byte passes through the process. The source's checksum tag, if it has one, is
  * carried over; no other tag is (they describe the staging object), and without a checksum tag the
  * copy has none (computing it would mean reading every byte).
+ *
+ * @example const stored = await copyPayload({ bucket: "incoming", key: "runs/42.h5" }, { s3, bucket: "payloads" });
  */
 export async function copyPayload(source: S3Source, opts: StoreOptions): Promise<StoredPayload> {
   validateStoreOptions(opts);
@@ -653,6 +665,10 @@ const KEY_CHARACTERS = /^[A-Za-z0-9._/-]+$/;
  * requests are path-style (forcePathStyle, dotted bucket names, S3-compatible stores, proxies),
  * "../other-bucket/secret" would otherwise read another bucket with the caller's credentials.
  * @throws PayloadError (UnsafeKey) naming the key and the rule it breaks.
+ *
+ * @example
+ * validateKeyPath("payloads/../secret");
+ * // throws PayloadError (UnsafeKey): key "payloads/../secret" is refused: it has a ".." path segment
  */
 export function validateKeyPath(key: string, what = "key"): void {
   const shown = JSON.stringify(key.length > 200 ? `${key.slice(0, 200)}…` : key);
@@ -676,6 +692,10 @@ export function validateKeyPath(key: string, what = "key"): void {
  * library interoperates with writes `prefix + UUID` within those characters (PAYLOAD-FORMAT.md), so
  * a reader needs no other; refusing the rest also closes look-alike dots and other Unicode tricks.
  * @throws PayloadError (UnsafeKey) naming the key and the rule it breaks.
+ *
+ * @example
+ * validatePayloadKey("payloads/a b");
+ * // throws PayloadError (UnsafeKey): pointer s3Key "payloads/a b" is refused: it may only contain [A-Za-z0-9._/-]
  */
 export function validatePayloadKey(key: string): void {
   validateKeyPath(key, "pointer s3Key");
@@ -693,6 +713,10 @@ export function validatePayloadKey(key: string): void {
  * any S3 request: the pointer comes from the sender, and reading it with our credentials would let
  * a sender read what it could not.
  * @throws PayloadError (BucketNotAllowed, UnsafeKey, KeyNotAllowed) naming the bucket or key.
+ *
+ * @example
+ * assertLocationAllowed({ s3BucketName: "other", s3Key: "payloads/x" }, { allowedBuckets: ["payloads"] });
+ * // throws PayloadError (BucketNotAllowed): pointer names bucket "other", which is not in the allow-list [payloads]
  */
 export function assertLocationAllowed(pointer: PayloadPointer, rules: PayloadLocationRules): void {
   const { s3BucketName: bucket, s3Key: key } = pointer;
@@ -864,6 +888,10 @@ export function verifyingStream(
  * with the marker before any body byte is read, so a lying marker costs no transfer. `checksumTag`
  * is a tag read already under way (a replica read asks the origin for its tag before it knows
  * whether it will read the origin), so the origin is not asked twice.
+ *
+ * @example
+ * const stream = await openPayload(pointer, { s3, allowedBuckets: ["payloads"], expectedSize: 1048576 });
+ * await pipeline(stream, createWriteStream("payload.bin")); // errors instead of ending on other bytes
  */
 export async function openPayload(
   pointer: PayloadPointer,

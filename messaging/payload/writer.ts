@@ -316,7 +316,11 @@ export function result(prepared: PreparedMessage, messageId: string | undefined)
   return { messageId, offloaded, ...(pointer ? { pointer } : {}), size, sha256 };
 }
 
-/** SNS topic and SQS queue names of FIFO targets must end in ".fifo" (CreateTopic, CreateQueue). */
+/**
+ * SNS topic and SQS queue names of FIFO targets must end in ".fifo" (CreateTopic, CreateQueue).
+ *
+ * @example isFifoTarget("https://sqs.us-east-1.amazonaws.com/111111111111/orders.fifo"); // true
+ */
 export function isFifoTarget(topicArnOrQueueUrl: string): boolean {
   return topicArnOrQueueUrl.endsWith(".fifo");
 }
@@ -333,6 +337,10 @@ export interface FifoIds {
 /**
  * Checks the group id before anything is uploaded: a FIFO target refuses a message without one.
  * @throws PayloadError (InvalidOption) naming the field and the value.
+ *
+ * @example
+ * checkFifoIds("orders.fifo", { messageGroupId: "a b" });
+ * // throws PayloadError: messageGroupId must be 1-128 alphanumeric or punctuation characters, got "a b"
  */
 export function checkFifoIds(target: string, ids: FifoIds): void {
   for (const field of ["messageGroupId", "messageDeduplicationId"] as const) {
