@@ -7,16 +7,18 @@ import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { receiveFromSqs } from "../../messaging/payload";
 
-export async function receiveSamples(): Promise<void> {
-  const s3 = new S3Client({ region: "us-east-1", followRegionRedirects: true });
-  const sqs = new SQSClient({});
-  const QueueUrl = "https://sqs.us-west-2.amazonaws.com/222222222222/payloads";
+export async function receiveSamples(
+  s3 = new S3Client({ region: "us-east-1", followRegionRedirects: true }),
+  sqs = new SQSClient({}),
+  QueueUrl = "https://sqs.us-west-2.amazonaws.com/222222222222/payloads",
+  bucket = "payloads-111111111111-us-east-1",
+): Promise<void> {
   const received = await receiveFromSqs(
     sqs,
     { QueueUrl, WaitTimeSeconds: 20 },
     {
       s3,
-      allowedBuckets: ["payloads-111111111111-us-east-1"],
+      allowedBuckets: [bucket],
       allowedKeyPrefixes: ["payloads/"],
       sqsDelivery: "raw", // the subscription has RawMessageDelivery on
     },

@@ -1,6 +1,6 @@
 // Examples in the docs cannot go stale: every ```ts block is a region of a file in docs/examples/
-// (which `tsc` type-checks against the real library), and every ```yaml block passes the program's
-// own config validation.
+// (which `tsc` type-checks against the real library), the payload examples run end to end against
+// the local emulators, and every ```yaml block passes the program's own config validation.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -12,6 +12,14 @@ import { loadOperations } from "../../messaging/operations";
 import { parseTopology } from "../../messaging/topology";
 import { parseResearchSettings } from "../../research/config";
 import { listStacks, loadStackConfig } from "../../local/stack-config";
+import { S3Client } from "@aws-sdk/client-s3";
+import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { randomBytes } from "node:crypto";
+import { emulatorClientConfig, startFauxqs, startS3rver } from "../../local/emulators";
+import { subscribeNewQueue } from "../../local/topics";
+import { publishSample } from "../../docs/examples/publishing";
+import { receiveSamples } from "../../docs/examples/resolving";
 
 const ROOT = path.resolve(__dirname, "../..");
 const EXAMPLES = path.join(ROOT, "docs", "examples");
@@ -175,5 +183,38 @@ describe("docs examples", () => {
         ),
       /did you mean oldestMessageAgeSeconds/,
     );
+  });
+
+  it("the payload examples run: publishSample offloads a file that receiveSamples writes back, byte for byte", async function () {
+    this.timeout(60_000);
+    const bucket = "payloads-111111111111-us-east-1";
+    const [fauxqs, s3rver] = await Promise.all([startFauxqs(), startS3rver({ buckets: [bucket] })]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "doc-run-"));
+    const cwd = process.cwd();
+    const log = console.log;
+    try {
+      const s3 = new S3Client(emulatorClientConfig(s3rver.endpoint));
+      const sns = new SNSClient(emulatorClientConfig(fauxqs.endpoint));
+      const sqs = new SQSClient(emulatorClientConfig(fauxqs.endpoint));
+      const topicArn = (await sns.send(new CreateTopicCommand({ Name: "payloads" }))).TopicArn!;
+      const queue = await subscribeNewQueue(sns, sqs, topicArn, "payloads");
+      // Over SNS's 256 KiB: the example's path through S3, not the inline one.
+      const sample = randomBytes(300 * 1024);
+      process.chdir(dir); // the examples read sample.h5 and write <messageId>.bin where they run
+      fs.writeFileSync("sample.h5", sample);
+      console.log = () => undefined;
+      const sent = await publishSample(s3, sns, topicArn, bucket);
+      await receiveSamples(s3, sqs, queue.url, bucket);
+      console.log = log;
+      assert.equal(sent.offloaded, true);
+      const written = fs.readdirSync(dir).filter((f) => f.endsWith(".bin"));
+      assert.equal(written.length, 1, `one payload written back: ${written.join(", ")}`);
+      assert.ok(fs.readFileSync(written[0]).equals(sample), "the bytes published are the bytes written");
+    } finally {
+      console.log = log;
+      process.chdir(cwd);
+      fs.rmSync(dir, { recursive: true, force: true });
+      await Promise.all([fauxqs.stop(), s3rver.stop()]);
+    }
   });
 });
