@@ -26,7 +26,9 @@ import {
   type RunningEmulator,
   type RunningS3rver,
 } from "../../local/emulators";
+import { awsError, startFaultProxy, type FaultProxy } from "../../local/fault-proxy";
 import { subscribeNewQueue } from "../../local/topics";
+import { packRequests } from "../../messaging/payload/batch";
 import { drain, sha256 } from "./helpers";
 
 const BUCKET = "batch-payloads";
@@ -308,6 +310,259 @@ describe("batch writers against fauxqs (SNS, SQS) and s3rver (S3)", function () 
         }),
       /threshold 300000 is above maxBatchBytes 262144/,
     );
+  });
+
+  it("refuses a bad target, entry list or option, naming it, before any upload", async () => {
+    const url = "http://127.0.0.1:1/000000000000/never";
+    assert.throws(
+      () => publishBatchToSns(sns, "my-topic", [], options),
+      (e: unknown) =>
+        e instanceof PayloadError && e.message === 'topicArn must be an SNS topic ARN, got "my-topic"',
+    );
+    for (const queueUrl of ["my-queue", "ftp://host/q", "xhttp://host/q"])
+      assert.throws(
+        () => sendBatchToSqs(sqs, queueUrl, [], options),
+        (e: unknown) =>
+          e instanceof PayloadError &&
+          e.message === `queueUrl must be an SQS queue URL, got ${JSON.stringify(queueUrl)}`,
+      );
+    const refused = (entries: unknown, extra: Partial<BatchOptions>, message: string) =>
+      assert.rejects(
+        () => sendBatchToSqs(sqs, url, entries as never, { ...options, ...extra }),
+        (e: unknown) => e instanceof PayloadError && e.code === "InvalidOption" && e.message === message,
+      );
+    await refused("x", {}, "entries must be a list, got string");
+    await refused([null], {}, "entries[0].id must be 1-80 of [A-Za-z0-9_-], got undefined");
+    const one = [{ id: "a", body: "1" }];
+    await refused(
+      one,
+      { threshold: 0, maxBatchBytes: 0 },
+      "maxBatchBytes must be an integer from 1 to 1048576, got 0",
+    );
+    await refused(
+      one,
+      { maxBatchBytes: 1_048_577 },
+      "maxBatchBytes must be an integer from 1 to 1048576, got 1048577",
+    );
+    await refused(
+      one,
+      { maxBatchBytes: 300_000.5 },
+      "maxBatchBytes must be an integer from 1 to 1048576, got 300000.5",
+    );
+    await refused(one, { uploadConcurrency: 0 }, "uploadConcurrency must be a positive integer, got 0");
+    await refused(one, { uploadConcurrency: 1.5 }, "uploadConcurrency must be a positive integer, got 1.5");
+  });
+
+  it("takes the bounds themselves: 1 byte per request with everything offloaded, a threshold equal to maxBatchBytes", async () => {
+    const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "batch-bounds" }))).QueueUrl!;
+    const tiny = await sendBatchToSqs(sqs, queueUrl, [{ id: "a", body: "1" }], {
+      ...options,
+      threshold: 0,
+      maxBatchBytes: 1,
+      uploadConcurrency: 1,
+    });
+    assert.deepEqual([tiny.successful.length, tiny.successful[0].offloaded], [1, true]);
+    const equal = await sendBatchToSqs(sqs, queueUrl, [{ id: "b", body: "2" }], {
+      ...options,
+      threshold: 1_048_576,
+      maxBatchBytes: 1_048_576,
+    });
+    assert.equal(equal.successful.length, 1);
+    await receiveAll(queueUrl, 2);
+  });
+
+  it("packs requests of at most 10 entries and maxBytes, in order, an entry over maxBytes alone", () => {
+    const items = (...bytes: number[]) => bytes.map((n, i) => ({ i, bytes: n }));
+    const shape = (requests: { bytes: number }[][]) => requests.map((r) => r.map((item) => item.bytes));
+    assert.deepEqual(packRequests([], 10), []);
+    assert.deepEqual(shape(packRequests(items(...Array(11).fill(1)), 100)), [Array(10).fill(1), [1]]);
+    assert.deepEqual(shape(packRequests(items(5, 5), 10)), [[5, 5]]);
+    assert.deepEqual(shape(packRequests(items(5, 6), 10)), [[5], [6]]);
+    assert.deepEqual(shape(packRequests(items(20, 1), 10)), [[20], [1]]);
+    assert.deepEqual(shape(packRequests(items(1, 20, 3, 4), 10)), [[1], [20], [3, 4]]);
+  });
+
+  it("counts an SNS subject's bytes in the request size, and sends it", async () => {
+    const topicArn = (await sns.send(new CreateTopicCommand({ Name: "batch-subject" }))).TopicArn!;
+    const sent: { Subject?: string }[] = [];
+    sns.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "PublishBatchCommand")
+          sent.push(
+            ...(args.input as { PublishBatchRequestEntries: { Subject?: string }[] })
+              .PublishBatchRequestEntries,
+          );
+        return next(args);
+      },
+      { step: "initialize", name: "subjects" },
+    );
+    try {
+      const attributes = { k: { DataType: "String", StringValue: "v" } };
+      // Each entry: body + 8 bytes of attribute + 10 bytes of subject = 131,072, two of them 262,144.
+      const entries = (subject: string) =>
+        ["a", "b"].map((id) => ({ id, body: text(131_072 - 8 - 10, id), attributes, subject }));
+      assert.equal((await publishBatchToSns(sns, topicArn, entries("ten bytes!"), options)).requests, 1);
+      assert.equal((await publishBatchToSns(sns, topicArn, entries("eleven byte"), options)).requests, 2);
+      assert.deepEqual(
+        sent.map((e) => e.Subject),
+        ["ten bytes!", "ten bytes!", "eleven byte", "eleven byte"],
+      );
+    } finally {
+      sns.middlewareStack.remove("subjects");
+    }
+  });
+
+  it("uploads at most uploadConcurrency entries at once, and passes each entry's delay on", async () => {
+    const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "batch-lanes" }))).QueueUrl!;
+    let inFlight = 0;
+    let most = 0;
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== "PutObjectCommand") return next(args);
+        most = Math.max(most, ++inFlight);
+        try {
+          return await next(args);
+        } finally {
+          inFlight--;
+        }
+      },
+      { step: "initialize", name: "lanes" },
+    );
+    const delays: (number | undefined)[] = [];
+    sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "SendMessageBatchCommand")
+          delays.push(
+            ...(args.input as { Entries: { DelaySeconds?: number }[] }).Entries.map((e) => e.DelaySeconds),
+          );
+        return next(args);
+      },
+      { step: "initialize", name: "delays" },
+    );
+    try {
+      const entries = Array.from({ length: 6 }, (_, i) => ({
+        id: `l${i}`,
+        body: text(300 * KiB, `l${i}`),
+        ...(i === 0 ? { delaySeconds: 0 } : i === 1 ? { delaySeconds: 2 } : {}),
+      }));
+      const out = await sendBatchToSqs(sqs, queueUrl, entries, { ...options, uploadConcurrency: 2 });
+      assert.equal(out.successful.length, 6);
+      assert.ok(most <= 2, `${most} uploads at once`);
+      assert.deepEqual(delays, [0, 2, undefined, undefined, undefined, undefined]);
+    } finally {
+      s3.middlewareStack.remove("lanes");
+      sqs.middlewareStack.remove("delays");
+    }
+  });
+
+  describe("what the transport answers, entry by entry (answers crafted by a proxy)", () => {
+    let proxy: FaultProxy;
+    let viaProxy: SQSClient;
+    let queueUrl: string;
+
+    before(async () => {
+      proxy = await startFaultProxy(fauxqs.endpoint);
+      // One attempt, and no MD5 check of the crafted answers: the batch writer's reading is under test.
+      viaProxy = new SQSClient({ ...emulatorClientConfig(proxy.endpoint), maxAttempts: 1, md5: false });
+      queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "batch-crafted" }))).QueueUrl!;
+    });
+    afterEach(() => proxy.clearFaults());
+    after(async () => {
+      viaProxy?.destroy();
+      await proxy?.stop();
+    });
+
+    const answer = (reply: object) =>
+      proxy.addFault({
+        match: (r) => r.operation === "SendMessageBatch",
+        action: {
+          kind: "respond",
+          status: 200,
+          headers: { "content-type": "application/x-amz-json-1.0" },
+          body: JSON.stringify(reply),
+        },
+      });
+
+    it("reads each entry's outcome: unknown ids ignored, a success without a MessageId or an entry in neither list has no result, a failure after a success ignored", async () => {
+      answer({
+        Successful: [{ Id: "a", MessageId: "m-a" }, { Id: "b" }, { Id: "ghost", MessageId: "m-g" }],
+        Failed: [
+          { Id: "a", Code: "Late", SenderFault: true, Message: "after the success" },
+          { Id: "c" },
+          { Id: "d", Code: "Refused", SenderFault: true, Message: "no" },
+          { Id: "ghost2", Code: "X" },
+          { Id: "big", Code: "Refused", SenderFault: false, Message: "server side" },
+        ],
+      });
+      const out = await sendBatchToSqs(
+        viaProxy,
+        queueUrl,
+        [
+          { id: "a", body: "1" },
+          { id: "b", body: "2" },
+          { id: "c", body: "3" },
+          { id: "d", body: "4" },
+          { id: "e", body: "5" },
+          { id: "big", body: text(300 * KiB, "big") },
+        ],
+        options,
+      );
+      assert.deepEqual(
+        out.successful.map((s) => [s.id, s.messageId]),
+        [["a", "m-a"]],
+      );
+      const noResult = "the response listed this entry neither as successful nor as failed";
+      const { pointer, ...big } = out.failed[4];
+      assert.deepEqual(out.failed.slice(0, 4), [
+        { id: "b", code: "NoResult", reason: noResult, senderFault: false },
+        { id: "c", code: "Unknown", reason: "no reason given", senderFault: false },
+        { id: "d", code: "Refused", reason: "no", senderFault: true },
+        { id: "e", code: "NoResult", reason: noResult, senderFault: false },
+      ]);
+      assert.deepEqual(big, { id: "big", code: "Refused", reason: "server side", senderFault: false });
+      assert.match(pointer?.s3Key ?? "", /^payloads\//, "the offloaded entry names its object");
+      assert.equal(out.requests, 1);
+    });
+
+    it("an answer with neither list: every entry without a result, offloaded ones naming their object", async () => {
+      answer({});
+      const out = await sendBatchToSqs(
+        viaProxy,
+        queueUrl,
+        [
+          { id: "s", body: "small" },
+          { id: "l", body: text(300 * KiB, "l") },
+        ],
+        options,
+      );
+      assert.deepEqual(
+        out.failed.map((f) => [f.id, f.code, f.pointer !== undefined]),
+        [
+          ["s", "NoResult", false],
+          ["l", "NoResult", true],
+        ],
+      );
+    });
+
+    it("a request refused as a whole: each entry with the error's name, a sender fault only for the client's", async () => {
+      for (const [kind, code, senderFault] of [
+        ["throttle", "ThrottlingException", true],
+        ["server", "InternalFailure", false],
+      ] as const) {
+        proxy.clearFaults();
+        proxy.addFault({
+          match: (r) => r.operation === "SendMessageBatch",
+          action: (r) => awsError(r, kind),
+        });
+        const out = await sendBatchToSqs(viaProxy, queueUrl, [{ id: "x", body: "1" }], options);
+        assert.deepEqual(
+          out.failed.map((f) => [f.id, f.code, f.senderFault]),
+          [["x", code, senderFault]],
+          kind,
+        );
+        assert.match(out.failed[0].reason, /injected by the fault proxy/);
+      }
+    });
   });
 
   describe("FIFO", () => {
