@@ -544,6 +544,42 @@ describe("batch writers against fauxqs (SNS, SQS) and s3rver (S3)", function () 
       );
     });
 
+    it("FIFO: after a request fails, the group's entries in later requests are held back, naming its first failed entry", async () => {
+      const fifoUrl = (
+        await sqs.send(
+          new CreateQueueCommand({ QueueName: "batch-crafted.fifo", Attributes: { FifoQueue: "true" } }),
+        )
+      ).QueueUrl!;
+      proxy.addFault({
+        match: (r) => r.operation === "SendMessageBatch",
+        action: (r) => awsError(r, "server"),
+        times: 1,
+      });
+      const entries = [
+        ...Array.from({ length: 12 }, (_, i) => ({ id: `g${i}`, body: `g-${i}`, messageGroupId: "g" })),
+        { id: "h0", body: "h-0", messageGroupId: "h" },
+      ];
+      const out = await sendBatchToSqs(viaProxy, fifoUrl, entries, options);
+      assert.equal(out.requests, 2);
+      assert.deepEqual(
+        out.successful.map((s) => s.id),
+        ["h0"],
+      );
+      assert.deepEqual(
+        out.failed.map((f) => [f.id, f.code]),
+        [
+          ...entries.slice(0, 10).map((e) => [e.id, "InternalFailure"]),
+          ["g10", "PrecedingEntryFailed"],
+          ["g11", "PrecedingEntryFailed"],
+        ],
+      );
+      assert.equal(
+        out.failed[10].reason,
+        'not sent: entry g0 of message group "g" failed before it, and FIFO order forbids sending past it',
+      );
+      assert.equal(out.failed[10].senderFault, false);
+    });
+
     it("a request refused as a whole: each entry with the error's name, a sender fault only for the client's", async () => {
       for (const [kind, code, senderFault] of [
         ["throttle", "ThrottlingException", true],
