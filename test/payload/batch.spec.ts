@@ -283,6 +283,20 @@ describe("batch writers against fauxqs (SNS, SQS) and s3rver (S3)", function () 
     );
   });
 
+  it("stops an SNS batch at the caller's deadline too", async () => {
+    const topicArn = (await sns.send(new CreateTopicCommand({ Name: "batch-abort" }))).TopicArn!;
+    const deadline = new AbortController();
+    deadline.abort();
+    const out = await publishBatchToSns(sns, topicArn, [{ id: "a", body: "1" }], {
+      ...options,
+      signal: deadline.signal,
+    });
+    assert.deepEqual(
+      out.failed.map((f) => [f.id, f.code]),
+      [["a", "AbortError"]],
+    );
+  });
+
   it("refuses duplicate or invalid entry ids and a threshold above the aggregate limit before any upload", async () => {
     const queueUrl = "http://127.0.0.1:1/000000000000/never";
     await assert.rejects(
@@ -544,7 +558,7 @@ describe("batch writers against fauxqs (SNS, SQS) and s3rver (S3)", function () 
       );
     });
 
-    it("FIFO: after a request fails, the group's entries in later requests are held back, naming its first failed entry", async () => {
+    it("FIFO: after a request fails, the group's entries in later requests are held back, naming its earliest failed entry", async () => {
       const fifoUrl = (
         await sqs.send(
           new CreateQueueCommand({ QueueName: "batch-crafted.fifo", Attributes: { FifoQueue: "true" } }),
@@ -556,7 +570,15 @@ describe("batch writers against fauxqs (SNS, SQS) and s3rver (S3)", function () 
         times: 1,
       });
       const entries = [
-        ...Array.from({ length: 12 }, (_, i) => ({ id: `g${i}`, body: `g-${i}`, messageGroupId: "g" })),
+        ...Array.from({ length: 11 }, (_, i) => ({ id: `g${i}`, body: `g-${i}`, messageGroupId: "g" })),
+        // Refused before any request: the group is broken from here first, then from g0 when the
+        // first request fails, and the earlier entry is the one that holds the group back.
+        {
+          id: "g11",
+          body: "g-11",
+          messageGroupId: "g",
+          attributes: { "aws.x": { DataType: "String", StringValue: "1" } },
+        },
         { id: "h0", body: "h-0", messageGroupId: "h" },
       ];
       const out = await sendBatchToSqs(viaProxy, fifoUrl, entries, options);
@@ -570,7 +592,7 @@ describe("batch writers against fauxqs (SNS, SQS) and s3rver (S3)", function () 
         [
           ...entries.slice(0, 10).map((e) => [e.id, "InternalFailure"]),
           ["g10", "PrecedingEntryFailed"],
-          ["g11", "PrecedingEntryFailed"],
+          ["g11", "InvalidAttribute"],
         ],
       );
       assert.equal(
@@ -596,7 +618,7 @@ describe("batch writers against fauxqs (SNS, SQS) and s3rver (S3)", function () 
           [["x", code, senderFault]],
           kind,
         );
-        assert.match(out.failed[0].reason, /injected by the fault proxy/);
+        assert.equal(out.failed[0].reason, "injected by the fault proxy");
       }
     });
   });
