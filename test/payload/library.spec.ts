@@ -119,9 +119,15 @@ describe("payload library against fauxqs (SNS/SQS) and s3rver (S3)", function ()
     assert.equal(proxy.requests.length, before, "no S3 request for an inline message");
   });
 
-  it("asks ReceiveMessage for both marker names", () => {
-    const names = receiveInputs.at(-1)?.MessageAttributeNames as string[];
-    for (const marker of MARKER_ATTRIBUTE_NAMES) assert.ok(names.includes(marker), `asks for ${marker}`);
+  it("asks ReceiveMessage for both marker names beside the caller's attribute names, each once", async () => {
+    await receive(0);
+    assert.deepEqual(receiveInputs.at(-1)?.MessageAttributeNames, [...MARKER_ATTRIBUTE_NAMES, "All"]);
+    await receiveFromSqs(
+      sqs,
+      { QueueUrl: queueUrl, WaitTimeSeconds: 0, attributeNames: ["traceId", MARKER_ATTRIBUTE_NAMES[0]] },
+      reader,
+    );
+    assert.deepEqual(receiveInputs.at(-1)?.MessageAttributeNames, [...MARKER_ATTRIBUTE_NAMES, "traceId"]);
   });
 
   it("offloads 262,145 bytes with the marker, a checksum tag, and resolves them intact", async () => {

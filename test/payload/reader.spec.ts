@@ -60,13 +60,13 @@ describe("readers: what they refuse, named", () => {
   });
 
   it("Lambda records that are not records", () => {
-    for (const record of [null, "body", { messageId: "x" }, { messageId: "x", body: 5 }])
+    for (const record of [undefined, null, "body", { messageId: "x" }, { messageId: "x", body: 5 }])
       refused(
         () => resolveSqsRecord(record as never, options),
         "InvalidBody",
         "SQS record must have a string body",
       );
-    for (const record of [{}, { Sns: null }, { Sns: "text" }, { Sns: { Message: 5 } }])
+    for (const record of [undefined, {}, { Sns: null }, { Sns: "text" }, { Sns: { Message: 5 } }])
       refused(
         () => resolveSnsRecord(record as never, options),
         "InvalidBody",
@@ -126,6 +126,21 @@ describe("readers: what they refuse, named", () => {
     assert.deepEqual(Object.keys(r.attributes), ["traceId"]);
     assert.deepEqual(r.attributes.traceId, { DataType: "String", StringValue: "abc" });
     assert.equal(await r.text(), "inline text");
+  });
+
+  it("an SQS attribute that arrived without a value (the SDK drops __proto__'s) is refused, naming it", () => {
+    refused(
+      () => resolveSqsMessage({ Body: "x", MessageAttributes: { note: null as never } }, options),
+      "InvalidAttribute",
+      'message (no id): attribute "note" arrived without a value ' +
+        "(the AWS SDK for JavaScript drops the value of an attribute named __proto__ on receive)",
+    );
+    refused(
+      () =>
+        resolveSqsMessage({ MessageId: "q", Body: "x", MessageAttributes: { note: null as never } }, options),
+      "InvalidAttribute",
+      /^message q: attribute "note"/,
+    );
   });
 
   it("an SQS attribute without a DataType is a String", () => {
@@ -212,9 +227,28 @@ describe("digestPayload's preview", () => {
     assert.equal(await preview("abc", 10), "abc");
   });
 
-  it("takes its bytes across chunks", async () => {
-    const digest = await digestPayload(chunked(Buffer.from("ab"), Buffer.from("cd"), Buffer.from("ef")), 5);
-    assert.deepEqual([digest.preview, digest.size], ["abcde", 6]);
+  it("takes its bytes across chunks, as they arrive one by one", async () => {
+    const pieces = ["ab", "cdefgh", "ij"].map((t) => Buffer.from(t));
+    const bytes = Buffer.concat(pieces);
+    const arriving: ResolvedMessage = {
+      ...chunked(bytes),
+      stream: async () =>
+        new PayloadStream(
+          Readable.from(
+            (async function* () {
+              for (const piece of pieces) {
+                await new Promise((resolve) => setTimeout(resolve, 5));
+                yield piece;
+              }
+            })(),
+          ),
+          sha256(bytes),
+          bytes.length,
+          "test",
+        ),
+    };
+    const digest = await digestPayload(arriving, 5);
+    assert.deepEqual([digest.preview, digest.size], ["abcde", 10]);
   });
 
   it("drops only a multi-byte character cut by its end (2, 3 and 4 bytes)", async () => {
@@ -222,6 +256,8 @@ describe("digestPayload's preview", () => {
     assert.equal(await preview("aé", 3), "aé");
     for (const cut of [2, 3]) assert.equal(await preview("a€", cut), "a", `€ cut after ${cut - 1}`);
     assert.equal(await preview("a€", 4), "a€");
+    // U+0800, the first 3-byte character: its lead byte is exactly 0xE0.
+    assert.equal(await preview("a\u0800", 3), "a");
     for (const cut of [2, 3, 4]) assert.equal(await preview("a😀", cut), "a", `😀 cut after ${cut - 1}`);
     assert.equal(await preview("a😀", 5), "a😀");
     // Nothing left but the cut character: no preview.

@@ -195,6 +195,51 @@ describe("replica read-through (s3rver, one fault proxy per location)", function
     assert.equal(second.readFrom?.reason, "replica-verify-failed");
   });
 
+  it("a replica body cut by the network is an error to retry, not read again from the origin, and the next read tries the replica again", async () => {
+    const body = "x".repeat(200_000);
+    const p = await published(body);
+    await replicate(p.pointer, body, p.sha256);
+    const removeCut = replicaProxy.addFault({
+      match: (r) => r.url.split("?")[0].endsWith(p.pointer.s3Key) && r.operation === "GetObject",
+      action: { kind: "cut-body", afterFraction: 0.5 },
+    });
+    const o = originProxy.requests.length;
+    const m = message(p.pointer, p.size);
+    await assert.rejects(m.text(), (e: unknown) => !(e instanceof PayloadError));
+    assert.deepEqual(
+      seen(originProxy, p.pointer.s3Key, o),
+      ["GetObjectTagging"],
+      "the origin's bytes were not read",
+    );
+    removeCut();
+    assert.equal(await m.text(), body);
+    assert.equal(m.readFrom?.reason, "replica-hit");
+  });
+
+  it("an origin read that fails verification does not stop the next read from trying the replica", async () => {
+    const p = await published("origin tampered");
+    await origin.send(
+      new PutObjectTaggingCommand({
+        Bucket: ORIGIN,
+        Key: p.pointer.s3Key,
+        Tagging: { TagSet: [{ Key: PayloadLayout.sha256Tag, Value: sha256("something else") }] },
+      }),
+    );
+    const m = message(p.pointer, p.size);
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of await m.stream()) void chunk;
+      })(),
+      (e: unknown) => e instanceof PayloadError && e.code === "ChecksumMismatch",
+    );
+    assert.equal(m.readFrom?.reason, "replica-missing");
+    await assert.rejects(
+      m.text(),
+      (e: unknown) => e instanceof PayloadError && e.code === "ChecksumMismatch",
+    );
+    assert.equal(m.readFrom?.reason, "replica-missing", "the replica is asked again, not skipped");
+  });
+
   it("origin unreachable (5xx, connection cut): a tagged replica still serves, verified against its tag", async () => {
     for (const action of [s3Error(503, "ServiceUnavailable", "down"), { kind: "cut" as const }]) {
       const p = await published(`outage ${action.kind}`);
