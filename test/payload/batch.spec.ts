@@ -310,7 +310,10 @@ describe("batch writers against fauxqs (SNS, SQS) and s3rver (S3)", function () 
           ],
           options,
         ),
-      (e: unknown) => e instanceof PayloadError && /entries\[1\]\.id "a" is a duplicate/.test(e.message),
+      (e: unknown) =>
+        e instanceof PayloadError &&
+        e.code === "InvalidOption" &&
+        /entries\[1\]\.id "a" is a duplicate/.test(e.message),
     );
     await assert.rejects(
       () => sendBatchToSqs(sqs, queueUrl, [{ id: "a b", body: "1" }], options),
@@ -322,22 +325,29 @@ describe("batch writers against fauxqs (SNS, SQS) and s3rver (S3)", function () 
           ...options,
           threshold: 300_000,
         }),
-      /threshold 300000 is above maxBatchBytes 262144/,
+      (e: unknown) =>
+        e instanceof PayloadError &&
+        e.code === "InvalidOption" &&
+        /threshold 300000 is above maxBatchBytes 262144/.test(e.message),
     );
   });
 
   it("refuses a bad target, entry list or option, naming it, before any upload", async () => {
     const url = "http://127.0.0.1:1/000000000000/never";
-    assert.throws(
-      () => publishBatchToSns(sns, "my-topic", [], options),
-      (e: unknown) =>
-        e instanceof PayloadError && e.message === 'topicArn must be an SNS topic ARN, got "my-topic"',
-    );
-    for (const queueUrl of ["my-queue", "ftp://host/q", "xhttp://host/q"])
+    for (const topicArn of ["my-topic", 5])
+      assert.throws(
+        () => publishBatchToSns(sns, topicArn as string, [], options),
+        (e: unknown) =>
+          e instanceof PayloadError &&
+          e.code === "InvalidOption" &&
+          e.message === `topicArn must be an SNS topic ARN, got ${JSON.stringify(topicArn)}`,
+      );
+    for (const queueUrl of ["my-queue", "ftp://host/q", "xhttp://host/q", undefined as unknown as string])
       assert.throws(
         () => sendBatchToSqs(sqs, queueUrl, [], options),
         (e: unknown) =>
           e instanceof PayloadError &&
+          e.code === "InvalidOption" &&
           e.message === `queueUrl must be an SQS queue URL, got ${JSON.stringify(queueUrl)}`,
       );
     const refused = (entries: unknown, extra: Partial<BatchOptions>, message: string) =>
@@ -685,6 +695,18 @@ describe("batch writers against fauxqs (SNS, SQS) and s3rver (S3)", function () 
       const received = await receiveAll(queueUrl, 2, 2);
       assert.equal(received.length, 1, "the second copy was deduplicated");
       assert.match(received[0].raw.Attributes?.MessageDeduplicationId ?? "", /^[0-9a-f]{64}$/);
+    });
+
+    it("sends a group's entries in every request while none of them failed", async () => {
+      const entries = Array.from({ length: 11 }, (_, i) => ({
+        id: `k${i}`,
+        body: `k-${i}`,
+        messageGroupId: "k",
+      }));
+      const out = await publishBatchToSns(sns, topicArn, entries, options);
+      assert.deepEqual([out.requests, out.successful.length, out.failed.length], [2, 11, 0]);
+      // fauxqs hands out one message of a FIFO group per receive.
+      assert.equal((await receiveAll(queueUrl, 11, 15)).length, 11);
     });
 
     it("fails every later entry of a group after one of its entries failed, and still sends other groups", async () => {
