@@ -1,7 +1,82 @@
 import * as assert from "node:assert/strict";
-import { invocationDeadline } from "../../messaging/handlers/deadline";
+import { S3Client } from "@aws-sdk/client-s3";
+import {
+  PROMPT_CALL_TIMEOUTS,
+  S3_WRITE_TIMEOUTS,
+  invocationDeadline,
+  reserveMs,
+} from "../../messaging/handlers/deadline";
+import { PayloadError } from "../../messaging/payload";
+import { clientTimeouts } from "./support";
 
-describe("the invocation deadline's signal", () => {
+/** The timeouts an S3 client given `requestHandler` applies. */
+async function handlerTimeouts(requestHandler: object): Promise<Record<string, unknown>> {
+  const client = new S3Client({ region: "us-east-1", requestHandler });
+  try {
+    return await clientTimeouts(client);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The types of the resources that keep the event loop alive (ref'd timers show as "Timeout"). */
+const liveTimers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+
+describe("the invocation deadline", () => {
+  it("keeps back a tenth of the time left, at least 1 s and at most 5 s", () => {
+    assert.deepEqual(
+      [0, 5_000, 10_000, 10_004, 10_006, 20_000, 50_000, 60_000, 900_000].map(reserveMs),
+      [1_000, 1_000, 1_000, 1_000, 1_001, 2_000, 5_000, 5_000, 5_000],
+    );
+  });
+
+  it("fires the reserve before the function's timeout, with a Timeout error naming the work", async () => {
+    const deadline = invocationDeadline({ getRemainingTimeInMillis: () => 1_080 }, "the batch");
+    try {
+      assert.equal(deadline.ms, 80);
+      assert.equal(deadline.signal.aborted, false);
+      const started = performance.now();
+      const reason = await new Promise<unknown>((resolve) =>
+        deadline.signal.addEventListener("abort", () => resolve(deadline.signal.reason), { once: true }),
+      );
+      assert.ok(performance.now() - started >= 70, "not before its time");
+      assert.ok(reason instanceof PayloadError);
+      assert.equal(reason.code, "Timeout");
+      assert.equal(
+        reason.message,
+        "the batch did not finish within 80 ms, the time left before the function's timeout (less a 1000 ms reserve)",
+      );
+    } finally {
+      deadline.clear();
+    }
+  });
+
+  it("fires at once when less than the reserve is left", async () => {
+    const deadline = invocationDeadline({ getRemainingTimeInMillis: () => 400 }, "publish");
+    try {
+      assert.equal(deadline.ms, 0);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(deadline.signal.aborted, true);
+    } finally {
+      deadline.clear();
+    }
+  });
+
+  it("without a Lambda context, allows the longest a function may run (15 minutes, less 5 s)", () => {
+    const deadline = invocationDeadline(undefined, "publish");
+    deadline.clear();
+    assert.equal(deadline.ms, 895_000);
+  });
+
+  it("clear() stops it, and its timer never keeps the process alive", async () => {
+    const before = liveTimers();
+    const deadline = invocationDeadline({ getRemainingTimeInMillis: () => 1_050 }, "record");
+    assert.equal(liveTimers(), before, "an unref'd timer");
+    deadline.clear();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(deadline.signal.aborted, false);
+  });
+
   it("takes one listener per request of a large batch without a leak warning", async () => {
     const warnings: Error[] = [];
     const onWarning = (w: Error) => warnings.push(w);
@@ -21,5 +96,25 @@ describe("the invocation deadline's signal", () => {
       deadline.clear();
       process.off("warning", onWarning);
     }
+  });
+});
+
+describe("SDK client timeouts", () => {
+  it("prompt calls: 3 s to connect, 15 s for the response and between bytes, a timed-out request fails", async () => {
+    assert.deepEqual(await handlerTimeouts(PROMPT_CALL_TIMEOUTS), {
+      connectionTimeout: 3_000,
+      requestTimeout: 15_000,
+      socketTimeout: 15_000,
+      throwOnRequestTimeout: true,
+    });
+  });
+
+  it("S3 writes: 3 s to connect, 5 minutes between bytes, no request timeout (the deadline bounds them)", async () => {
+    assert.deepEqual(await handlerTimeouts(S3_WRITE_TIMEOUTS), {
+      connectionTimeout: 3_000,
+      requestTimeout: undefined,
+      socketTimeout: 300_000,
+      throwOnRequestTimeout: undefined,
+    });
   });
 });

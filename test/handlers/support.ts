@@ -76,14 +76,24 @@ export interface DownstreamCall {
   input: Record<string, unknown>;
 }
 
+/** A reply the recorder sends instead of its own: the HTTP status and the JSON body. */
+export interface DownstreamReply {
+  status: number;
+  body: unknown;
+}
+
 /**
  * Answers Step Functions StartExecution (JSON 1.0) and ECS RunTask (JSON 1.1) on 127.0.0.1 and
  * records each call. Like Step Functions, a second StartExecution with a used name fails with
- * ExecutionAlreadyExists.
+ * ExecutionAlreadyExists. `recorder.reply`, when set, answers a recorded call in its place (a
+ * RunTask that placed no task, a throttled StartExecution).
  */
 export async function startDownstreamRecorder() {
   const calls: DownstreamCall[] = [];
   const names = new Set<string>();
+  const recorder = {
+    reply: undefined as ((call: DownstreamCall) => DownstreamReply | undefined) | undefined,
+  };
   const server = http.createServer((req, res) => {
     let text = "";
     req.setEncoding("utf8");
@@ -95,8 +105,14 @@ export async function startDownstreamRecorder() {
         res.writeHead(status, { "content-type": `application/x-amz-json-${json}` });
         res.end(JSON.stringify(body));
       };
+      const answer = (call: DownstreamCall) => {
+        calls.push(call);
+        const given = recorder.reply?.(call);
+        if (given) reply(given.status, given.body, call.service === "ecs" ? "1.1" : "1.0");
+        return given !== undefined;
+      };
       if (target === "AWSStepFunctions.StartExecution") {
-        calls.push({ service: "stepfunctions", input });
+        if (answer({ service: "stepfunctions", input })) return;
         const name = String(input.name);
         if (names.has(name))
           return reply(400, {
@@ -110,7 +126,7 @@ export async function startDownstreamRecorder() {
         });
       }
       if (target === "AmazonEC2ContainerServiceV20141113.RunTask") {
-        calls.push({ service: "ecs", input });
+        if (answer({ service: "ecs", input })) return;
         return reply(
           200,
           { tasks: [{ taskArn: `arn:aws:ecs:us-east-1:000000000000:task/c/${calls.length}` }], failures: [] },
@@ -122,11 +138,11 @@ export async function startDownstreamRecorder() {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address() as AddressInfo;
-  return {
+  return Object.assign(recorder, {
     endpoint: `http://127.0.0.1:${port}`,
     calls,
     stop: () => new Promise<void>((r) => server.close(() => r())),
-  };
+  });
 }
 
 /** The record an SQS event source mapping hands Lambda for a received message. */
@@ -181,4 +197,18 @@ export function table(namespace: string, emf: Emf[]): Record<string, Record<stri
     out[dims] = Object.fromEntries(cw.Metrics.map((m) => [`${m.Name} (${m.Unit})`, doc[m.Name]]));
   }
   return out;
+}
+
+/** The timeouts an SDK client's HTTP handler applies, as it resolved them from its `requestHandler` option. */
+export async function clientTimeouts(client: {
+  config: { requestHandler: unknown };
+}): Promise<Record<string, unknown>> {
+  const handler = client.config.requestHandler as { configProvider: Promise<Record<string, unknown>> };
+  const config = await handler.configProvider;
+  return {
+    connectionTimeout: config.connectionTimeout,
+    requestTimeout: config.requestTimeout,
+    socketTimeout: config.socketTimeout,
+    throwOnRequestTimeout: config.throwOnRequestTimeout,
+  };
 }
