@@ -64,8 +64,8 @@ function nonEmptyList<T>(item: v.GenericSchema<string, T>, reason: string) {
   );
 }
 
-/** An integer from min to max; unset or blank means `fallback`. */
-function integer(fallback: number, min: number, max: number) {
+/** An integer from 0 to max (digits only, so never negative); unset or blank means `fallback`. */
+function integer(fallback: number, max: number) {
   return v.pipe(
     variable,
     blankIsUnset,
@@ -73,8 +73,8 @@ function integer(fallback: number, min: number, max: number) {
       v.pipe(
         v.string(),
         v.check(
-          (x) => /^\d+$/.test(x) && Number(x) >= min && Number(x) <= max,
-          (issue) => `must be an integer from ${min} to ${max}, got ${JSON.stringify(issue.input)}`,
+          (x) => /^\d+$/.test(x) && Number(x) <= max,
+          (issue) => `must be an integer from 0 to ${max}, got ${JSON.stringify(issue.input)}`,
         ),
         v.transform(Number),
       ),
@@ -109,10 +109,13 @@ function readEnv<T>(schemas: Schema<T>[], env: Env): T[] {
   const outputs: T[] = [];
   const lines: string[] = [];
   for (const schema of schemas) {
+    // An output with problems is never returned: any problem throws below.
     const { output, problems } = problemsOf(schema, env);
-    if (problems.length === 0) outputs.push(output as T);
+    outputs.push(output as T);
     for (const p of problems) {
-      const sep = p.path.length === 1 && /^(is|must) /.test(p.reason) ? " " : ": ";
+      // A reason about one entry of a list starts by naming the entry, so only the variable's own
+      // reasons ("is required", "must be …") read as a sentence after its name.
+      const sep = /^(is|must) /.test(p.reason) ? " " : ": ";
       lines.push(`environment variable ${pathText(p.path.slice(0, 1))}${sep}${p.reason}`);
     }
   }
@@ -143,10 +146,8 @@ const sourceRule = v.pipe(
     (x) => `entry ${JSON.stringify(x)} must be "bucket/prefix"`,
   ),
   v.transform((entry): SourceRule => {
-    const slash = entry.indexOf("/");
-    return slash < 0
-      ? { bucket: entry, prefix: "" }
-      : { bucket: entry.slice(0, slash), prefix: entry.slice(slash + 1) };
+    const [bucket, ...prefix] = entry.split("/");
+    return { bucket, prefix: prefix.join("/") };
   }),
 );
 
@@ -158,7 +159,7 @@ const publisherEnv = v.object({
   [PublisherEnv.payloadBucket]: required(),
   // Not trimmed: the prefix is part of every object key, and the library says what it refuses.
   [PublisherEnv.keyPrefix]: v.optional(v.pipe(v.string(), keyPrefix), PayloadLayout.payloadPrefix),
-  [PublisherEnv.threshold]: integer(DEFAULT_THRESHOLD, 0, MAX_THRESHOLD),
+  [PublisherEnv.threshold]: integer(DEFAULT_THRESHOLD, MAX_THRESHOLD),
   [PublisherEnv.alwaysThroughS3]: flag(false),
   [PublisherEnv.kmsKeyId]: optionalText,
   [PublisherEnv.sourceAllowList]: list(sourceRule),
@@ -277,14 +278,13 @@ const subscriberEntries = v.object({
   [SubscriberEnv.payloadReplicas]: list(replicaEntry),
   [SubscriberEnv.sqsRawDelivery]: flag(undefined),
   [SubscriberEnv.bucketRegion]: optionalText,
-  [SubscriberEnv.previewBytes]: integer(1024, 0, 4096),
+  [SubscriberEnv.previewBytes]: integer(1024, 4096),
   [SubscriberEnv.downstream]: v.pipe(
     v.optional(v.string(), "none"),
     accept<string>(
       (x) => (DOWNSTREAMS as readonly string[]).includes(String(x).trim()),
       (x) => `must be "stepfunctions", "ecs" or "none", got ${JSON.stringify(String(x).trim())}`,
     ),
-    v.transform((x) => x.trim() as (typeof DOWNSTREAMS)[number]),
   ),
 });
 

@@ -159,6 +159,181 @@ describe("handler environment", () => {
   });
 });
 
+describe("handler environment: each rule at its edges", () => {
+  const publisher = { TOPIC_ARN: TOPIC, PAYLOAD_BUCKET: "payloads-a" };
+  const subscriber = { SUBSCRIBER_NAME: "s", PAYLOAD_BUCKET_ALLOWLIST: "origin-a,replica-a,replica-b" };
+
+  it("publisher defaults: the library's threshold and prefix, no forced offload, no KMS key, no sources", () => {
+    assert.deepEqual(readPublisherConfig(publisher), {
+      topicArn: TOPIC,
+      payloadBucket: "payloads-a",
+      keyPrefix: "payloads/",
+      threshold: 262144,
+      alwaysThroughS3: false,
+      kmsKeyId: undefined,
+      sourceAllowList: [],
+    });
+    assert.equal(readPublisherConfig({ ...publisher, PAYLOAD_KMS_KEY_ID: " alias/k " }).kmsKeyId, "alias/k");
+  });
+
+  it("integers: digits only, from 0 to the maximum inclusive", () => {
+    const threshold = (value: string) =>
+      readPublisherConfig({ ...publisher, OFFLOAD_THRESHOLD_BYTES: value });
+    assert.equal(threshold("0").threshold, 0);
+    assert.equal(threshold("1048576").threshold, 1048576);
+    assert.equal(threshold(" ").threshold, 262144);
+    for (const bad of ["1048577", "+5", "5.0", "0x10", "1e3", "-1", "x5"]) {
+      assert.deepEqual(
+        lines(() => threshold(bad)),
+        [`environment variable OFFLOAD_THRESHOLD_BYTES must be an integer from 0 to 1048576, got "${bad}"`],
+      );
+    }
+    const preview = (value: string) => readSubscriberConfig({ ...subscriber, SUMMARY_PREVIEW_BYTES: value });
+    assert.equal(preview("4096").previewBytes, 4096);
+    assert.equal(preview("0").previewBytes, 0);
+  });
+
+  it("flags: true or false in any case, around blanks; blank is the default", () => {
+    const always = (value: string) =>
+      readPublisherConfig({ ...publisher, ALWAYS_THROUGH_S3: value }).alwaysThroughS3;
+    assert.deepEqual([" true ", "True", " FALSE ", "false", "  "].map(always), [
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    const raw = (value: string) =>
+      readSubscriberConfig({ ...subscriber, SQS_RAW_DELIVERY: value }).sqsDelivery;
+    assert.deepEqual([" true ", " false", " "].map(raw), ["raw", "envelope", undefined]);
+  });
+
+  it("bucket names: 3 to 63 of [a-z0-9.-], a letter or digit at each end", () => {
+    const allow = (value: string) =>
+      readSubscriberConfig({ SUBSCRIBER_NAME: "s", PAYLOAD_BUCKET_ALLOWLIST: value }).bucketAllowList;
+    const longest = `a${"b".repeat(61)}c`;
+    assert.deepEqual(allow(`abc,a.b-c,${longest}`), ["abc", "a.b-c", longest]);
+    for (const bad of ["ab", `${longest}d`, "bucket-", "-bucket", "bucket_x", "Bucket"]) {
+      assert.deepEqual(
+        lines(() => allow(bad)),
+        [`environment variable PAYLOAD_BUCKET_ALLOWLIST: "${bad}" is not an S3 bucket name`],
+      );
+    }
+    assert.deepEqual(
+      lines(() => readPublisherConfig({ ...publisher, SOURCE_ALLOWLIST: "staging-/x" })),
+      ['environment variable SOURCE_ALLOWLIST: entry "staging-/x" must be "bucket/prefix"'],
+    );
+    // The prefix is everything after the first slash, slashes included.
+    assert.deepEqual(
+      readPublisherConfig({ ...publisher, SOURCE_ALLOWLIST: "staging-a/in/sub/" }).sourceAllowList,
+      [{ bucket: "staging-a", prefix: "in/sub/" }],
+    );
+  });
+
+  it("PAYLOAD_REPLICAS: each entry bucket=bucket, both in the allow-list, one replica per origin", () => {
+    const replicas = (value: string) => readSubscriberConfig({ ...subscriber, PAYLOAD_REPLICAS: value });
+    const refused: [string, string][] = [
+      ["origin-a", 'entry "origin-a" must be "originBucket=replicaBucket"'],
+      ["origin-a=replica-a=x", 'entry "origin-a=replica-a=x" must be "originBucket=replicaBucket"'],
+      ["origin-a=", 'entry "origin-a=" must be "originBucket=replicaBucket"'],
+      ["=replica-a", 'entry "=replica-a" must be "originBucket=replicaBucket"'],
+      ["origin-a = ", 'entry "origin-a =" must be "originBucket=replicaBucket"'],
+      [
+        "origin-a=replica-c",
+        'entry "origin-a=replica-c" names replica "replica-c", which is not in PAYLOAD_BUCKET_ALLOWLIST [origin-a, replica-a, replica-b]',
+      ],
+      [
+        "other-origin=replica-c",
+        'entry "other-origin=replica-c" names origin "other-origin", which is not in PAYLOAD_BUCKET_ALLOWLIST [origin-a, replica-a, replica-b]',
+      ],
+      ["origin-a=origin-a", 'entry "origin-a=origin-a" names the same bucket as origin and replica'],
+      [
+        "origin-a=replica-a,origin-a=replica-b",
+        'entry "origin-a=replica-b" gives origin "origin-a" a second replica',
+      ],
+    ];
+    for (const [value, reason] of refused)
+      assert.deepEqual(
+        lines(() => replicas(value)),
+        [`environment variable PAYLOAD_REPLICAS: ${reason}`],
+        value,
+      );
+    // Every bad entry at once, each once, with the other wrong variables.
+    assert.deepEqual(
+      lines(() =>
+        readSubscriberConfig({
+          ...subscriber,
+          PAYLOAD_REPLICAS: "x=replica-a,origin-a=y,replica-a=origin-a,replica-a=replica-b",
+          SUMMARY_PREVIEW_BYTES: "-1",
+        }),
+      ),
+      ['environment variable SUMMARY_PREVIEW_BYTES must be an integer from 0 to 4096, got "-1"'],
+      "the entries are checked against the allow-list once every variable has its form",
+    );
+    assert.deepEqual(
+      lines(() => replicas("x=replica-a,origin-a=y,replica-a=origin-a,replica-a=replica-b")),
+      [
+        'environment variable PAYLOAD_REPLICAS: entry "x=replica-a" names origin "x", which is not in PAYLOAD_BUCKET_ALLOWLIST [origin-a, replica-a, replica-b]',
+        'environment variable PAYLOAD_REPLICAS: entry "origin-a=y" names replica "y", which is not in PAYLOAD_BUCKET_ALLOWLIST [origin-a, replica-a, replica-b]',
+        'environment variable PAYLOAD_REPLICAS: entry "replica-a=replica-b" gives origin "replica-a" a second replica',
+      ],
+    );
+    assert.deepEqual(replicas(" ").replicas, []);
+    assert.deepEqual(replicas("origin-a=replica-a, replica-a=replica-b").replicas, [
+      { origin: "origin-a", replica: "replica-a" },
+      { origin: "replica-a", replica: "replica-b" },
+    ]);
+  });
+
+  it("DOWNSTREAM: trimmed, and its own variables read only for it", () => {
+    const arn = "arn:aws:states:us-east-1:111111111111:stateMachine:m";
+    assert.deepEqual(
+      readSubscriberConfig({ ...subscriber, DOWNSTREAM: " stepfunctions ", STATE_MACHINE_ARN: ` ${arn} ` })
+        .downstream,
+      { kind: "stepfunctions", stateMachineArn: arn },
+    );
+    assert.deepEqual(
+      lines(() => readSubscriberConfig({ ...subscriber, DOWNSTREAM: "stepfunctions" })),
+      ["environment variable STATE_MACHINE_ARN is required"],
+    );
+    assert.deepEqual(readSubscriberConfig({ ...subscriber, DOWNSTREAM: " none " }).downstream, {
+      kind: "none",
+    });
+    assert.deepEqual(
+      lines(() => readSubscriberConfig({ ...subscriber, DOWNSTREAM: " Lambda " })),
+      ['environment variable DOWNSTREAM must be "stepfunctions", "ecs" or "none", got "Lambda"'],
+    );
+    assert.deepEqual(
+      readSubscriberConfig({
+        ...subscriber,
+        DOWNSTREAM: "ecs",
+        ECS_CLUSTER_ARN: "c",
+        ECS_TASK_DEFINITION_ARN: "t",
+        ECS_CONTAINER_NAME: "n",
+        ECS_SUBNET_IDS: "subnet-1",
+        ECS_SECURITY_GROUP_IDS: " sg-1 , sg-2 ",
+        PAYLOAD_BUCKET_REGION: " eu-west-1 ",
+      }),
+      {
+        subscriberName: "s",
+        bucketAllowList: ["origin-a", "replica-a", "replica-b"],
+        keyPrefixAllowList: [],
+        replicas: [],
+        bucketRegion: "eu-west-1",
+        previewBytes: 1024,
+        downstream: {
+          kind: "ecs",
+          clusterArn: "c",
+          taskDefinitionArn: "t",
+          containerName: "n",
+          subnetIds: ["subnet-1"],
+          securityGroupIds: ["sg-1", "sg-2"],
+        },
+      },
+    );
+  });
+});
+
 describe("publisher events", () => {
   const read = publishEventReader({
     topicArn: TOPIC,
