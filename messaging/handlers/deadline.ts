@@ -74,3 +74,11 @@ export function invocationDeadline(
   timer.unref();
   return { signal: controller.signal, ms, clear: () => clearTimeout(timer) };
 }
+
+/**
+ * The error to report for a call made under `signal`: once the signal has fired, its reason (which
+ * deadline passed, and how long the call had) instead of the SDK's own "Request aborted".
+ */
+export function deadlineError(signal: AbortSignal | undefined, error: unknown): unknown {
+  return signal?.aborted ? signal.reason : error;
+}

@@ -14,7 +14,7 @@ import {
 import type { Context } from "aws-lambda";
 import { readPublisherConfig } from "./config";
 import { publishEventReader } from "./events";
-import { PROMPT_CALL_TIMEOUTS, S3_WRITE_TIMEOUTS, invocationDeadline } from "./deadline";
+import { PROMPT_CALL_TIMEOUTS, S3_WRITE_TIMEOUTS, deadlineError, invocationDeadline } from "./deadline";
 import { createMetrics, createTracer, traced } from "./telemetry";
 
 const config = readPublisherConfig(process.env);
@@ -75,6 +75,8 @@ async function publishEvent(event: unknown, context?: Context): Promise<PublishR
         { topicArn: config.topicArn, ...entry },
         { ...writerOptions, signal: deadline.signal },
       );
+    } catch (error) {
+      throw deadlineError(deadline.signal, error);
     } finally {
       deadline.clear();
     }
@@ -103,8 +105,10 @@ async function publishEvent(event: unknown, context?: Context): Promise<PublishR
     for (const bad of out.failed) logger.error("entry not published", { ...bad, eventId: e.id });
     // Thrown, so the event is retried and then kept in the failure queue rather than lost. A retry
     // publishes the sent entries again: on a FIFO topic their deduplication ids drop the copies.
+    // Entries cut short by the deadline say only "Request aborted": the deadline's reason comes first.
+    const cutShort = deadline.signal.aborted ? `${(deadline.signal.reason as Error).message}: ` : "";
     throw new Error(
-      `${out.failed.length} of ${entries.length} payloads were not published: ${out.failed
+      `${cutShort}${out.failed.length} of ${entries.length} payloads were not published: ${out.failed
         .map(
           (f) =>
             `${f.id} (${f.code}: ${f.reason})${f.pointer ? ` offloaded to s3://${f.pointer.s3BucketName}/${f.pointer.s3Key}` : ""}`,

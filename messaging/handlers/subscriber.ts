@@ -4,7 +4,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { attributesToJson, digestPayload, type ReaderOptions, type ResolvedMessage } from "../payload";
 import { readSubscriberConfig } from "./config";
-import { PROMPT_CALL_TIMEOUTS } from "./deadline";
+import { PROMPT_CALL_TIMEOUTS, deadlineError } from "./deadline";
 import { createDownstream, type PayloadSummary } from "./downstream";
 import { createMetrics, createTracer, traced } from "./telemetry";
 
@@ -79,7 +79,12 @@ export function createSubscriber(serviceName: string) {
       logger.warn("replica refused: its object is not the origin's", { ...log, readFrom: digest.readFrom });
     }
     signal?.throwIfAborted();
-    const startedDownstream = await downstream.start(summary, signal);
+    let startedDownstream: Awaited<ReturnType<typeof downstream.start>>;
+    try {
+      startedDownstream = await downstream.start(summary, signal);
+    } catch (error) {
+      throw deadlineError(signal, error);
+    }
     logger.info("payload delivered", {
       ...log,
       sha256: digest.sha256,

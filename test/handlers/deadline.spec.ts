@@ -3,6 +3,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import {
   PROMPT_CALL_TIMEOUTS,
   S3_WRITE_TIMEOUTS,
+  deadlineError,
   invocationDeadline,
   reserveMs,
 } from "../../messaging/handlers/deadline";
@@ -75,6 +76,16 @@ describe("the invocation deadline", () => {
     deadline.clear();
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(deadline.signal.aborted, false);
+  });
+
+  it("a call's error is the deadline's reason once it fired, the call's own before", () => {
+    const own = new Error("StateMachineDoesNotExist");
+    const controller = new AbortController();
+    assert.equal(deadlineError(undefined, own), own);
+    assert.equal(deadlineError(controller.signal, own), own);
+    const reason = new PayloadError("Timeout", "record did not finish");
+    controller.abort(reason);
+    assert.equal(deadlineError(controller.signal, own), reason);
   });
 
   it("takes one listener per request of a large batch without a leak warning", async () => {

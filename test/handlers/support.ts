@@ -76,17 +76,14 @@ export interface DownstreamCall {
   input: Record<string, unknown>;
 }
 
-/** A reply the recorder sends instead of its own: the HTTP status and the JSON body. */
-export interface DownstreamReply {
-  status: number;
-  body: unknown;
-}
+/** A reply the recorder sends instead of its own: the HTTP status and the JSON body, or none at all. */
+export type DownstreamReply = { status: number; body: unknown } | "stall";
 
 /**
  * Answers Step Functions StartExecution (JSON 1.0) and ECS RunTask (JSON 1.1) on 127.0.0.1 and
  * records each call. Like Step Functions, a second StartExecution with a used name fails with
  * ExecutionAlreadyExists. `recorder.reply`, when set, answers a recorded call in its place (a
- * RunTask that placed no task, a throttled StartExecution).
+ * RunTask that placed no task, an error) or leaves it unanswered ("stall").
  */
 export async function startDownstreamRecorder() {
   const calls: DownstreamCall[] = [];
@@ -108,7 +105,8 @@ export async function startDownstreamRecorder() {
       const answer = (call: DownstreamCall) => {
         calls.push(call);
         const given = recorder.reply?.(call);
-        if (given) reply(given.status, given.body, call.service === "ecs" ? "1.1" : "1.0");
+        if (given !== undefined && given !== "stall")
+          reply(given.status, given.body, call.service === "ecs" ? "1.1" : "1.0");
         return given !== undefined;
       };
       if (target === "AWSStepFunctions.StartExecution") {
@@ -141,7 +139,11 @@ export async function startDownstreamRecorder() {
   return Object.assign(recorder, {
     endpoint: `http://127.0.0.1:${port}`,
     calls,
-    stop: () => new Promise<void>((r) => server.close(() => r())),
+    stop: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   });
 }
 
