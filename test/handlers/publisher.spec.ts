@@ -1,0 +1,170 @@
+// The publisher handler's source run in process against fauxqs and s3rver (both in this process),
+// loaded inside each test so that what it does at load is part of the test: results, metrics and
+// failures of one payload and of a payloads list, the deadline, and what a refused event publishes
+// (nothing). The bundle runs the same code end to end in handlers.spec.ts and batch-fifo.spec.ts.
+import * as assert from "node:assert/strict";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { Context } from "aws-lambda";
+import { OperationsMetrics } from "../../messaging/contract";
+import type { PublishBatchResult, PublishResult } from "../../messaging/handlers/publish";
+import { formatPointer } from "../../messaging/payload";
+import {
+  emulatorClientConfig,
+  emulatorEnv,
+  startFauxqs,
+  startS3rver,
+  type RunningEmulator,
+  type RunningS3rver,
+} from "../../local/emulators";
+import { subscribeNewQueue } from "../../local/topics";
+import { emitted, receiveMessages, table, withEnv } from "./support";
+
+const BUCKET = "payloads-pub";
+const NAMESPACE = "fieldnotes-publisher";
+type Publish = (event: unknown, context?: Context) => Promise<PublishResult & PublishBatchResult>;
+
+/** Loads the handler's source afresh with the environment as it is now (it reads it at load). */
+function load(): Publish {
+  const file = require.resolve("../../messaging/handlers/publish");
+  delete require.cache[file];
+  return (require(file) as { handler: Publish }).handler;
+}
+
+describe("publisher handler in process (fauxqs + s3rver)", () => {
+  const env = withEnv();
+  let fauxqs: RunningEmulator;
+  let s3rver: RunningS3rver;
+  let s3: S3Client;
+  let sqs: SQSClient;
+  let topicArn: string;
+  let queue: { url: string; arn: string };
+
+  before(async () => {
+    [fauxqs, s3rver] = await Promise.all([startFauxqs(), startS3rver({ buckets: [BUCKET] })]);
+    s3 = new S3Client(emulatorClientConfig(s3rver.endpoint));
+    sqs = new SQSClient(emulatorClientConfig(fauxqs.endpoint));
+    const sns = new SNSClient(emulatorClientConfig(fauxqs.endpoint));
+    topicArn = (await sns.send(new CreateTopicCommand({ Name: "publisher-entry" }))).TopicArn!;
+    queue = await subscribeNewQueue(sns, sqs, topicArn, "publisher-entry-q");
+    env.set({
+      ...emulatorEnv({ s3: s3rver.endpoint, sns: fauxqs.endpoint }),
+      POWERTOOLS_LOG_LEVEL: "SILENT",
+      POWERTOOLS_TRACE_ENABLED: "false",
+      [OperationsMetrics.namespaceEnv]: NAMESPACE,
+      TOPIC_ARN: topicArn,
+      PAYLOAD_BUCKET: BUCKET,
+      PAYLOAD_KEY_PREFIX: "out/",
+      OFFLOAD_THRESHOLD_BYTES: "8",
+    });
+  });
+  after(async () => {
+    env.restore();
+    s3?.destroy();
+    sqs?.destroy();
+    await Promise.all([fauxqs?.stop(), s3rver?.stop()]);
+  });
+
+  const bodies = async (n: number) => (await receiveMessages(sqs, queue.url, n, n + 1)).map((m) => m.Body);
+  const objectText = async (key: string) =>
+    (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToString();
+
+  it("one payload: inline under the threshold, offloaded under the key prefix above it; its metrics", async () => {
+    const publish = load();
+    const { result: small, emf } = await emitted(() => publish({ id: "e1", detail: { payload: "tiny" } }));
+    assert.deepEqual(Object.keys(small).sort(), ["messageId", "offloaded", "size"]);
+    assert.deepEqual([small.offloaded, small.size, typeof small.messageId], [false, 4, "string"]);
+    assert.deepEqual(table(NAMESPACE, emf), {
+      "service=publisher,path=inline": {
+        "messages (Count)": 1,
+        "offloaded (Count)": 0,
+        "payloadBytes (Bytes)": 4,
+      },
+      "service=publisher": { "failures (Count)": 0 },
+    });
+    const large = await publish({ id: "e2", detail: { payload: "larger than eight" } });
+    assert.equal(large.offloaded, true);
+    assert.equal(large.pointer?.s3BucketName, BUCKET);
+    assert.match(large.pointer!.s3Key, /^out\//);
+    assert.equal(await objectText(large.pointer!.s3Key), "larger than eight");
+    assert.deepEqual((await bodies(2)).sort(), [formatPointer(large.pointer!), "tiny"].sort());
+  });
+
+  it("ALWAYS_THROUGH_S3 offloads even the smallest payload", async () => {
+    env.set({ ALWAYS_THROUGH_S3: "true" });
+    try {
+      const out = await load()({ detail: { payload: "x" } });
+      assert.equal(out.offloaded, true);
+      assert.equal(await objectText(out.pointer!.s3Key), "x");
+      await bodies(1);
+    } finally {
+      env.set({ ALWAYS_THROUGH_S3: "false" });
+    }
+  });
+
+  it("a payloads list: one result per entry, in order, each counted", async () => {
+    const publish = load();
+    const { result, emf } = await emitted(() =>
+      publish({ detail: { payloads: [{ id: "a", payload: "hi" }, { payload: "over the threshold" }] } }),
+    );
+    assert.deepEqual(
+      result.results.map((r) => [r.id, r.offloaded, r.size, Object.keys(r).sort().join()]),
+      [
+        ["a", false, 2, "id,messageId,offloaded,size"],
+        ["p1", true, 18, "id,messageId,offloaded,pointer,size"],
+      ],
+    );
+    assert.equal(await objectText(result.results[1].pointer!.s3Key), "over the threshold");
+    const metrics = table(NAMESPACE, emf);
+    assert.equal(metrics["service=publisher,path=inline"]["messages (Count)"], 1);
+    assert.equal(metrics["service=publisher,path=offloaded"]["messages (Count)"], 1);
+    assert.deepEqual(metrics["service=publisher"], { "failures (Count)": 0 });
+    assert.equal((await bodies(2)).length, 2);
+  });
+
+  it("entries the topic refuses fail the event with each id, code and offloaded object; one failure counted", async () => {
+    env.set({ TOPIC_ARN: `${topicArn}-missing` });
+    try {
+      const publish = load();
+      const { result, emf } = await emitted(() =>
+        publish({
+          detail: {
+            payloads: [
+              { id: "one", payload: "1" },
+              { id: "two", payload: "offloaded one" },
+            ],
+          },
+        }).catch((e: Error) => e),
+      );
+      assert.match(
+        String((result as unknown as Error).message),
+        /^2 of 2 payloads were not published: one \(NotFound\w*: [^)]*\); two \(NotFound\w*: [^)]*\) offloaded to s3:\/\/payloads-pub\/out\/\S+$/,
+      );
+      assert.deepEqual(table(NAMESPACE, emf), { "service=publisher": { "failures (Count)": 1 } });
+    } finally {
+      env.set({ TOPIC_ARN: topicArn });
+    }
+  });
+
+  it("a refused event and a passed deadline publish nothing and count one failure", async () => {
+    const publish = load();
+    const bad = await emitted(() => publish({ detail: {} }).catch((e: Error) => e));
+    assert.match(String(bad.result), /^EventError: event field detail must have exactly one of/);
+    assert.deepEqual(table(NAMESPACE, bad.emf), { "service=publisher": { "failures (Count)": 1 } });
+    const context = { getRemainingTimeInMillis: () => 900 } as Context;
+    const reason =
+      "publish did not finish within 0 ms, the time left before the function's timeout (less a 1000 ms reserve)";
+    const expected = [
+      reason,
+      `${reason}: 1 of 1 payloads were not published: p0 (AbortError: Request aborted)`,
+    ];
+    for (const [i, detail] of [{ payload: "late" }, { payloads: [{ payload: "late" }] }].entries()) {
+      const late = await emitted(() => publish({ detail }, context).catch((e: Error) => e));
+      assert.equal((late.result as unknown as Error).message, expected[i]);
+      assert.deepEqual(table(NAMESPACE, late.emf)["service=publisher"], { "failures (Count)": 1 });
+    }
+    assert.deepEqual(await bodies(0), []);
+    assert.equal((await receiveMessages(sqs, queue.url, 1, 1)).length, 0, "nothing was published");
+  });
+});
