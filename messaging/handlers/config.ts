@@ -209,6 +209,9 @@ export interface SubscriberConfig {
   downstream: DownstreamConfig;
 }
 
+/** DOWNSTREAM trimmed; unset or blank is "none", like every other variable's default. */
+const downstreamKind = (value: string | undefined) => value?.trim() || "none";
+
 /** One PAYLOAD_REPLICAS entry, "originBucket=replicaBucket"; the reason quotes the entry. */
 const replicaEntry = v.pipe(
   v.string(),
@@ -280,10 +283,11 @@ const subscriberEntries = v.object({
   [SubscriberEnv.bucketRegion]: optionalText,
   [SubscriberEnv.previewBytes]: integer(1024, 4096),
   [SubscriberEnv.downstream]: v.pipe(
-    v.optional(v.string(), "none"),
-    accept<string>(
-      (x) => (DOWNSTREAMS as readonly string[]).includes(String(x).trim()),
-      (x) => `must be "stepfunctions", "ecs" or "none", got ${JSON.stringify(String(x).trim())}`,
+    variable,
+    v.transform((x: string) => downstreamKind(x)),
+    v.check(
+      (x) => (DOWNSTREAMS as readonly string[]).includes(x),
+      (issue) => `must be "stepfunctions", "ecs" or "none", got ${JSON.stringify(issue.input)}`,
     ),
   ),
 });
@@ -325,7 +329,7 @@ const downstreamEnv = {
 export function readSubscriberConfig(env: Env): SubscriberConfig {
   // The downstream's own variables are checked too when DOWNSTREAM is valid, so a stack missing
   // both an allow-list and ECS_CLUSTER_ARN hears of both at once.
-  const kind = (env[SubscriberEnv.downstream] ?? "none").trim();
+  const kind = downstreamKind(env[SubscriberEnv.downstream]);
   const extra = (downstreamEnv as Record<string, Schema<DownstreamConfig>>)[kind];
   const [e, downstream] = readEnv<unknown>(extra ? [subscriberEnv, extra] : [subscriberEnv], env) as [
     v.InferOutput<typeof subscriberEnv>,
