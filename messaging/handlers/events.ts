@@ -48,6 +48,9 @@ function parseEvent<T>(schema: v.GenericSchema<unknown, T>, event: unknown): T {
 
 const show = (value: unknown) => JSON.stringify(value) ?? String(value);
 
+/** The reason for a value that should have been an object. */
+const notAnObject = (value: unknown) => `must be an object, got ${show(value)}`;
+
 /** Base64 as SNS and EventBridge carry it; Buffer.from would decode a malformed string to other bytes. */
 const base64 = v.pipe(
   v.string("must be a base64 string"),
@@ -84,7 +87,7 @@ const attributes = v.pipe(
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
     const out: MessageAttributes = attributeMap();
     for (const [name, raw] of Object.entries(dataset.value)) {
-      const parsed = v.safeParse(attribute, raw, { abortEarly: false, abortPipeEarly: true });
+      const parsed = v.safeParse(attribute, raw);
       if (parsed.success) {
         const a = parsed.output;
         out[name] =
@@ -184,10 +187,7 @@ function publishEventSchema(target: PublishTarget) {
       return `must have exactly one of payload, payloadBase64 or source, got ${given.join(", ") || "none"}`;
     },
   );
-  const one = v.pipe(
-    strict(entryFields, (x) => `must be an object, got ${show(x)}`),
-    exactlyOnePayload,
-  );
+  const one = v.pipe(strict(entryFields, notAnObject), exactlyOnePayload);
   const notWithPayloads = v.optional(
     accept<never>(() => false, "must not be set when the event has payloads (set it on each entry)"),
   );
@@ -207,7 +207,7 @@ function publishEventSchema(target: PublishTarget) {
                     ),
                   ),
                 },
-                (x) => `must be an object, got ${show(x)}`,
+                notAnObject,
               ),
               exactlyOnePayload,
             ),
@@ -234,17 +234,13 @@ function publishEventSchema(target: PublishTarget) {
         attributes: notWithPayloads,
         messageDeduplicationId: notWithPayloads,
       },
-      (x) => `must be an object, got ${show(x)}`,
+      notAnObject,
     ),
   );
   return fields(
     {
       source: v.optional(v.unknown()) as v.GenericSchema<unknown, unknown>,
-      detail: v.lazy((d) =>
-        typeof d === "object" && d !== null && (d as { payloads?: unknown }).payloads !== undefined
-          ? batch
-          : one,
-      ),
+      detail: v.lazy((d) => ((d as { payloads?: unknown } | null)?.payloads !== undefined ? batch : one)),
     },
     (x) => `must be an EventBridge event (an object with detail), got ${show(x)}`,
   );
@@ -322,7 +318,7 @@ const snsEvent = fields(
           {
             Sns: fields(
               { MessageId: v.string((i) => `must be a string, got ${show(i.input)}`) },
-              (x) => `must be an object, got ${show(x)}`,
+              notAnObject,
             ),
           },
           (x) => `must be an SNS record, got ${show(x)}`,

@@ -299,6 +299,8 @@ describe("handler environment: each rule at its edges", () => {
     assert.deepEqual(readSubscriberConfig({ ...subscriber, DOWNSTREAM: " none " }).downstream, {
       kind: "none",
     });
+    // Blank is unset, as for every variable: Lambda has no "unset" for a key the stack gives it.
+    assert.deepEqual(readSubscriberConfig({ ...subscriber, DOWNSTREAM: "  " }).downstream, { kind: "none" });
     assert.deepEqual(
       lines(() => readSubscriberConfig({ ...subscriber, DOWNSTREAM: " Lambda " })),
       ['environment variable DOWNSTREAM must be "stepfunctions", "ecs" or "none", got "Lambda"'],
@@ -335,12 +337,15 @@ describe("handler environment: each rule at its edges", () => {
 });
 
 describe("publisher events", () => {
-  const read = publishEventReader({
-    topicArn: TOPIC,
-    fifo: false,
-    sourceAllowList: [{ bucket: "staging-a", prefix: "incoming/" }],
-  });
-  const readFifo = publishEventReader({ topicArn: `${TOPIC}.fifo`, fifo: true, sourceAllowList: [] });
+  // Built inside each test: the schema is then part of the test that uses it (mutation testing).
+  const read = (event: unknown) =>
+    publishEventReader({
+      topicArn: TOPIC,
+      fifo: false,
+      sourceAllowList: [{ bucket: "staging-a", prefix: "incoming/" }],
+    })(event);
+  const readFifo = (event: unknown) =>
+    publishEventReader({ topicArn: `${TOPIC}.fifo`, fifo: true, sourceAllowList: [] })(event);
 
   it("reads each kind of entry, attributes named __proto__ included", () => {
     const attributes = JSON.parse(
@@ -508,6 +513,143 @@ describe("publisher events", () => {
         e instanceof EventError &&
         e.message === "event field Records[1].Sns.MessageId must be a string, got 2",
     );
+  });
+});
+
+describe("publisher events: each rule at its edges", () => {
+  const rules = [
+    { bucket: "staging-a", prefix: "incoming/" },
+    { bucket: "staging-b", prefix: "in/" },
+  ];
+  const read = (event: unknown) =>
+    publishEventReader({ topicArn: TOPIC, fifo: false, sourceAllowList: rules })(event);
+  const readFifo = (event: unknown) =>
+    publishEventReader({ topicArn: `${TOPIC}.fifo`, fifo: true, sourceAllowList: [] })(event);
+  const detailLines = (detail: unknown) => lines(() => read({ detail }));
+
+  it("base64: the whole value, padded to a multiple of 4", () => {
+    for (const bad of ["!AAA", "AA=A", "AAA", 5]) {
+      assert.deepEqual(detailLines({ payloadBase64: bad }), [
+        "event field detail.payloadBase64 must be a base64 string",
+      ]);
+    }
+    const bytes = read({ detail: { payloadBase64: "AAE=" } });
+    assert.deepEqual(bytes, { kind: "one", entry: { body: Buffer.from([0, 1]) } });
+  });
+
+  it("attributes: an object of attributes, each with every problem it has", () => {
+    for (const bad of ["x", null, 5])
+      assert.deepEqual(detailLines({ payload: "x", attributes: bad }), [
+        "event field detail.attributes must be an object of name → {DataType, StringValue|BinaryValue}",
+      ]);
+    assert.deepEqual(
+      detailLines({ payload: "x", attributes: { a: { DataType: "String", StringValue: 5, extra: 1 } } }),
+      [
+        "event field detail.attributes.a.StringValue must be a string",
+        "event field detail.attributes.a.extra is not a known key (known: DataType, StringValue)",
+      ],
+    );
+  });
+
+  it("sources: a bucket and prefix the stack allows, any of them", () => {
+    assert.deepEqual(read({ detail: { source: { bucket: "staging-b", key: "in/x" } } }), {
+      kind: "one",
+      entry: { source: { bucket: "staging-b", key: "in/x" } },
+    });
+    assert.deepEqual(detailLines({ source: { bucket: "staging-b", key: "incoming/x" } }), [
+      "event field detail.source s3://staging-b/incoming/x is not under an allowed source (staging-a/incoming/, staging-b/in/)",
+    ]);
+    const none = publishEventReader({ topicArn: TOPIC, fifo: false, sourceAllowList: [] });
+    assert.deepEqual(
+      lines(() => none({ detail: { source: { bucket: "staging-a", key: "incoming/x" } } })),
+      [
+        "event field detail.source s3://staging-a/incoming/x is not under an allowed source (none configured)",
+      ],
+    );
+  });
+
+  it("the detail itself: an object; with payloads, a list of 1 to 100 entries with ids of 1-80 of [A-Za-z0-9_-]", () => {
+    assert.deepEqual(
+      lines(() => read({ detail: null })),
+      ["event field detail must be an object, got null"],
+    );
+    assert.deepEqual(
+      lines(() => read({ detail: "x" })),
+      ['event field detail must be an object, got "x"'],
+    );
+    assert.deepEqual(detailLines({ payloads: 5 }), [
+      "event field detail.payloads must be a non-empty list, got 5",
+    ]);
+    assert.deepEqual(detailLines({ payloads: [{ payload: "1" }, 7] }), [
+      "event field detail.payloads[1] must be an object, got 7",
+    ]);
+    const hundred = read({ detail: { payloads: Array.from({ length: 100 }, () => ({ payload: "x" })) } });
+    assert.equal(hundred.kind === "batch" && hundred.entries.length, 100);
+    const ids = [5, "x".repeat(81), "!ab", "ab!", ""];
+    assert.deepEqual(
+      detailLines({ payloads: ids.map((id) => ({ id, payload: "x" })) }),
+      ids.map(
+        (id, i) =>
+          `event field detail.payloads[${i}].id must be 1-80 of [A-Za-z0-9_-], got ${JSON.stringify(id)}`,
+      ),
+    );
+    const good = read({
+      detail: {
+        payloads: [
+          { id: "a".repeat(80), payload: "x" },
+          { id: "B_-9", source: { bucket: "staging-a", key: "incoming/k" } },
+        ],
+      },
+    });
+    assert.deepEqual(good, {
+      kind: "batch",
+      entries: [
+        { id: "a".repeat(80), body: "x" },
+        { id: "B_-9", source: { bucket: "staging-a", key: "incoming/k" } },
+      ],
+    });
+  });
+
+  it("message groups: only on a FIFO topic; from the entry, the detail, then a string source", () => {
+    // A standard topic's entries carry no group, whatever the event's source.
+    assert.deepEqual(read({ source: "app", detail: { payload: "x" } }), {
+      kind: "one",
+      entry: { body: "x" },
+    });
+    assert.deepEqual(readFifo({ source: "app", detail: { payload: "x", messageDeduplicationId: "d" } }), {
+      kind: "one",
+      entry: { body: "x", messageGroupId: "app", messageDeduplicationId: "d" },
+    });
+    assert.match(
+      lines(() => readFifo({ source: 5, detail: { payload: "x" } }))[0],
+      /^event field detail messageGroupId is required/,
+    );
+    assert.match(
+      lines(() => readFifo({ detail: { payloads: [{ payload: "1" }] } }))[0],
+      /^event field detail\.payloads\[0\] messageGroupId is required/,
+    );
+    const long = "g".repeat(129);
+    const badGroup = lines(() =>
+      readFifo({ detail: { messageGroupId: long, payloads: [{ payload: "1", messageGroupId: "ok" }] } }),
+    );
+    assert.equal(badGroup.length, 1);
+    assert.match(badGroup[0], /^event field detail messageGroupId /);
+    assert.deepEqual(readFifo({ detail: { messageGroupId: "g", payloads: [{ payload: "1" }] } }), {
+      kind: "batch",
+      entries: [{ id: "p0", body: "1", messageGroupId: "g" }],
+    });
+  });
+
+  it("an SNS event: an object with Records, each an object with Sns", () => {
+    assert.throws(() => checkSnsEvent(5), { message: "event field (event) must be an SNS event, got 5" });
+    assert.throws(() => checkSnsEvent({ Records: [5] }), {
+      message: "event field Records[0] must be an SNS record, got 5",
+    });
+    assert.throws(() => checkSnsEvent({ Records: [{ Sns: 5 }] }), {
+      message: "event field Records[0].Sns must be an object, got 5",
+    });
+    const event = { Records: [{ Sns: { MessageId: "1" } }] };
+    assert.equal(checkSnsEvent(event), event);
   });
 });
 
