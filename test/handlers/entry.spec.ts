@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Context, SNSEvent, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { OperationsMetrics } from "../../messaging/contract";
+import { OperationsMetrics, SubscriberEnv } from "../../messaging/contract";
 import type { PayloadSummary } from "../../messaging/handlers/downstream";
 import { PROMPT_CALL_TIMEOUTS } from "../../messaging/handlers/deadline";
 import { MARKER_ATTRIBUTE, formatPointer } from "../../messaging/payload";
@@ -19,6 +19,9 @@ const NAMESPACE = "fieldnotes-entry";
 const STATE_MACHINE = "arn:aws:states:us-east-1:000000000000:stateMachine:entry";
 const QUEUE = "arn:aws:sqs:us-east-1:000000000000:entry-b";
 const TOPIC = "arn:aws:sns:us-east-1:000000000000:entry";
+
+/** The subscriber's variables, blank (which reads as unset), for a suite to override. */
+const UNSET_SUBSCRIBER_VARIABLES = Object.fromEntries(Object.values(SubscriberEnv).map((name) => [name, ""]));
 
 type ConsumeQueue = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 type ConsumeTopic = (event: SNSEvent, context?: Context) => Promise<{ delivered: PayloadSummary[] }>;
@@ -93,6 +96,7 @@ describe("subscriber handlers in process (inline messages, recorded downstream)"
       POWERTOOLS_LOG_LEVEL: "SILENT",
       POWERTOOLS_TRACE_ENABLED: "false",
       [OperationsMetrics.namespaceEnv]: NAMESPACE,
+      ...UNSET_SUBSCRIBER_VARIABLES,
       SUBSCRIBER_NAME: "entry-b",
       PAYLOAD_BUCKET_ALLOWLIST: "payloads-e",
       SQS_RAW_DELIVERY: "true",
@@ -295,6 +299,8 @@ describe("createSubscriber: what both subscriber handlers share", () => {
       POWERTOOLS_LOG_LEVEL: "SILENT",
       POWERTOOLS_TRACE_ENABLED: "false",
       AWS_REGION: "us-east-1",
+      // Every variable the subscriber reads, so none is left over from another suite.
+      ...UNSET_SUBSCRIBER_VARIABLES,
       ...vars,
     });
     const { createSubscriber } =

@@ -7,7 +7,7 @@ import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
-import { OperationsMetrics } from "../../messaging/contract";
+import { OperationsMetrics, PublisherEnv } from "../../messaging/contract";
 import type { PublishBatchResult, PublishResult } from "../../messaging/handlers/publish";
 import { formatPointer } from "../../messaging/payload";
 import {
@@ -53,6 +53,8 @@ describe("publisher handler in process (fauxqs + s3rver)", () => {
       POWERTOOLS_LOG_LEVEL: "SILENT",
       POWERTOOLS_TRACE_ENABLED: "false",
       [OperationsMetrics.namespaceEnv]: NAMESPACE,
+      // Every variable the publisher reads, so none is left over from another suite.
+      ...Object.fromEntries(Object.values(PublisherEnv).map((name) => [name, ""])),
       TOPIC_ARN: topicArn,
       PAYLOAD_BUCKET: BUCKET,
       PAYLOAD_KEY_PREFIX: "out/",
