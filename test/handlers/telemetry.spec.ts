@@ -23,6 +23,22 @@ async function flushed(
   return table(NAMESPACE, emf);
 }
 
+/** What `fn` makes Powertools warn (its own console writes warnings to stderr). */
+function warnings(fn: () => void): string[] {
+  const lines: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    fn();
+  } finally {
+    process.stderr.write = write;
+  }
+  return lines;
+}
+
 const error = (name: string) => Object.assign(new Error(name), { name });
 
 describe("handler metrics and tracing", () => {
@@ -136,17 +152,18 @@ describe("handler metrics and tracing", () => {
     assert.deepEqual(await flushed("b", (m) => m.payloadRead(undefined)), {});
   });
 
-  it("flush writes nothing, and warns of nothing, when nothing was counted", async () => {
-    const warned: unknown[] = [];
-    const warn = console.warn;
-    console.warn = (...args: unknown[]) => void warned.push(args);
-    try {
+  it("flush writes nothing, and warns of nothing, when nothing was counted; the publisher has no subscriber dimension", async () => {
+    let emf: unknown[] = [];
+    const warned = warnings(() => {
       const metrics = createMetrics("b");
-      const { emf } = await emitted(async () => metrics.flush());
-      assert.deepEqual([emf, warned], [[], []]);
-    } finally {
-      console.warn = warn;
-    }
+      const publisher = createMetrics();
+      void emitted(async () => {
+        metrics.flush();
+        publisher.flush();
+      }).then((out) => (emf = out.emf));
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual([emf, warned], [[], []]);
   });
 
   it("tracing: off when POWERTOOLS_TRACE_ENABLED is false in any case; on, a client's calls are captured", () => {
@@ -168,6 +185,8 @@ describe("handler metrics and tracing", () => {
     assert.equal(traced(undefined, untraced), untraced);
     assert.deepEqual(untraced.middlewareStack.identify(), plain);
     env.set({ POWERTOOLS_TRACE_ENABLED: "", AWS_EXECUTION_ENV: "" });
+    assert.notEqual(createTracer(), undefined, "blank is on (Powertools then decides)");
+    delete process.env.POWERTOOLS_TRACE_ENABLED;
     assert.notEqual(createTracer(), undefined, "unset is on (Powertools then decides)");
   });
 });
