@@ -11,9 +11,12 @@ export const SUMMARY_ENV = "PAYLOAD_SUMMARY";
 /** ECS refuses RunTask overrides over 8 KiB in total. */
 const ECS_OVERRIDE_LIMIT = 8192;
 
-/** RunTask clientToken (≤ 64 characters) for a message: an SNS retry then cannot run a second task. */
+/**
+ * RunTask clientToken for a message: an SNS retry then cannot run a second task. A SHA-256 in hex
+ * is 64 characters, ECS's limit for the token.
+ */
 export function taskToken(messageId: string): string {
-  return createHash("sha256").update(messageId).digest("hex").slice(0, 64);
+  return createHash("sha256").update(messageId).digest("hex");
 }
 
 export function ecsDownstream(

@@ -87,6 +87,29 @@ describe("downstreams against a recording Step Functions and ECS endpoint", () =
     await recorder.stop();
   });
 
+  it("a bundle built for one downstream refuses another at load, and starts its own", () => {
+    // esbuild defines BUNDLED_DOWNSTREAM in a subscriber bundle (build.ts); from source the same
+    // free identifier is read from the global scope, so defining it there runs the bundle's branch.
+    const global = globalThis as { BUNDLED_DOWNSTREAM?: string };
+    const sfn: DownstreamConfig = { kind: "stepfunctions", stateMachineArn: STATE_MACHINE };
+    const refusal = (kind: string, built: string) =>
+      `DOWNSTREAM is "${kind}", but this bundle was built for the "${built}" downstream and carries no ` +
+      "other's client: deploy the bundle built for the subscriber's downstream (handlerBundle in messaging/handlers/build.ts)";
+    try {
+      global.BUNDLED_DOWNSTREAM = "ecs";
+      assert.throws(() => createDownstream(sfn), { message: refusal("stepfunctions", "ecs") });
+      assert.throws(() => createDownstream({ kind: "none" }), { message: refusal("none", "ecs") });
+      assert.equal(createDownstream(ECS).kind, "ecs");
+      global.BUNDLED_DOWNSTREAM = "stepfunctions";
+      assert.equal(createDownstream(sfn).kind, "stepfunctions");
+      assert.throws(() => createDownstream(ECS), { message: refusal("ecs", "stepfunctions") });
+      global.BUNDLED_DOWNSTREAM = "none";
+      assert.equal(createDownstream({ kind: "none" }).kind, "none");
+    } finally {
+      delete global.BUNDLED_DOWNSTREAM;
+    }
+  });
+
   it("none: starts nothing", async () => {
     const none = createDownstream({ kind: "none" });
     assert.equal(none.kind, "none");
