@@ -171,7 +171,7 @@ interface SizeFigures {
   peakRssMiB: { publish: number; resolve: number; baselineUpload: number; baselineGet: number };
   /** Every round's seconds per mode, in the order they ran. */
   seconds: Record<TransferMode, number[]>;
-  /** Every round's CPU seconds per mode (all the transfer process's threads, a hashing worker too). */
+  /** Every round's CPU seconds per mode (all the transfer process's threads). */
   cpuSeconds: Record<TransferMode, number[]>;
   order: TransferMode[][];
 }

@@ -1,6 +1,6 @@
 // Moving payload bytes in and out of S3: streaming multipart upload with bounded memory, server-side
 // copy, and reads verified against the SHA-256 tag.
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID, type Hash } from "node:crypto";
 import { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
@@ -22,7 +22,6 @@ import {
 import { PayloadLayout } from "../contract";
 import { PayloadError } from "./errors";
 import type { PayloadPointer } from "./pointer";
-import { streamHash, type StreamHash } from "./sha256";
 
 const MiB = 1024 * 1024;
 /** S3's floor for every part but the last. */
@@ -218,9 +217,8 @@ async function uploadChunks(
   const http = requestOptions(opts.signal);
   const partSize = opts.partSizeBytes ?? DEFAULT_PART;
   const queueSize = opts.queueSize ?? STORE_DEFAULTS.queueSize;
-  // A stream's length is unknown until its end: hashed on the worker thread (where there is a core
-  // for it) so the hash runs beside the part uploads; a string or buffer by its size.
-  const hash = streamHash(Array.isArray(source) ? source[0].length : Number.POSITIVE_INFINITY);
+  // Hashed in this thread as the chunks arrive (see PayloadStream for why not on a worker).
+  const hash = createHash("sha256");
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const partBuffers: Buffer[] = [];
@@ -297,7 +295,6 @@ async function uploadChunks(
           ? Buffer.from(raw, "utf8")
           : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
       hash.update(chunk);
-      if (hash.backlogged) await new Promise<void>((drained) => hash.onDrain(drained));
       size += chunk.length;
       for (let offset = 0; offset < chunk.length;) {
         const take = Math.min(partSize - pendingBytes, chunk.length - offset);
@@ -307,7 +304,7 @@ async function uploadChunks(
         if (pendingBytes === partSize) await flushPart();
       }
     }
-    const sha256 = await hash.digest();
+    const sha256 = hash.digest("hex");
     if (uploadId === undefined) {
       // Fits in one part: a single PutObject is one request instead of three.
       const whole = Buffer.concat(pending, pendingBytes);
@@ -337,7 +334,6 @@ async function uploadChunks(
     );
     return { size, sha256 };
   } catch (error) {
-    hash.dispose();
     if (uploadId !== undefined) {
       await Promise.allSettled(inFlight);
       // Best effort, and not under the caller's signal (the abort must go out after a deadline):
@@ -501,20 +497,24 @@ export interface PayloadReadFrom {
  *
  * Each chunk is checked and hashed in the `data` handler of the source and pushed on as it is: no
  * Transform stage. Piping through a Transform cost a write, a transform call and a second buffer
- * per chunk: 4-18 % of a resolve's CPU at 256 MiB (process.cpuUsage, docs/benchmarks.md). A large
- * payload is hashed on a worker thread ({@link streamHash}) while this one keeps reading; when the
- * worker falls behind, the source is paused until it catches up, so memory stays bounded.
+ * per chunk: 4-18 % of a resolve's CPU at 256 MiB (process.cpuUsage, docs/benchmarks.md).
+ *
+ * The SHA-256 runs in this thread. It used to run on a worker thread for payloads of 16 MiB or more,
+ * so that the hash would overlap the receive; but handing the bytes over (a copy into 1 MiB batches,
+ * a message per batch, pausing the source whenever the worker fell behind) cost more CPU than the
+ * hash it moved: 2.08 against 1.55 CPU-seconds to resolve 512 MiB, 0.36 against 0.32 at 64 MiB,
+ * 0.62 against 0.47 to offload 128 MiB, interleaved runs on 2 cores (docs/benchmarks.md). With the
+ * CPU's SHA extensions the hash is about 1.3 GB/s on one core, a fraction of what the HTTP receive
+ * costs per byte.
  */
 export class PayloadStream extends Readable {
-  private readonly hash: StreamHash;
+  private readonly hash: Hash = createHash("sha256");
   private count = 0;
   private digest?: string;
   /** Where the bytes come from (offloaded payloads); undefined for an inline payload. */
   readFrom?: PayloadReadFrom;
-  /** The source ended: its close is then expected, and the digest is on its way. */
+  /** The source ended: its close is then expected, and the digest is made. */
   private sourceEnded = false;
-  /** The consumer asked for more (the last push was under the high-water mark). */
-  private wanted = false;
 
   constructor(
     private readonly source: Readable,
@@ -528,7 +528,6 @@ export class PayloadStream extends Readable {
   ) {
     // The default 16 KiB buffer pauses the socket many times per megabyte; 1 MiB keeps it flowing.
     super({ highWaterMark: 1024 * 1024 });
-    this.hash = streamHash(expectedSize);
     source.on("data", (chunk: Buffer) => {
       if (this.destroyed) return;
       this.count += chunk.length;
@@ -550,11 +549,8 @@ export class PayloadStream extends Readable {
         return;
       }
       this.hash.update(chunk);
-      this.wanted = this.push(chunk);
-      if (!this.wanted || this.hash.backlogged) {
-        source.pause();
-        this.flow();
-      }
+      // Backpressure: the source waits while the consumer's buffer is full (until _read).
+      if (!this.push(chunk)) source.pause();
     });
     // Nothing flows until the consumer reads.
     source.pause();
@@ -590,49 +586,36 @@ export class PayloadStream extends Readable {
   }
 
   override _read(): void {
-    this.wanted = true;
-    this.flow();
-  }
-
-  /** Resumes the source when the consumer wants more and the hash can take it. */
-  private flow(): void {
-    if (this.destroyed || this.sourceEnded) return;
-    if (this.hash.backlogged) this.hash.onDrain(() => this.flow());
-    else if (this.wanted) this.source.resume();
+    if (!this.destroyed && !this.sourceEnded) this.source.resume();
   }
 
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
-    this.hash.dispose();
     // An ended response is left alone: destroying it would close a keep-alive socket.
     if (!this.source.readableEnded && !this.source.destroyed) this.source.destroy();
     done(error);
   }
 
   private finish(): void {
-    this.hash.digest().then(
-      (digest) => {
-        if (this.destroyed) return;
-        this.digest = digest;
-        if (this.expectedSize !== undefined && this.count !== this.expectedSize) {
-          this.destroy(
-            new PayloadError(
-              "SizeMismatch",
-              `${this.what}: read ${this.count} bytes, the marker says ${this.expectedSize}`,
-            ),
-          );
-        } else if (this.expectedSha256 !== undefined && digest !== this.expectedSha256.toLowerCase()) {
-          this.destroy(
-            new PayloadError(
-              "ChecksumMismatch",
-              `${this.what}: SHA-256 ${digest} does not match the stored ${this.expectedSha256}`,
-            ),
-          );
-        } else {
-          this.push(null);
-        }
-      },
-      (error: Error) => this.destroy(error),
-    );
+    if (this.destroyed) return;
+    const digest = this.hash.digest("hex");
+    this.digest = digest;
+    if (this.expectedSize !== undefined && this.count !== this.expectedSize) {
+      this.destroy(
+        new PayloadError(
+          "SizeMismatch",
+          `${this.what}: read ${this.count} bytes, the marker says ${this.expectedSize}`,
+        ),
+      );
+    } else if (this.expectedSha256 !== undefined && digest !== this.expectedSha256.toLowerCase()) {
+      this.destroy(
+        new PayloadError(
+          "ChecksumMismatch",
+          `${this.what}: SHA-256 ${digest} does not match the stored ${this.expectedSha256}`,
+        ),
+      );
+    } else {
+      this.push(null);
+    }
   }
 }
 
