@@ -32,7 +32,10 @@ export const REQUEST_BODY_KEPT = 1024 * 1024;
 
 /** What the proxy does with a request a rule selects. */
 export type FaultAction =
-  /** Answers with this status, headers and body instead of forwarding. */
+  /**
+   * Answers with this status, headers and body instead of forwarding. The content-length is the
+   * body's, except for a HEAD request, whose answer may give an object's (e.g. one S3 cannot hold).
+   */
   | { kind: "respond"; status: number; headers?: Record<string, string>; body?: string }
   /** Accepts the request and never answers (the socket stays open until the client gives up). */
   | { kind: "stall" }
@@ -246,7 +249,12 @@ export async function startFaultProxy(target: string, opts: FaultProxyOptions = 
     if (action?.kind === "respond") {
       const answer = () => {
         const text = Buffer.from(action.body ?? "", "utf8");
-        res.writeHead(action.status, { ...action.headers, "content-length": String(text.length) });
+        // A HEAD answer describes an object without sending it: its length is the object's, if given.
+        const length =
+          req.method === "HEAD"
+            ? (action.headers?.["content-length"] ?? String(text.length))
+            : String(text.length);
+        res.writeHead(action.status, { ...action.headers, "content-length": length });
         seen.responseBytes = text.length;
         res.end(text);
       };
