@@ -314,12 +314,18 @@ export function unique<T>(
 export type Report = (path: readonly (string | number)[], value: unknown, reason: string) => void;
 
 /**
+ * What a `rule` reads: a key of the checked value, or a path below one (`["publisher", "region"]`),
+ * where `"*"` stands for every item of a list (`["subscribers", "*", "name"]`).
+ */
+export type Read<T> = (keyof T & string) | readonly [keyof T & string, ...(string | number)[]];
+
+/**
  * A rule across the keys of an object (or the items of a list) that reports each problem on the
- * key to change, with that key's value, in the project's wording. It runs once every key it
+ * key to change, with that key's value, in the project's wording. It runs once everything it
  * `reads` passed its own schema, even when other keys did not, so its problems are reported with
  * theirs (under `check`; without `reads`, only when the whole value passed). A key another rule
- * found a problem in is still read: it has its type. The rule must read no key outside `reads`:
- * the others may still hold what the user wrote.
+ * found a problem in is still read: it has its type. The rule must read nothing outside `reads`:
+ * the rest may still hold what the user wrote.
  *
  * @example
  * const range = v.pipe(
@@ -331,17 +337,10 @@ export type Report = (path: readonly (string | number)[], value: unknown, reason
  * );
  * // parse(range, { min: 5, max: 2 }, "x") throws "Invalid config x.min: 5 must be at most max (2)"
  */
-export function rule<T>(run: (value: T, report: Report) => void, reads?: readonly (keyof T & string)[]) {
+export function rule<T>(run: (value: T, report: Report) => void, reads?: readonly Read<T>[]) {
   return v.rawCheck<T>(({ dataset, addIssue }) => {
     const issues = dataset.issues ?? [];
-    // A key is readable unless a schema refused something under it (a rule's own problem leaves the
-    // value its type); an issue without a path is about the value itself (not an object, say).
-    const readable =
-      dataset.typed ||
-      (reads !== undefined &&
-        issues.every(
-          (i) => i.kind === "validation" || (i.path !== undefined && !reads.includes(i.path[0].key as never)),
-        ));
+    const readable = dataset.typed || (reads !== undefined && !issues.some((i) => blocks(i, reads)));
     if (!readable) return;
     const root = dataset.value;
     run(root as T, (path, value, reason) => {
@@ -356,6 +355,25 @@ export function rule<T>(run: (value: T, report: Report) => void, reads?: readonl
       addIssue({ message: reason, input: value, path: first && [first, ...rest] });
     });
   });
+}
+
+/**
+ * Whether an issue leaves something a rule reads without its type: a schema refused it, the value
+ * above it, or something inside it. A rule's own problem (a validation) leaves the value its type;
+ * an issue without a path is about the whole value (not an object, say).
+ */
+function blocks(
+  issue: v.BaseIssue<unknown>,
+  reads: readonly (string | readonly (string | number)[])[],
+): boolean {
+  if (issue.kind === "validation") return false;
+  if (issue.path === undefined) return true;
+  const at = issue.path.map((p) => p.key);
+  return reads.some((read) =>
+    (typeof read === "string" ? [read] : read).every(
+      (step, i) => i >= at.length || step === "*" || step === at[i],
+    ),
+  );
 }
 
 /**

@@ -12,6 +12,8 @@ import {
   listedText,
   oneOf,
   region,
+  Report,
+  rule,
   Schema,
   strict,
   text,
@@ -190,7 +192,7 @@ const publisherSchema = strict(
   "must be an object with account and region",
 );
 
-const subscriberSchema = strict(
+const subscriberKeys = strict(
   {
     name: text(SUBSCRIBER_NAME, "must be 1–32 lowercase letters, digits or hyphens, starting with a letter"),
     account: accountId,
@@ -208,12 +210,70 @@ const subscriberSchema = strict(
     taskImage: dflt(text(/^[\w.\-/:@]{1,255}$/), DEFAULT_TASK_IMAGE),
     taskCpu: dflt(oneOf([256, 512, 1024, 2048, 4096] as const), 256),
     taskMemoryMb: dflt(integer(512, 30720), 512),
-    // Checked in checkTopology, where a problem can name the place inside the policy.
+    // Checked by filterRules, where a problem can name the place inside the policy.
     filterPolicy: v.nullish(v.unknown()),
     filterPolicyScope: v.nullish(v.unknown()),
     replica: dflt(bool, false),
   },
   "must be an object with name, account, region, delivery and downstream",
+);
+type SubscriberKeys = v.InferOutput<typeof subscriberKeys>;
+
+/** A subscriber: its keys, then the rules between them, each reported on the key to change. */
+const subscriberSchema = v.pipe(
+  subscriberKeys,
+  rule<SubscriberKeys>(
+    (sub, report) =>
+      sub.redriveRoles.length > 0 &&
+      sub.delivery !== "sqs" &&
+      report(
+        ["redriveRoles"],
+        sub.redriveRoles,
+        'applies only to delivery "sqs" (a DLQ redrive moves messages back into the SNS-fed queue)',
+      ),
+    ["redriveRoles", "delivery"],
+  ),
+  // StartMessageMoveTask moves within one account: the redrive runs in the queue's account.
+  rule<SubscriberKeys>(
+    (sub, report) =>
+      sub.redriveRoles.forEach((arn, i) => {
+        const roleAccount = arn.split(":")[4];
+        if (roleAccount !== sub.account)
+          report(
+            ["redriveRoles", i],
+            arn,
+            `is a role in account ${roleAccount}, not in the subscriber's account ${sub.account}; a DLQ redrive runs in the queue's account`,
+          );
+      }),
+    ["redriveRoles", "account"],
+  ),
+  // The event source mapping API rejects batches over 10 without a batching window.
+  rule<SubscriberKeys>(
+    (sub, report) =>
+      sub.batchSize > 10 &&
+      sub.batchWindowSeconds < 1 &&
+      report(
+        ["batchWindowSeconds"],
+        sub.batchWindowSeconds,
+        `must be at least 1 when batchSize (${sub.batchSize}) is over 10`,
+      ),
+    ["batchSize", "batchWindowSeconds"],
+  ),
+  rule<SubscriberKeys>(filterRules, ["filterPolicy", "filterPolicyScope"]),
+  // RegisterTaskDefinition accepts only Fargate's cpu/memory pairs ("No Fargate configuration
+  // exists for given values"), so e.g. 256 CPU with 4096 MiB would fail at deploy, not here.
+  rule<SubscriberKeys>(
+    (sub, report) => {
+      const memoryChoices = fargateMemoryMb(sub.taskCpu);
+      if (!memoryChoices.includes(sub.taskMemoryMb))
+        report(
+          ["taskMemoryMb"],
+          sub.taskMemoryMb,
+          `is not a Fargate memory size for taskCpu ${sub.taskCpu}; use one of ${memoryChoices.join(", ")}`,
+        );
+    },
+    ["taskCpu", "taskMemoryMb"],
+  ),
 );
 
 const offloadSchema = strict(
@@ -236,8 +296,7 @@ const offloadSchema = strict(
   "must be an object",
 );
 
-/** The schema of `fieldnotes:topology`: every key, its type, range and default. */
-export const topologySchema = strict(
+const topologyKeys = strict(
   {
     system: dflt(
       text(SYSTEM_NAME, "must be 1–24 lowercase letters, digits or hyphens, starting with a letter"),
@@ -253,6 +312,68 @@ export const topologySchema = strict(
   },
   "must be an object with publisher, subscribers and offload",
 );
+type TopologyKeys = v.InferOutput<typeof topologyKeys>;
+
+/** Each subscriber's `keys`, read by a rule across subscribers (`"*"`: every subscriber). */
+const ofSubscribers = (...keys: (keyof SubscriberKeys & string)[]) =>
+  keys.map((key) => ["subscribers", "*", key] as const);
+
+/**
+ * The schema of `fieldnotes:topology`: every key, its type, range and default, then the rules
+ * across keys, each reported on the key to change. A rule runs once the keys it reads are valid,
+ * so its problems come with every other one (a subscriber's own rules are in subscriberSchema).
+ */
+export const topologySchema = v.pipe(
+  topologyKeys,
+  rule<TopologyKeys>(
+    (top, report) =>
+      top.subscribers.forEach((sub, i) =>
+        deliveryRegionRules(top.publisher.region, sub, atSubscriber(i, report)),
+      ),
+    [["publisher", "region"], ...ofSubscribers("region", "delivery")],
+  ),
+  rule<TopologyKeys>((top, report) => {
+    const names = new Set<string>();
+    top.subscribers.forEach((sub, i) => {
+      if (names.has(sub.name)) report(["subscribers", i, "name"], sub.name, "is a duplicate subscriber name");
+      names.add(sub.name);
+    });
+  }, ofSubscribers("name")),
+  rule<TopologyKeys>(
+    (top, report) =>
+      top.subscribers.forEach(
+        (sub, i) =>
+          sub.replica &&
+          sub.region === top.publisher.region &&
+          report(
+            ["subscribers", i, "replica"],
+            sub.replica,
+            `needs a subscriber in another Region than the publisher's (${top.publisher.region}): there the payload bucket is already local`,
+          ),
+      ),
+    [["publisher", "region"], ...ofSubscribers("region", "replica")],
+  ),
+  rule<TopologyKeys>(
+    (top, report) => top.fifo && top.subscribers.forEach((sub, i) => fifoRules(sub, atSubscriber(i, report))),
+    ["fifo", ...ofSubscribers("delivery", "batchSize", "batchWindowSeconds")],
+  ),
+  rule<TopologyKeys>(
+    (top, report) =>
+      top.offload.replicationTimeControl &&
+      !top.subscribers.some((s) => s.replica) &&
+      report(
+        ["offload", "replicationTimeControl"],
+        true,
+        "applies to replication, which needs at least one subscriber with replica: true",
+      ),
+    [["offload", "replicationTimeControl"], ...ofSubscribers("replica")],
+  ),
+);
+
+/** A report on subscriber `index`: paths below it. */
+function atSubscriber(index: number, report: Report): Report {
+  return (path, value, reason) => report(["subscribers", index, ...path], value, reason);
+}
 
 const ecsNetworkSchema = v.record(
   v.string(),
@@ -328,70 +449,8 @@ export function checkTopology(
   }
   const parsed = check(topologySchema, raw, TOPOLOGY_KEY);
   problems.push(...parsed.problems);
-  if (!parsed.output) return { problems };
-  const top = parsed.output;
-  const subsKey = `${TOPOLOGY_KEY}.subscribers`;
-  const names = new Set<string>();
-  top.subscribers.forEach((sub, index) => {
-    const key = `${subsKey}[${index}]`;
-    problems.push(...deliveryRegionProblems(top.publisher.region, sub, key));
-    if (sub.redriveRoles.length > 0 && sub.delivery !== "sqs") {
-      problems.push({
-        key: `${key}.redriveRoles`,
-        value: sub.redriveRoles,
-        reason: 'applies only to delivery "sqs" (a DLQ redrive moves messages back into the SNS-fed queue)',
-      });
-    }
-    // StartMessageMoveTask moves within one account: the redrive runs in the queue's account.
-    sub.redriveRoles.forEach((arn, i) => {
-      const roleAccount = arn.split(":")[4];
-      if (roleAccount !== sub.account)
-        problems.push({
-          key: `${key}.redriveRoles[${i}]`,
-          value: arn,
-          reason: `is a role in account ${roleAccount}, not in the subscriber's account ${sub.account}; a DLQ redrive runs in the queue's account`,
-        });
-    });
-    if (names.has(sub.name)) {
-      problems.push({ key: `${key}.name`, value: sub.name, reason: "is a duplicate subscriber name" });
-    }
-    names.add(sub.name);
-    // The event source mapping API rejects batches over 10 without a batching window.
-    if (sub.batchSize > 10 && sub.batchWindowSeconds < 1) {
-      problems.push({
-        key: `${key}.batchWindowSeconds`,
-        value: sub.batchWindowSeconds,
-        reason: `must be at least 1 when batchSize (${sub.batchSize}) is over 10`,
-      });
-    }
-    if (sub.replica && sub.region === top.publisher.region) {
-      problems.push({
-        key: `${key}.replica`,
-        value: sub.replica,
-        reason: `needs a subscriber in another Region than the publisher's (${top.publisher.region}): there the payload bucket is already local`,
-      });
-    }
-    if (top.fifo) problems.push(...fifoProblems(sub, key));
-    problems.push(...filterProblems(sub, key));
-    // RegisterTaskDefinition accepts only Fargate's cpu/memory pairs ("No Fargate configuration
-    // exists for given values"), so e.g. 256 CPU with 4096 MiB would fail at deploy, not here.
-    const memoryChoices = fargateMemoryMb(sub.taskCpu);
-    if (!memoryChoices.includes(sub.taskMemoryMb)) {
-      problems.push({
-        key: `${key}.taskMemoryMb`,
-        value: sub.taskMemoryMb,
-        reason: `is not a Fargate memory size for taskCpu ${sub.taskCpu}; use one of ${memoryChoices.join(", ")}`,
-      });
-    }
-  });
-  if (top.offload.replicationTimeControl && !top.subscribers.some((s) => s.replica)) {
-    problems.push({
-      key: `${TOPOLOGY_KEY}.offload.replicationTimeControl`,
-      value: true,
-      reason: "applies to replication, which needs at least one subscriber with replica: true",
-    });
-  }
   if (problems.length > 0) return { problems };
+  const top = parsed.output!;
 
   const sandbox = overrides.sandboxAccount;
   const account = (a: string) => sandbox ?? a;
@@ -427,66 +486,55 @@ export function checkTopology(
   };
 }
 
-interface SubscriberFields {
-  delivery: Delivery;
-  batchSize: number;
-  batchWindowSeconds: number;
-  filterPolicy?: unknown;
-  filterPolicyScope?: unknown;
-}
-
 /** What a FIFO topology rules out for a subscriber. */
-function fifoProblems(sub: SubscriberFields, key: string): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
+function fifoRules(sub: SubscriberKeys, report: Report): void {
   // SNS FIFO topics deliver only to SQS (FIFO or standard) queues, never to Lambda.
   if (sub.delivery === "lambda") {
-    problems.push({
-      key: `${key}.delivery`,
-      value: sub.delivery,
-      reason: `cannot subscribe to a FIFO topic (${TOPOLOGY_KEY}.fifo is true): SNS FIFO topics do not deliver to Lambda. Use delivery "sqs": the subscriber gets a FIFO queue and its function keeps each message group's order`,
-    });
+    report(
+      ["delivery"],
+      sub.delivery,
+      `cannot subscribe to a FIFO topic (${TOPOLOGY_KEY}.fifo is true): SNS FIFO topics do not deliver to Lambda. Use delivery "sqs": the subscriber gets a FIFO queue and its function keeps each message group's order`,
+    );
   }
   // "Lambda parameters for Amazon SQS event source mappings": FIFO queues take batches of at most
   // 10 and no batching window.
   if (sub.batchSize > 10) {
-    problems.push({
-      key: `${key}.batchSize`,
-      value: sub.batchSize,
-      reason: "must be at most 10: Lambda reads a FIFO queue in batches of 10 or fewer",
-    });
+    report(
+      ["batchSize"],
+      sub.batchSize,
+      "must be at most 10: Lambda reads a FIFO queue in batches of 10 or fewer",
+    );
   }
   if (sub.batchWindowSeconds > 0) {
-    problems.push({
-      key: `${key}.batchWindowSeconds`,
-      value: sub.batchWindowSeconds,
-      reason: "must be 0: Lambda has no batching window for FIFO queues",
-    });
+    report(
+      ["batchWindowSeconds"],
+      sub.batchWindowSeconds,
+      "must be 0: Lambda has no batching window for FIFO queues",
+    );
   }
-  return problems;
 }
 
 /** A subscriber's filter policy: attribute scope only, within SNS's limits (filter-policy.ts). */
-function filterProblems(sub: SubscriberFields, key: string): ConfigProblem[] {
+function filterRules(sub: SubscriberKeys, report: Report): void {
   const scope = sub.filterPolicyScope;
   if (scope !== undefined && scope !== null && scope !== "MessageAttributes") {
-    return [
-      {
-        key: `${key}.filterPolicyScope`,
-        value: scope,
-        reason:
-          'must be "MessageAttributes": a MessageBody policy is matched against the body SNS carries, which for an offloaded payload is the S3 pointer, so it would match or drop messages by their size, not their content. Have the producer set message attributes and filter on those',
-      },
-    ];
+    report(
+      ["filterPolicyScope"],
+      scope,
+      'must be "MessageAttributes": a MessageBody policy is matched against the body SNS carries, which for an offloaded payload is the S3 pointer, so it would match or drop messages by their size, not their content. Have the producer set message attributes and filter on those',
+    );
+    return;
   }
-  if (sub.filterPolicy === undefined || sub.filterPolicy === null) return [];
+  if (sub.filterPolicy === undefined || sub.filterPolicy === null) return;
   try {
     validateFilterPolicy(sub.filterPolicy);
-    return [];
   } catch (e) {
     // validateFilterPolicy throws only FilterPolicyError: anything else is a bug, not a config problem.
     // Stryker disable next-line ConditionalExpression: no input reaches another error
     if (!(e instanceof FilterPolicyError)) throw e;
-    return [{ key: `${key}.filterPolicy${e.path}`, value: e.value, reason: e.reason }];
+    // The place inside the policy (".a[0].numeric[1]") stays one step: an attribute name may hold
+    // dots ("aws.region"), which steps of keys would split.
+    report([`filterPolicy${e.path}`], e.value, e.reason);
   }
 }
 
@@ -495,29 +543,24 @@ function filterProblems(sub: SubscriberFields, key: string): ConfigProblem[] {
  * to another opt-in Region (docs cited in common/regions.ts); such a subscription would be created
  * and then never deliver, so the topology refuses it.
  */
-function deliveryRegionProblems(
+function deliveryRegionRules(
   topicRegion: string,
   sub: { region: string; delivery: Delivery },
-  key: string,
-): ConfigProblem[] {
-  if (sub.region === topicRegion || !isOptInRegion(sub.region)) return [];
+  report: Report,
+): void {
+  if (sub.region === topicRegion || !isOptInRegion(sub.region)) return;
   if (isOptInRegion(topicRegion))
-    return [
-      {
-        key: `${key}.region`,
-        value: sub.region,
-        reason: `is an opt-in Region and the topic's Region ${topicRegion} is another opt-in Region; SNS does not deliver from one opt-in Region to another`,
-      },
-    ];
-  if (sub.delivery === "lambda")
-    return [
-      {
-        key: `${key}.region`,
-        value: sub.region,
-        reason: `is an opt-in Region; SNS does not deliver from a topic in a default Region (${topicRegion}) to Lambda in an opt-in Region (use delivery "sqs", or the topic's Region)`,
-      },
-    ];
-  return [];
+    report(
+      ["region"],
+      sub.region,
+      `is an opt-in Region and the topic's Region ${topicRegion} is another opt-in Region; SNS does not deliver from one opt-in Region to another`,
+    );
+  else if (sub.delivery === "lambda")
+    report(
+      ["region"],
+      sub.region,
+      `is an opt-in Region; SNS does not deliver from a topic in a default Region (${topicRegion}) to Lambda in an opt-in Region (use delivery "sqs", or the topic's Region)`,
+    );
 }
 
 /** SQS keeps a message at most 14 days (MessageRetentionPeriod 60–1,209,600 s). */

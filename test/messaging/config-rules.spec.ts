@@ -518,6 +518,120 @@ describe("config validation details", () => {
   });
 });
 
+describe("topology rules across keys, reported with every other problem", () => {
+  const A = "111111111111";
+  const B = "222222222222";
+  const C = "333333333333";
+  const lines = (t: unknown) => {
+    try {
+      parseTopology(t);
+    } catch (e) {
+      return (e as Error).message.split("\n").map((l) => l.replace("Invalid config fieldnotes:topology", ""));
+    }
+    assert.fail("the topology should have been refused");
+  };
+
+  it("runs each rule whose keys are valid while other keys are wrong, and reports both kinds at once", () => {
+    const t = {
+      fifo: true,
+      publisher: { account: A, region: "us-east-1", memoryMb: 100 },
+      subscribers: [
+        {
+          ...{ name: "b", account: B, region: "us-west-2", delivery: "sqs", downstream: "stepfunctions" },
+          ...{ retryAttempts: 3, batchSize: 50, replica: true },
+        },
+        {
+          ...{ name: "b", account: C, region: "af-south-1", delivery: "lambda", downstream: "ecs" },
+          ...{ taskMemoryMb: 4096, redriveRoles: [`arn:aws:iam::${B}:role/redrive`] },
+        },
+        {
+          ...{ name: "d", account: A, region: "us-east-1", delivery: "sqs", downstream: "none" },
+          ...{ replica: true, filterPolicy: {}, previewBytes: -1 },
+        },
+      ],
+      offload: { kmss: true },
+    };
+    assert.deepEqual(lines(t), [
+      ".publisher.memoryMb: 100 must be an integer from 128 to 10240",
+      ".subscribers[0].retryAttempts: 3 must be an integer from 0 to 2",
+      ".subscribers[0].batchWindowSeconds: 0 must be at least 1 when batchSize (50) is over 10",
+      '.subscribers[1].redriveRoles: ["arn:aws:iam::222222222222:role/redrive"] applies only to delivery "sqs" (a DLQ redrive moves messages back into the SNS-fed queue)',
+      ".subscribers[1].redriveRoles[0]: \"arn:aws:iam::222222222222:role/redrive\" is a role in account 222222222222, not in the subscriber's account 333333333333; a DLQ redrive runs in the queue's account",
+      ".subscribers[1].taskMemoryMb: 4096 is not a Fargate memory size for taskCpu 256; use one of 512, 1024, 2048",
+      ".subscribers[2].previewBytes: -1 must be an integer from 0 to 65536",
+      ".subscribers[2].filterPolicy: {} must name at least one attribute",
+      ".offload.kmss: true is not a known key; did you mean kms? (known: thresholdBytes, alwaysThroughS3, retentionDays, kms, replicationTimeControl)",
+      '.subscribers[1].region: "af-south-1" is an opt-in Region; SNS does not deliver from a topic in a default Region (us-east-1) to Lambda in an opt-in Region (use delivery "sqs", or the topic\'s Region)',
+      '.subscribers[1].name: "b" is a duplicate subscriber name',
+      ".subscribers[2].replica: true needs a subscriber in another Region than the publisher's (us-east-1): there the payload bucket is already local",
+      ".subscribers[0].batchSize: 50 must be at most 10: Lambda reads a FIFO queue in batches of 10 or fewer",
+      '.subscribers[1].delivery: "lambda" cannot subscribe to a FIFO topic (fieldnotes:topology.fifo is true): SNS FIFO topics do not deliver to Lambda. Use delivery "sqs": the subscriber gets a FIFO queue and its function keeps each message group\'s order',
+    ]);
+    const u = {
+      publisher: { account: A, region: "us-east-1", timeoutSeconds: 0 },
+      subscribers: [{ name: "b", account: B, region: "us-west-2", delivery: "sqs", downstream: "none" }],
+      offload: { replicationTimeControl: true },
+    };
+    assert.deepEqual(lines(u), [
+      ".publisher.timeoutSeconds: 0 must be an integer from 1 to 900",
+      ".offload.replicationTimeControl: true applies to replication, which needs at least one subscriber with replica: true",
+    ]);
+  });
+
+  it("skips a rule when a key it reads is wrong itself, and reports that key", () => {
+    const t = {
+      fifo: "yes",
+      publisher: { account: A, region: "mars-1" },
+      subscribers: [
+        {
+          ...{ name: "B", account: B, region: "af-south-1", delivery: "lambda", downstream: "none" },
+          ...{ batchSize: 50, batchWindowSeconds: "x", replica: true },
+        },
+        {
+          ...{ name: "B", account: C, region: "us-east-1", delivery: "lambda", downstream: "ecs" },
+          ...{ taskCpu: 300, taskMemoryMb: 4096, redriveRoles: ["nope"], filterPolicyScope: "MessageBody" },
+        },
+      ],
+      offload: { replicationTimeControl: "yes" },
+    };
+    // Not reported: the FIFO rules (fifo), the Region and replica rules (publisher.region), the
+    // duplicate names (name), the batching window (batchWindowSeconds), the redrive rules
+    // (redriveRoles), the Fargate pair (taskCpu) and replication time control (itself).
+    assert.deepEqual(lines(t), [
+      '.fifo: "yes" must be true or false',
+      '.publisher.region: "mars-1" is not a known AWS Region (commercial partition, e.g. us-east-1)',
+      '.subscribers[0].name: "B" must be 1–32 lowercase letters, digits or hyphens, starting with a letter',
+      '.subscribers[0].batchWindowSeconds: "x" must be an integer from 0 to 300',
+      '.subscribers[1].name: "B" must be 1–32 lowercase letters, digits or hyphens, starting with a letter',
+      '.subscribers[1].redriveRoles[0]: "nope" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>, name 1–64 characters)',
+      ".subscribers[1].taskCpu: 300 is not one of 256, 512, 1024, 2048, 4096",
+      '.subscribers[1].filterPolicyScope: "MessageBody" must be "MessageAttributes": a MessageBody policy is matched against the body SNS carries, which for an offloaded payload is the S3 pointer, so it would match or drop messages by their size, not their content. Have the producer set message attributes and filter on those',
+      '.offload.replicationTimeControl: "yes" must be true or false',
+    ]);
+    // A subscriber that is not an object: the rules across subscribers read every one, so they
+    // wait (the duplicate name is not reported); each other subscriber's own rules still run.
+    const u = {
+      publisher: { account: A, region: "us-east-1" },
+      subscribers: [
+        { name: "b", account: B, region: "us-west-2", delivery: "sqs", downstream: "none" },
+        {
+          name: "b",
+          account: C,
+          region: "us-east-1",
+          delivery: "sqs",
+          downstream: "none",
+          taskMemoryMb: 4096,
+        },
+        "x",
+      ],
+    };
+    assert.deepEqual(lines(u), [
+      ".subscribers[1].taskMemoryMb: 4096 is not a Fargate memory size for taskCpu 256; use one of 512, 1024, 2048",
+      '.subscribers[2]: "x" must be an object with name, account, region, delivery and downstream',
+    ]);
+  });
+});
+
 describe("names are deterministic and within AWS limits", () => {
   it("shortens an over-long name with a stable hash, keeping distinct names distinct", () => {
     const long = `${"x".repeat(70)}-consumer`;
