@@ -14,6 +14,19 @@ export interface AlarmTopicArgs {
  * The topic a stack's alarms notify in one account and Region (an alarm action must be in the
  * alarm's Region), encrypted with its own key, publishable only by CloudWatch for this stack's
  * alarms, and subscribed by the configured endpoints.
+ *
+ * @example
+ * const topic = new AlarmTopic(
+ *   "alarms-111111111111-eu-west-1",
+ *   {
+ *     names: operationsNames(topology.system, pulumi.getStack(), "111111111111", "eu-west-1"),
+ *     account: "111111111111",
+ *     region: "eu-west-1",
+ *     settings: alarms, // loadOperations(config).alarms, when not false
+ *   },
+ *   { provider: providerFor("111111111111", "eu-west-1") },
+ * );
+ * topic.topic.arn; // every alarm of that account and Region notifies it
  */
 export class AlarmTopic extends pulumi.ComponentResource {
   readonly topic: aws.sns.Topic;
@@ -66,7 +79,22 @@ export interface PartAlarmsArgs {
   providerFor: (account: string, region: string) => aws.Provider;
 }
 
-/** A part's alarms, each created in its metric's account and Region and notifying that place's topic. */
+/**
+ * A part's alarms, each created in its metric's account and Region and notifying that place's topic.
+ *
+ * @example
+ * new PartAlarms(
+ *   "publisher-alarms",
+ *   {
+ *     alarms: partAlarms(topology, { kind: "publisher" }, alarms),
+ *     settings: alarms,
+ *     prefix: operationsNames(topology.system, pulumi.getStack(), account, region).alarmPrefix,
+ *     topicFor, // (account, region) => that place's AlarmTopic ARN
+ *     providerFor,
+ *   },
+ *   { parent: publisher },
+ * );
+ */
 export class PartAlarms extends pulumi.ComponentResource {
   readonly alarms: aws.cloudwatch.MetricAlarm[];
 

@@ -23,6 +23,20 @@ export interface DirectSubscriberArgs {
 /**
  * Account C: a function subscribed straight to the topic. SNS invokes it asynchronously; failed
  * invocations go, after the configured retries, to an on-failure destination (an SQS DLQ).
+ *
+ * @example
+ * const sub = topology.subscribers.find((s) => s.name === "c")!; // delivery "lambda", downstream "ecs"
+ * const c = new DirectSubscriber(
+ *   "subscriber-c",
+ *   {
+ *     topology,
+ *     subscriber: sub,
+ *     ecsNetwork: selection.ecsNetworks[sub.name],
+ *     topicRegionProvider: providerFor(sub.account, topology.publisher.region),
+ *     tracing: true,
+ *   },
+ *   { provider: providerFor(sub.account, sub.region) },
+ * );
  */
 export class DirectSubscriber extends pulumi.ComponentResource {
   readonly function: aws.lambda.Function;

@@ -17,6 +17,20 @@ export interface EcsTaskAppArgs {
 /**
  * Application C: an ECS cluster and a Fargate task definition the consumer runs once per message,
  * with the payload summary in the container's PAYLOAD_SUMMARY variable.
+ *
+ * @example
+ * const app = new EcsTaskApp(
+ *   "subscriber-c-app",
+ *   {
+ *     names: subscriberNames(topology, sub),
+ *     image: sub.taskImage,
+ *     cpu: sub.taskCpu, // 256
+ *     memoryMb: sub.taskMemoryMb, // 512
+ *     logRetentionDays: topology.logRetentionDays,
+ *   },
+ *   { parent: this },
+ * );
+ * app.taskDefinition.arn; // what the consumer's RunTask names
  */
 export class EcsTaskApp extends pulumi.ComponentResource {
   readonly cluster: aws.ecs.Cluster;

@@ -37,6 +37,27 @@ export const RESERVED_ENV =
 /**
  * One Lambda function running a handler bundle, with its own least-privilege role and a log
  * group created up front (with retention) so the role needs no logs:CreateLogGroup.
+ *
+ * @example
+ * const names = subscriberNames(topology, sub);
+ * const consumer = new HandlerFunction(
+ *   "subscriber-b-consumer",
+ *   {
+ *     handler: "consume-queue",
+ *     downstream: "stepfunctions",
+ *     functionName: names.function,
+ *     roleName: names.role,
+ *     logGroupName: names.logGroup,
+ *     policy: subscriberRolePolicy(pub, names, { kms: topology.offload.kms, downstream: "stepfunctions" }),
+ *     environment: subscriberEnvironment(pub, sub, { stateMachineArn }, undefined, { rawMessageDelivery: true }),
+ *     timeoutSeconds: 60,
+ *     memoryMb: 512,
+ *     logRetentionDays: 30,
+ *     tracing: true,
+ *     metricsNamespace: topology.system,
+ *   },
+ *   { parent: this },
+ * );
  */
 export class HandlerFunction extends pulumi.ComponentResource {
   readonly function: aws.lambda.Function;

@@ -33,6 +33,15 @@ export interface PublisherArgs {
 /**
  * Account A: the encrypted SNS topic, the payload bucket, the EventBridge bus and rule, and the
  * publisher function that offloads payloads to S3 and publishes pointers.
+ *
+ * @example
+ * const topology = parseTopology(config.requireObject("topology"));
+ * const publisher = new Publisher(
+ *   "publisher",
+ *   { topology, tracing: true },
+ *   { provider: providerFor(topology.publisher.account, topology.publisher.region) },
+ * );
+ * export const topicArn = publisher.topic.arn;
  */
 export class Publisher extends pulumi.ComponentResource {
   readonly topic: aws.sns.Topic;

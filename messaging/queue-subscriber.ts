@@ -27,6 +27,20 @@ export interface QueueSubscriberArgs {
 /**
  * Account B: an encrypted SQS queue with a DLQ, subscribed to the topic with raw delivery, and a
  * consumer function fed by an event source mapping with partial batch responses.
+ *
+ * @example
+ * const sub = topology.subscribers.find((s) => s.name === "b")!; // delivery "sqs"
+ * const b = new QueueSubscriber(
+ *   "subscriber-b",
+ *   {
+ *     topology,
+ *     subscriber: sub,
+ *     topicRegionProvider: providerFor(sub.account, topology.publisher.region),
+ *     tracing: true,
+ *   },
+ *   { provider: providerFor(sub.account, sub.region) },
+ * );
+ * export const queueUrl = b.queue.url;
  */
 export class QueueSubscriber extends pulumi.ComponentResource {
   readonly queue: aws.sqs.Queue;

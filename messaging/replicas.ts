@@ -19,7 +19,16 @@ export interface PayloadReplicaArgs {
   region: string;
 }
 
-/** One replica bucket, in the publisher's account and the replica's Region (the component's provider). */
+/**
+ * One replica bucket, in the publisher's account and the replica's Region (the component's provider).
+ *
+ * @example
+ * const { account } = topology.publisher;
+ * const replicas = replicaRegions(topology).map(
+ *   (region) => new PayloadReplica(`replica-${region}`, { topology, region }, { provider: providerFor(account, region) }),
+ * );
+ * new Publisher("publisher", { topology, tracing: true, replicas }, { provider: publisherProvider });
+ */
 export class PayloadReplica extends pulumi.ComponentResource {
   readonly names: ReplicaNames;
   readonly bucket: aws.s3.Bucket;

@@ -13,6 +13,14 @@ export interface StateMachineAppArgs {
  * Application B: a Step Functions state machine the consumer starts once per message, with the
  * payload summary as input. Its one state is where the application's own steps go; it needs no
  * permissions until they are added.
+ *
+ * @example
+ * const app = new StateMachineApp(
+ *   "subscriber-b-app",
+ *   { names: subscriberNames(topology, sub), tracing: true },
+ *   { parent: this },
+ * );
+ * app.stateMachine.arn; // what the consumer's StartExecution names
  */
 export class StateMachineApp extends pulumi.ComponentResource {
   readonly stateMachine: aws.sfn.StateMachine;

@@ -60,7 +60,20 @@ export interface DeadLetterQueueOutput {
   payloadBucketRegion: string;
 }
 
-/** The messaging half of the system: the parts (publisher, subscribers) this stack owns. */
+/**
+ * The messaging half of the system: the parts (publisher, subscribers) this stack owns.
+ *
+ * @example
+ * const providerFor = (account: string, region: string) => registry.providerFor(account, region);
+ * const messaging = new MessagingSystem("messaging", {
+ *   selection, // checkMessaging(config, stack).value
+ *   providers: partProviders(selection, providerFor),
+ *   operations: loadOperations(config),
+ *   stack: pulumi.getStack(),
+ *   providerFor,
+ * });
+ * export const outputs = messaging.outputs;
+ */
 export class MessagingSystem extends pulumi.ComponentResource {
   readonly outputs: MessagingOutputs;
 

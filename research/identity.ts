@@ -14,6 +14,17 @@ export interface ResearchIdentityArgs {
   users: ResearchUser[];
 }
 
+/**
+ * Groups, users and memberships in the account's existing Identity Center instance.
+ *
+ * @example
+ * const identity = new ResearchIdentity(
+ *   "research-identity",
+ *   { account: settings.account, region: settings.region, groups: ["researchers"], users: settings.users },
+ *   { parent: this },
+ * );
+ * identity.groupIds.researchers; // the Identity Store group ID the domain is assigned
+ */
 export class ResearchIdentity extends pulumi.ComponentResource {
   /** The Identity Store the users and groups live in. */
   public readonly identityStoreId: pulumi.Output<string>;

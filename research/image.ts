@@ -63,6 +63,26 @@ export interface AttachedImage {
   version: pulumi.Output<number>;
 }
 
+/**
+ * The JupyterLab image (built and pushed, or given by digest) attached to Studio, and the processing image.
+ *
+ * @example
+ * const names = researchNames(settings.name, settings.account, settings.region);
+ * const images = new ResearchImages(
+ *   "research-images",
+ *   {
+ *     account: settings.account,
+ *     region: settings.region,
+ *     repositoryName: names.repository,
+ *     forceDeleteRepository: false,
+ *     keepImages: 5,
+ *     roleArn: executionRole.arn,
+ *     jupyterLab: { imageName: names.jupyterLabImage, appImageConfigName: names.jupyterLabAppImageConfig },
+ *   },
+ *   { parent: this },
+ * );
+ * images.jupyterLab.imageUri; // the pushed image, by digest
+ */
 export class ResearchImages extends pulumi.ComponentResource {
   public readonly jupyterLab: AttachedImage;
   /** The image processing jobs run, by digest: the JupyterLab image's "processing" stage (root). */

@@ -38,6 +38,16 @@ export interface ResearchOutputs {
   repositoryUrl?: pulumi.Output<string>;
 }
 
+/**
+ * The research environment of one account and Region (the provider in `opts`).
+ *
+ * @example
+ * const settings = loadResearchSettings(new pulumi.Config("fieldnotes"));
+ * const research = new ResearchEnvironment("research", settings, {
+ *   provider: providerFor(settings.account, settings.region),
+ * });
+ * export const domainUrl = research.outputs.domainUrl;
+ */
 export class ResearchEnvironment extends pulumi.ComponentResource {
   public readonly outputs: ResearchOutputs;
 

@@ -100,6 +100,17 @@ export interface ResearchNetworkArgs extends IsolatedNetworkSettings {
   region: string;
 }
 
+/**
+ * The isolated (VpcOnly) network: a VPC with private subnets, the endpoints Studio and the QC job need, and optional NAT.
+ *
+ * @example
+ * const network = new ResearchNetwork(
+ *   "research-network",
+ *   { mode: "vpcOnly", cidrBlock: "10.20.0.0/16", availabilityZones: 2, natGateways: 0, name: "fieldnotes", region: "eu-west-1" },
+ *   { parent: this },
+ * );
+ * network.studioSecurityGroupId; // the apps' and the processing job's security group
+ */
 export class ResearchNetwork extends pulumi.ComponentResource {
   public readonly vpcId: pulumi.Output<string>;
   /** The private subnets, one per zone, in zone order. */

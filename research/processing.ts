@@ -39,6 +39,31 @@ export interface QcProcessingArgs {
   network?: { subnetIds: pulumi.Input<string>[]; securityGroupIds: pulumi.Input<string>[] };
 }
 
+/**
+ * The research bucket, the QC script in it, and the SageMaker Pipeline that runs it.
+ *
+ * @example
+ * const names = researchNames(settings.name, settings.account, settings.region);
+ * const qc = new QcProcessing(
+ *   "research-qc",
+ *   {
+ *     bucketName: names.bucket,
+ *     forceDestroyBucket: false,
+ *     pipelineName: names.pipeline,
+ *     codePrefix: names.codePrefix,
+ *     inputPrefix: names.inputPrefix,
+ *     outputPrefix: names.outputPrefix,
+ *     imageUri: images.processingImageUri,
+ *     roleArn: executionRole.arn,
+ *     instanceType: "ml.m5.xlarge",
+ *     volumeSizeGb: 30,
+ *     maxRuntimeSeconds: 3600,
+ *     qc: settings.qc,
+ *   },
+ *   { parent: this },
+ * );
+ * qc.pipelineName; // what `npm run qc` starts
+ */
 export class QcProcessing extends pulumi.ComponentResource {
   public readonly bucketName: pulumi.Output<string>;
   public readonly bucketArn: pulumi.Output<string>;

@@ -34,6 +34,32 @@ export interface StudioDomainArgs {
   groupIds: Record<string, pulumi.Input<string>>;
 }
 
+/**
+ * The SageMaker Studio domain in Identity Center mode, its user profiles, and its group assignments.
+ *
+ * @example
+ * const studio = new StudioDomain(
+ *   "research-studio",
+ *   {
+ *     domainName: names.domain,
+ *     executionRoleArn: executionRole.arn,
+ *     vpcId: defaultVpc.id,
+ *     subnetIds: defaultSubnetIds,
+ *     appNetworkAccessType: "PublicInternetOnly",
+ *     homeEfsRetention: "Retain",
+ *     jupyterLabImage: images.jupyterLab,
+ *     profiles: settings.users.map((u) => ({
+ *       profileName: userProfileNameFor(u.userName),
+ *       userName: u.userName,
+ *       group: u.group,
+ *       dependsOn: [identity.users[u.userName], identity.memberships[u.userName]],
+ *     })),
+ *     groupIds: identity.groupIds,
+ *   },
+ *   { parent: this },
+ * );
+ * studio.url; // where researchers sign in
+ */
 export class StudioDomain extends pulumi.ComponentResource {
   public readonly domainId: pulumi.Output<string>;
   public readonly url: pulumi.Output<string>;

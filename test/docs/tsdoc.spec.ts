@@ -1,8 +1,10 @@
 // Defaults and examples live in the code's TSDoc, not only in the docs: every optional option of a
 // component's Args interface states its `@default`, a literal `@default` equals the fallback the
-// code applies, and every public function of common/ and of the payload library shows an
-// `@example`. Read with the TypeScript compiler API. (The payload option interfaces have their
-// own, stricter check against the exported defaults: test/payload/option-defaults.spec.ts.)
+// code applies, every public function of common/ and of the payload library shows an `@example`,
+// and so does every component class (a pulumi.ComponentResource) of messaging/ and research/, the
+// classes a user instantiates. Read with the TypeScript compiler API. (The payload option
+// interfaces have their own, stricter check against the exported defaults:
+// test/payload/option-defaults.spec.ts.)
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -100,6 +102,22 @@ export function missingExamples(source: ts.SourceFile, only?: ReadonlySet<string
   return missing;
 }
 
+/** Exported classes of `source` that extend (pulumi.)ComponentResource without `@example`. */
+export function missingComponentExamples(source: ts.SourceFile): string[] {
+  const missing: string[] = [];
+  source.forEachChild((node) => {
+    if (!ts.isClassDeclaration(node) || !node.name || !isExported(node)) return;
+    const base = node.heritageClauses
+      ?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)
+      ?.types[0]?.expression.getText(source);
+    if (base !== "pulumi.ComponentResource" && base !== "ComponentResource") return;
+    const example = tag(node, "example");
+    if (!example || tagText(example) === "")
+      missing.push(`${source.fileName} ${node.name.text}: no @example`);
+  });
+  return missing;
+}
+
 /** The names messaging/payload/index.ts exports: the payload library's public API. */
 function payloadExports(): Set<string> {
   const index = read("messaging/payload/index.ts");
@@ -136,6 +154,26 @@ describe("TSDoc: defaults and examples in the code", () => {
     );
   });
 
+  it("every component class of messaging/ and research/ has an @example", () => {
+    const files = [...tsFiles("messaging"), ...tsFiles("research")];
+    // Guard against a check that silently finds nothing: the components are there to be checked.
+    const components = files.flatMap((f) =>
+      missingComponentExamples(
+        ts.createSourceFile(
+          f,
+          fs.readFileSync(path.join(ROOT, f), "utf8").replace(/@example/g, "@x"),
+          ts.ScriptTarget.Latest,
+          true,
+        ),
+      ),
+    );
+    assert.ok(components.length >= 16, `only ${components.length} component classes found`);
+    assert.deepEqual(
+      files.flatMap((f) => missingComponentExamples(read(f))),
+      [],
+    );
+  });
+
   it("the checks fail on a missing tag and on a default the code contradicts", () => {
     const source = ts.createSourceFile(
       "x.ts",
@@ -160,5 +198,28 @@ describe("TSDoc: defaults and examples in the code", () => {
       "x.ts WidgetArgs.colour: no @default",
     ]);
     assert.deepEqual(missingExamples(source), ["x.ts widget(): no @example", "x.ts thrice(): no @example"]);
+    const components = ts.createSourceFile(
+      "c.ts",
+      [
+        "/**",
+        " * Has one.",
+        ' * @example new Shown("a", {});',
+        " */",
+        "export class Shown extends pulumi.ComponentResource {}",
+        "export class Bare extends pulumi.ComponentResource {}",
+        "export class Imported extends ComponentResource {}",
+        "/** @example */",
+        "export class Empty extends pulumi.ComponentResource {}",
+        "export class NotAComponent extends Error {}",
+        "class Private extends pulumi.ComponentResource {}",
+      ].join("\n"),
+      ts.ScriptTarget.Latest,
+      true,
+    );
+    assert.deepEqual(missingComponentExamples(components), [
+      "c.ts Bare: no @example",
+      "c.ts Imported: no @example",
+      "c.ts Empty: no @example",
+    ]);
   });
 });
