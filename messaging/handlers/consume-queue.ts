@@ -33,7 +33,7 @@ async function recordHandler(record: SQSRecord, signal: AbortSignal): Promise<vo
     await subscriber.deliver(message, record.messageId, signal);
   } catch (error) {
     // Logged and counted here with the record's id; the batch processor only returns the id.
-    subscriber.failed(record?.messageId, message, error);
+    subscriber.failed(record.messageId, message, error);
     throw error;
   }
 }
@@ -43,10 +43,13 @@ export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBa
   // aborted and reported failed before Lambda's timeout, and the records that finished are not run
   // again. One mapping reads one queue, so the first record's source tells the queue's kind; on a
   // FIFO queue records run in order, and skipGroupOnError stops only the failed record's group.
-  const fifo = isFifoTarget(event?.Records?.[0]?.eventSourceARN ?? "");
+  // An event without Records is left to processPartialResponse, which refuses it by name.
+  const first = event.Records?.[0];
+  const fifo = first !== undefined && isFifoTarget(first.eventSourceARN);
   const deadline = invocationDeadline(context, "record");
+  // No `context` option: the batch processor only hands it to the record handler, which has no use
+  // for it (the deadline above is what the context is for).
   const options = {
-    ...(context ? { context } : {}),
     // A batch where every record failed is still answered record by record, like any other.
     throwOnFullBatchFailure: false,
   };

@@ -19,7 +19,8 @@ export const handler = async (
     checkSnsEvent(event);
     const delivered: PayloadSummary[] = [];
     for (const record of event.Records) {
-      const messageId = record?.Sns?.MessageId;
+      // checkSnsEvent has refused a record without Sns.
+      const messageId = record.Sns.MessageId;
       let message: ResolvedMessage | undefined;
       try {
         message = resolveSnsRecord(record, { ...subscriber.readerOptions, signal: deadline.signal });

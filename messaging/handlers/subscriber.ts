@@ -45,12 +45,12 @@ export function createSubscriber(serviceName: string) {
   /**
    * Reads the payload to its end (verifying it), then starts the downstream with its summary. The
    * message must have been resolved with `signal` in its reader options; `signal` also bounds the
-   * downstream call.
+   * downstream call (both handlers run under an invocation deadline, so it is always given).
    */
   async function deliver(
     message: ResolvedMessage,
     messageId: string,
-    signal?: AbortSignal,
+    signal: AbortSignal,
   ): Promise<PayloadSummary> {
     const log = { messageId, pointer: message.pointer, size: message.size };
     logger.info("resolving payload", log);
@@ -78,7 +78,7 @@ export function createSubscriber(serviceName: string) {
       // the publisher wrote: someone should look at the replica bucket.
       logger.warn("replica refused: its object is not the origin's", { ...log, readFrom: digest.readFrom });
     }
-    signal?.throwIfAborted();
+    signal.throwIfAborted();
     let startedDownstream: Awaited<ReturnType<typeof downstream.start>>;
     try {
       startedDownstream = await downstream.start(summary, signal);
@@ -105,7 +105,9 @@ export function createSubscriber(serviceName: string) {
       error: error as Error,
       ...(message?.readFrom ? { readFrom: message.readFrom } : {}),
     });
-    metrics.messageFailed(message?.offloaded === false ? "inline" : "offloaded", error);
+    // Only an offloaded payload is read from S3, so only it can fail verification or have expired:
+    // the failures messageFailed counts apart. Any other failure adds nothing to either path.
+    metrics.messageFailed("offloaded", error);
   }
 
   return { config, logger, readerOptions, deliver, failed, metrics };

@@ -171,21 +171,33 @@ export interface Emf {
   [key: string]: unknown;
 }
 
-/** Runs `fn` and returns the EMF documents written to stdout meanwhile. */
-export async function emitted<T>(fn: () => Promise<T>): Promise<{ result: T; emf: Emf[] }> {
+/** A Powertools log line, parsed. */
+export type LogLine = Record<string, unknown> & { level: string; message: string };
+
+/**
+ * Runs `fn` and returns the EMF documents written to stdout meanwhile, and the Powertools log lines
+ * written to stdout or stderr (JSON with a `level`; there are none while logging is silenced).
+ */
+export async function emitted<T>(fn: () => Promise<T>): Promise<{ result: T; emf: Emf[]; logs: LogLine[] }> {
   const lines: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-    if (text.includes('"_aws"')) lines.push(...text.split("\n").filter((l) => l.includes('"_aws"')));
-    else return write(chunk, ...(rest as []));
-    return true;
-  }) as typeof process.stdout.write;
+  const logs: LogLine[] = [];
+  const restore: (() => void)[] = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream);
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+      if (text.includes('"_aws"')) lines.push(...text.split("\n").filter((l) => l.includes('"_aws"')));
+      else if (text.startsWith("{") && text.includes('"level"')) logs.push(JSON.parse(text) as LogLine);
+      else return write(chunk, ...(rest as []));
+      return true;
+    }) as typeof stream.write;
+    restore.push(() => (stream.write = write));
+  }
   try {
     const result = await fn();
-    return { result, emf: lines.map((l) => JSON.parse(l) as Emf) };
+    return { result, emf: lines.map((l) => JSON.parse(l) as Emf), logs };
   } finally {
-    process.stdout.write = write;
+    for (const undo of restore) undo();
   }
 }
 
