@@ -246,10 +246,14 @@ function replicasAllowed<T extends Record<string, unknown>>() {
         addIssue({
           message: `entry ${JSON.stringify(pair.entry)} ${why}`,
           input: pair.entry,
+          // valibot's path items require `type` and `origin`; problemsOf reads only each item's `key`
+          // (and `origin` only for an unknown key, which these are not), so their text changes no message.
+          // Stryker disable StringLiteral
           path: [
             { type: "object", origin: "value", input: env, key: SubscriberEnv.payloadReplicas, value: pairs },
             { type: "array", origin: "value", input: pairs, key: i, value: pair },
           ],
+          // Stryker restore StringLiteral
         });
       for (const [what, bucket] of [
         ["origin", pair.origin],

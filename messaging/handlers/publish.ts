@@ -30,6 +30,8 @@ const tracer = createTracer();
 // Region gets 301 PermanentRedirect on HeadObject/GetObjectTagging of the source.
 const s3 = traced(tracer, new S3Client({ followRegionRedirects: true, requestHandler: S3_WRITE_TIMEOUTS }));
 const sns = traced(tracer, new SNSClient({ requestHandler: PROMPT_CALL_TIMEOUTS }));
+/** The SDK clients, for the specs to read the options they were made with. */
+export const clients = { s3, sns };
 const writerOptions: WriterOptions = {
   s3,
   bucket: config.payloadBucket,
@@ -78,6 +80,7 @@ async function publishEvent(event: unknown, context?: Context): Promise<PublishR
     } catch (error) {
       throw deadlineError(deadline.signal, error);
     } finally {
+      // Stryker disable next-line BlockStatement: the timer is unref'd and, once the call has settled, nothing listens to its signal; clearing only frees it early.
       deadline.clear();
     }
     const result = resultOf(out);

@@ -3,13 +3,15 @@
 // failures of one payload and of a payloads list, the deadline, and what a refused event publishes
 // (nothing). The bundle runs the same code end to end in handlers.spec.ts and batch-fifo.spec.ts.
 import * as assert from "node:assert/strict";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
 import { OperationsMetrics, PublisherEnv } from "../../messaging/contract";
 import type { PublishBatchResult, PublishResult } from "../../messaging/handlers/publish";
 import { formatPointer } from "../../messaging/payload";
+import { PROMPT_CALL_TIMEOUTS, S3_WRITE_TIMEOUTS } from "../../messaging/handlers/deadline";
+import { s3Error, startFaultProxy } from "../../local/fault-proxy";
 import {
   emulatorClientConfig,
   emulatorEnv,
@@ -19,18 +21,23 @@ import {
   type RunningS3rver,
 } from "../../local/emulators";
 import { subscribeNewQueue } from "../../local/topics";
-import { emitted, receiveMessages, table, withEnv } from "./support";
+import { sha256 } from "../payload/helpers";
+import { clientTimeouts, emitted, receiveMessages, table, withEnv, type LogLine } from "./support";
 
 const BUCKET = "payloads-pub";
+/** A staging bucket that answers only requests signed for eu-west-1, as S3 does for a bucket there. */
+const STAGING_EU = "staging-eu";
 const NAMESPACE = "fieldnotes-publisher";
 type Publish = (event: unknown, context?: Context) => Promise<PublishResult & PublishBatchResult>;
+type Clients = typeof import("../../messaging/handlers/publish").clients;
 
 /** Loads the handler's source afresh with the environment as it is now (it reads it at load). */
-function load(): Publish {
+function loadModule(): { handler: Publish; clients: Clients } {
   const file = require.resolve("../../messaging/handlers/publish");
   delete require.cache[file];
-  return (require(file) as { handler: Publish }).handler;
+  return require(file) as { handler: Publish; clients: Clients };
 }
+const load = (): Publish => loadModule().handler;
 
 describe("publisher handler in process (fauxqs + s3rver)", () => {
   const env = withEnv();
@@ -42,7 +49,7 @@ describe("publisher handler in process (fauxqs + s3rver)", () => {
   let queue: { url: string; arn: string };
 
   before(async () => {
-    [fauxqs, s3rver] = await Promise.all([startFauxqs(), startS3rver({ buckets: [BUCKET] })]);
+    [fauxqs, s3rver] = await Promise.all([startFauxqs(), startS3rver({ buckets: [BUCKET, STAGING_EU] })]);
     s3 = new S3Client(emulatorClientConfig(s3rver.endpoint));
     sqs = new SQSClient(emulatorClientConfig(fauxqs.endpoint));
     const sns = new SNSClient(emulatorClientConfig(fauxqs.endpoint));
@@ -59,6 +66,7 @@ describe("publisher handler in process (fauxqs + s3rver)", () => {
       PAYLOAD_BUCKET: BUCKET,
       PAYLOAD_KEY_PREFIX: "out/",
       OFFLOAD_THRESHOLD_BYTES: "8",
+      SOURCE_ALLOWLIST: `${STAGING_EU}/incoming/`,
     });
   });
   after(async () => {
@@ -168,5 +176,128 @@ describe("publisher handler in process (fauxqs + s3rver)", () => {
     }
     assert.deepEqual(await bodies(0), []);
     assert.equal((await receiveMessages(sqs, queue.url, 1, 1)).length, 0, "nothing was published");
+  });
+
+  /** The log lines, without the fields that change from run to run. */
+  const lines = (logs: LogLine[]) =>
+    logs.map(({ timestamp: _t, sampling_rate: _r, messageId, ...rest }) => ({
+      ...rest,
+      ...(messageId !== undefined ? { messageId: typeof messageId } : {}),
+    }));
+
+  it("logs: each published payload with its size, path, SHA-256 and event id; each entry the topic refused", async () => {
+    env.set({ POWERTOOLS_LOG_LEVEL: "INFO" });
+    try {
+      const publish = load();
+      const one = await emitted(() => publish({ id: "ev-1", detail: { payload: "tiny" } }));
+      assert.deepEqual(lines(one.logs), [
+        {
+          level: "INFO",
+          message: "published",
+          service: "payload-publish",
+          messageId: "string",
+          size: 4,
+          offloaded: false,
+          sha256: sha256("tiny"),
+          eventId: "ev-1",
+        },
+      ]);
+      const list = await emitted(() =>
+        publish({
+          id: "ev-2",
+          detail: { payloads: [{ id: "a", payload: "hi" }, { payload: "over the threshold" }] },
+        }),
+      );
+      const [, offloaded] = list.result.results;
+      assert.deepEqual(lines(list.logs), [
+        {
+          level: "INFO",
+          message: "published",
+          service: "payload-publish",
+          id: "a",
+          messageId: "string",
+          size: 2,
+          offloaded: false,
+          sha256: sha256("hi"),
+          eventId: "ev-2",
+        },
+        {
+          level: "INFO",
+          message: "published",
+          service: "payload-publish",
+          id: "p1",
+          messageId: "string",
+          pointer: offloaded.pointer,
+          size: 18,
+          offloaded: true,
+          sha256: sha256("over the threshold"),
+          eventId: "ev-2",
+        },
+      ]);
+      await bodies(3);
+
+      env.set({ TOPIC_ARN: `${topicArn}-missing` });
+      const refusing = load();
+      const refused = await emitted(() =>
+        refusing({ id: "ev-3", detail: { payloads: [{ id: "one", payload: "1" }] } }).catch((e: Error) => e),
+      );
+      assert.deepEqual(
+        lines(refused.logs).map((l) => [l.level, l.message, l.service, l.id, typeof l.code, l.eventId]),
+        [["ERROR", "entry not published", "payload-publish", "one", "string", "ev-3"]],
+      );
+    } finally {
+      env.set({ POWERTOOLS_LOG_LEVEL: "SILENT", TOPIC_ARN: topicArn });
+    }
+  });
+
+  it("clients: S3 writes bounded only on connect and idle sockets (the deadline bounds a long copy), SNS with the prompt-call timeouts", async () => {
+    const { clients } = loadModule();
+    assert.deepEqual(await clientTimeouts(clients.s3), {
+      connectionTimeout: S3_WRITE_TIMEOUTS.connectionTimeout,
+      requestTimeout: undefined,
+      socketTimeout: S3_WRITE_TIMEOUTS.socketTimeout,
+      throwOnRequestTimeout: undefined,
+    });
+    assert.deepEqual(await clientTimeouts(clients.sns), { ...PROMPT_CALL_TIMEOUTS });
+  });
+
+  it("an S3 source: copied when under SOURCE_ALLOWLIST, through S3's 301 to its bucket's Region; refused outside it", async () => {
+    await s3.send(
+      new PutObjectCommand({ Bucket: STAGING_EU, Key: "incoming/s1", Body: "staged in eu-west-1" }),
+    );
+    const proxy = await startFaultProxy(s3rver.endpoint);
+    const signedFor = (r: { headers: Record<string, unknown> }) =>
+      /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(String(r.headers.authorization ?? ""))?.[1];
+    proxy.addFault({
+      match: (r) => r.url.startsWith(`/${STAGING_EU}/`) && signedFor(r) !== "eu-west-1",
+      action: s3Error(
+        301,
+        "PermanentRedirect",
+        "The bucket must be addressed using the specified endpoint.",
+        {
+          "x-amz-bucket-region": "eu-west-1",
+        },
+      ),
+    });
+    env.set({ AWS_ENDPOINT_URL_S3: proxy.endpoint });
+    try {
+      const publish = load();
+      const out = await publish({ detail: { source: { bucket: STAGING_EU, key: "incoming/s1" } } });
+      assert.deepEqual([out.offloaded, out.size], [true, 19]);
+      assert.equal(await objectText(out.pointer!.s3Key), "staged in eu-west-1");
+      assert.ok(
+        proxy.requests.some((r) => r.fault === "respond" && signedFor(r) === "us-east-1"),
+        "first asked in the function's Region",
+      );
+      await bodies(1);
+      await assert.rejects(publish({ detail: { source: { bucket: STAGING_EU, key: "private/s1" } } }), {
+        message: new RegExp(
+          `s3://${STAGING_EU}/private/s1 is not under an allowed source \\(${STAGING_EU}/incoming/\\)`,
+        ),
+      });
+    } finally {
+      env.set({ AWS_ENDPOINT_URL_S3: s3rver.endpoint });
+      await proxy.stop();
+    }
   });
 });
