@@ -248,12 +248,12 @@ function replicasAllowed<T extends Record<string, unknown>>() {
           input: pair.entry,
           // valibot's path items require `type` and `origin`; problemsOf reads only each item's `key`
           // (and `origin` only for an unknown key, which these are not), so their text changes no message.
-          // Stryker disable StringLiteral
           path: [
+            // Stryker disable next-line StringLiteral: type and origin are never read (above)
             { type: "object", origin: "value", input: env, key: SubscriberEnv.payloadReplicas, value: pairs },
+            // Stryker disable next-line StringLiteral: type and origin are never read (above)
             { type: "array", origin: "value", input: pairs, key: i, value: pair },
           ],
-          // Stryker restore StringLiteral
         });
       for (const [what, bucket] of [
         ["origin", pair.origin],

@@ -133,6 +133,7 @@ describe("subscriber handlers in process with offloaded payloads (s3rver, a repl
     await put(ORIGIN, forged, "forged body", sha256("forged body"));
     await put(REPLICA, forged, "forged-body", sha256("forged body"));
     await put(PLAIN, plain, "plain body", sha256("plain body"));
+    const before = performance.now();
     const { result, emf, logs } = await emitted(() =>
       consume({
         Records: [
@@ -263,8 +264,10 @@ describe("subscriber handlers in process with offloaded payloads (s3rver, a repl
       ),
       [5, 8 + 12 + 12 + 10 + 11, 1, 3, 2],
     );
+    // Each resolve time is a part of the batch's.
+    const elapsed = performance.now() - before;
     for (const ms of [m["resolveMs (Milliseconds)"]].flat() as number[])
-      assert.ok(ms >= 0 && ms < 60_000, `${ms}`);
+      assert.ok(ms >= 0 && ms <= elapsed, `${ms}`);
   });
 
   it("consume-queue: an expired payload and payloads that fail verification fail only their own record, each logged and counted by kind", async () => {
