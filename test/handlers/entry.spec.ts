@@ -5,33 +5,30 @@
 // The bundles run the same code against the emulators in handlers.spec.ts and batch-fifo.spec.ts.
 import * as assert from "node:assert/strict";
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { Context, SNSEvent, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { OperationsMetrics, SubscriberEnv } from "../../messaging/contract";
-import type { PayloadSummary } from "../../messaging/handlers/downstream";
+import type { Context, SNSEvent, SQSBatchResponse, SQSRecord } from "aws-lambda";
+import { OperationsMetrics } from "../../messaging/contract";
 import { PROMPT_CALL_TIMEOUTS } from "../../messaging/handlers/deadline";
 import { MARKER_ATTRIBUTE, formatPointer } from "../../messaging/payload";
 import { emulatorEnv } from "../../local/emulators";
 import { snsEventRecord, sqsEventRecord, type SnsEnvelope } from "../../local/lambda-events";
 import { sha256 } from "../payload/helpers";
-import { clientTimeouts, emitted, startDownstreamRecorder, table, withEnv } from "./support";
+import {
+  clientTimeouts,
+  emitted,
+  loadSource,
+  startDownstreamRecorder,
+  startedSummaries,
+  table,
+  withEnv,
+  type ConsumeQueue,
+  type ConsumeTopic,
+  UNSET_SUBSCRIBER_VARIABLES,
+} from "./support";
 
 const NAMESPACE = "fieldnotes-entry";
 const STATE_MACHINE = "arn:aws:states:us-east-1:000000000000:stateMachine:entry";
 const QUEUE = "arn:aws:sqs:us-east-1:000000000000:entry-b";
 const TOPIC = "arn:aws:sns:us-east-1:000000000000:entry";
-
-/** The subscriber's variables, blank (which reads as unset), for a suite to override. */
-const UNSET_SUBSCRIBER_VARIABLES = Object.fromEntries(Object.values(SubscriberEnv).map((name) => [name, ""]));
-
-type ConsumeQueue = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
-type ConsumeTopic = (event: SNSEvent, context?: Context) => Promise<{ delivered: PayloadSummary[] }>;
-
-/** Loads a handler's source afresh with the environment as it is now (they read it at load). */
-function load<T>(name: "consume-queue" | "consume-topic"): T {
-  const file = require.resolve(`../../messaging/handlers/${name}`);
-  delete require.cache[file];
-  return (require(file) as { handler: T }).handler;
-}
 
 function lambdaContext(remainingMs: number): Context {
   return { getRemainingTimeInMillis: () => remainingMs } as Context;
@@ -114,17 +111,10 @@ describe("subscriber handlers in process (inline messages, recorded downstream)"
     await recorder.stop();
   });
 
-  /** The summaries the recorded StartExecution calls carried, by message id. */
-  const started = () =>
-    Object.fromEntries(
-      recorder.calls.map((c) => {
-        const s = JSON.parse(String(c.input.input)) as PayloadSummary;
-        return [s.messageId, s];
-      }),
-    );
+  const started = () => startedSummaries(recorder.calls);
 
   it("consume-queue: each record's summary to its own execution; a bad record fails alone; metrics by path", async () => {
-    const consume = load<ConsumeQueue>("consume-queue");
+    const consume = loadSource<ConsumeQueue>("consume-queue");
     const { result, emf } = await emitted(() =>
       consume({ Records: [inline("m1", "hello"), foreignPointer("m2"), inline("m3", "héllo wörld")] }),
     );
@@ -162,7 +152,7 @@ describe("subscriber handlers in process (inline messages, recorded downstream)"
   });
 
   it("consume-queue: a batch where every record failed is answered record by record", async () => {
-    const consume = load<ConsumeQueue>("consume-queue");
+    const consume = loadSource<ConsumeQueue>("consume-queue");
     const { result, emf } = await emitted(() =>
       consume({ Records: [foreignPointer("x1"), foreignPointer("x2")] }),
     );
@@ -174,7 +164,7 @@ describe("subscriber handlers in process (inline messages, recorded downstream)"
   });
 
   it("consume-queue, FIFO: a failed record fails the later records of its group; other groups go on", async () => {
-    const consume = load<ConsumeQueue>("consume-queue");
+    const consume = loadSource<ConsumeQueue>("consume-queue");
     const result = await consume({
       Records: [
         inline("g1-a", "a", "g1"),
@@ -193,7 +183,7 @@ describe("subscriber handlers in process (inline messages, recorded downstream)"
   });
 
   it("consume-queue: the invocation deadline bounds every record; a stalled call fails its record with the deadline's reason", async () => {
-    const consume = load<ConsumeQueue>("consume-queue");
+    const consume = loadSource<ConsumeQueue>("consume-queue");
     // Less time left than the 1 s reserve: the deadline has passed when the records start.
     const late = await consume({ Records: [inline("d1", "a"), inline("d2", "b")] }, lambdaContext(900));
     assert.deepEqual(failedIds(late), ["d1", "d2"]);
@@ -210,12 +200,12 @@ describe("subscriber handlers in process (inline messages, recorded downstream)"
 
   it("consume-queue: the subscription's delivery mode decides whether a body is an SNS envelope", async () => {
     const notification = JSON.stringify(envelope("inner", "the inner message"));
-    const raw = load<ConsumeQueue>("consume-queue");
+    const raw = loadSource<ConsumeQueue>("consume-queue");
     await raw({ Records: [inline("r1", notification)] });
     assert.equal(started().r1.sha256, sha256(notification), "raw delivery: the body is the message");
     env.set({ SQS_RAW_DELIVERY: "false" });
     try {
-      const unwrapping = load<ConsumeQueue>("consume-queue");
+      const unwrapping = loadSource<ConsumeQueue>("consume-queue");
       await unwrapping({ Records: [inline("e1", notification)] });
       assert.equal(started().e1.sha256, sha256("the inner message"), "envelope delivery: its Message");
     } finally {
@@ -226,7 +216,7 @@ describe("subscriber handlers in process (inline messages, recorded downstream)"
   it("consume-queue: refuses to load without SQS_RAW_DELIVERY", () => {
     env.set({ SQS_RAW_DELIVERY: "" });
     try {
-      assert.throws(() => load("consume-queue"), {
+      assert.throws(() => loadSource("consume-queue"), {
         message:
           'environment variable SQS_RAW_DELIVERY is required by the queue consumer: "true" when its subscription has RawMessageDelivery on, "false" when off',
       });
@@ -236,7 +226,7 @@ describe("subscriber handlers in process (inline messages, recorded downstream)"
   });
 
   it("consume-topic: delivers the SNS message and returns its summary; zero failures", async () => {
-    const consume = load<ConsumeTopic>("consume-topic");
+    const consume = loadSource<ConsumeTopic>("consume-topic");
     const record = snsEventRecord(envelope("s1", "from sns"), { subscriptionArn: `${TOPIC}:sub` });
     const { result, emf } = await emitted(() => consume({ Records: [record] } as SNSEvent));
     const summary = {
@@ -256,7 +246,7 @@ describe("subscriber handlers in process (inline messages, recorded downstream)"
   });
 
   it("consume-topic: a bad event, a record that fails and a passed deadline throw, counting one failure", async () => {
-    const consume = load<ConsumeTopic>("consume-topic");
+    const consume = loadSource<ConsumeTopic>("consume-topic");
     const bad = await emitted(() => consume({ Records: [] } as unknown as SNSEvent).catch((e: Error) => e));
     assert.match(String(bad.result), /^EventError: event field Records must be a non-empty array/);
     assert.deepEqual(table(NAMESPACE, bad.emf)["service=subscriber,subscriber=entry-b"], {

@@ -6,14 +6,24 @@
 // behind a fault proxy in replica.spec.ts.
 import * as assert from "node:assert/strict";
 import { PutObjectCommand, PutObjectTaggingCommand, S3Client } from "@aws-sdk/client-s3";
-import type { Context, SNSEvent, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { OperationsMetrics, PayloadLayout, SubscriberEnv } from "../../messaging/contract";
-import type { PayloadSummary } from "../../messaging/handlers/downstream";
+import type { Context, SNSEvent, SQSEvent, SQSRecord } from "aws-lambda";
+import { OperationsMetrics, PayloadLayout } from "../../messaging/contract";
 import { MARKER_ATTRIBUTE, formatPointer } from "../../messaging/payload";
 import { emulatorClientConfig, emulatorEnv, startS3rver, type RunningS3rver } from "../../local/emulators";
 import { snsEventRecord, sqsEventRecord } from "../../local/lambda-events";
 import { sha256 } from "../payload/helpers";
-import { emitted, startDownstreamRecorder, table, withEnv, type LogLine } from "./support";
+import {
+  emitted,
+  loadSource,
+  startDownstreamRecorder,
+  startedSummaries,
+  table,
+  withEnv,
+  type ConsumeQueue,
+  type ConsumeTopic,
+  type LogLine,
+  UNSET_SUBSCRIBER_VARIABLES,
+} from "./support";
 
 const ORIGIN = "entry-origin";
 const REPLICA = "entry-replica";
@@ -23,15 +33,6 @@ const QUEUE = "arn:aws:sqs:us-east-1:000000000000:offloaded-b";
 const TOPIC = "arn:aws:sns:us-east-1:000000000000:offloaded";
 const STATE_MACHINE = "arn:aws:states:us-east-1:000000000000:stateMachine:offloaded";
 const OFFLOADED = "service=subscriber,subscriber=off-b,path=offloaded";
-
-type ConsumeQueue = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
-type ConsumeTopic = (event: SNSEvent, context?: Context) => Promise<{ delivered: PayloadSummary[] }>;
-
-function load<T>(name: "consume-queue" | "consume-topic"): T {
-  const file = require.resolve(`../../messaging/handlers/${name}`);
-  delete require.cache[file];
-  return (require(file) as { handler: T }).handler;
-}
 
 const pointerOf = (bucket: string, key: string) => ({ s3BucketName: bucket, s3Key: key });
 
@@ -73,7 +74,7 @@ describe("subscriber handlers in process with offloaded payloads (s3rver, a repl
       POWERTOOLS_LOG_LEVEL: "INFO",
       POWERTOOLS_TRACE_ENABLED: "false",
       [OperationsMetrics.namespaceEnv]: NAMESPACE,
-      ...Object.fromEntries(Object.values(SubscriberEnv).map((name) => [name, ""])),
+      ...UNSET_SUBSCRIBER_VARIABLES,
       SUBSCRIBER_NAME: "off-b",
       PAYLOAD_BUCKET_ALLOWLIST: `${ORIGIN},${REPLICA},${PLAIN}`,
       PAYLOAD_KEY_PREFIX_ALLOWLIST: "payloads/",
@@ -108,16 +109,10 @@ describe("subscriber handlers in process with offloaded payloads (s3rver, a repl
     }
   }
 
-  const started = () =>
-    Object.fromEntries(
-      recorder.calls.map((c) => {
-        const s = JSON.parse(String(c.input.input)) as PayloadSummary;
-        return [s.messageId, s];
-      }),
-    );
+  const started = () => startedSummaries(recorder.calls);
 
   it("consume-queue: read from the replica, from the origin, from a bucket without one; a refused replica is logged and counted", async () => {
-    const consume = load<ConsumeQueue>("consume-queue");
+    const consume = loadSource<ConsumeQueue>("consume-queue");
     const hit = "payloads/hit";
     const lagging = "payloads/lagging";
     const refused = "payloads/refused";
@@ -271,7 +266,7 @@ describe("subscriber handlers in process with offloaded payloads (s3rver, a repl
   });
 
   it("consume-queue: an expired payload and payloads that fail verification fail only their own record, each logged and counted by kind", async () => {
-    const consume = load<ConsumeQueue>("consume-queue");
+    const consume = loadSource<ConsumeQueue>("consume-queue");
     await put(PLAIN, "payloads/good", "good body", sha256("good body"));
     await put(PLAIN, "payloads/short", "short", sha256("short"));
     // Not replicated yet, and the origin's bytes are not those its tag names.
@@ -333,13 +328,13 @@ describe("subscriber handlers in process with offloaded payloads (s3rver, a repl
   });
 
   it("consume-queue: a record stalled past the deadline fails alone, logged with the record's deadline reason", async () => {
-    const consume = load<ConsumeQueue>("consume-queue");
+    const consume = loadSource<ConsumeQueue>("consume-queue");
     await put(PLAIN, "payloads/a", "a body", sha256("a body"));
     recorder.reply = (call) => (String(call.input.name) === "msg-s1" ? "stall" : undefined);
     const { result, logs } = await emitted(() =>
       consume(
         { Records: [offloaded("s1", PLAIN, "payloads/a", 6), offloaded("s2", PLAIN, "payloads/a", 6)] },
-        { getRemainingTimeInMillis: () => 2_000 } as Context,
+        { getRemainingTimeInMillis: () => 3_000 } as Context,
       ),
     );
     assert.deepEqual(result.batchItemFailures, [{ itemIdentifier: "s1" }]);
@@ -352,7 +347,7 @@ describe("subscriber handlers in process with offloaded payloads (s3rver, a repl
   });
 
   it("consume-queue: an event without Records is refused by the batch processor; an empty batch has no failures", async () => {
-    const consume = load<ConsumeQueue>("consume-queue");
+    const consume = loadSource<ConsumeQueue>("consume-queue");
     const refused = await emitted(() => consume({} as SQSEvent).catch((e: Error) => e));
     assert.equal((refused.result as Error).name, "UnexpectedBatchTypeError");
     const empty = await emitted(() => consume({ Records: [] }));
@@ -363,7 +358,7 @@ describe("subscriber handlers in process with offloaded payloads (s3rver, a repl
   });
 
   it("consume-topic: an offloaded payload that is not text has no preview; logs name the service", async () => {
-    const consume = load<ConsumeTopic>("consume-topic");
+    const consume = loadSource<ConsumeTopic>("consume-topic");
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x01]);
     await put(PLAIN, "payloads/binary", bytes, sha256(bytes));
     const record = snsEventRecord(

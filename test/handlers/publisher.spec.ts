@@ -179,7 +179,7 @@ describe("publisher handler in process (fauxqs + s3rver)", () => {
   });
 
   /** The log lines, without the fields that change from run to run. */
-  const lines = (logs: LogLine[]) =>
+  const lines = (logs: LogLine[]): Record<string, unknown>[] =>
     logs.map(({ timestamp: _t, sampling_rate: _r, messageId, ...rest }) => ({
       ...rest,
       ...(messageId !== undefined ? { messageId: typeof messageId } : {}),

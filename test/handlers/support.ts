@@ -6,10 +6,11 @@ import * as http from "node:http";
 import * as path from "node:path";
 import type { AddressInfo } from "node:net";
 import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
-import type { SNSEventRecord, SQSRecord } from "aws-lambda";
+import type { Context, SNSEvent, SNSEventRecord, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { snsEventRecord, sqsEventRecord, type SnsEnvelope } from "../../local/lambda-events";
-import { DOWNSTREAMS, type Downstream, type HandlerName } from "../../messaging/contract";
+import { DOWNSTREAMS, SubscriberEnv, type Downstream, type HandlerName } from "../../messaging/contract";
 import { handlerBundle } from "../../messaging/handlers/build";
+import type { PayloadSummary } from "../../messaging/handlers/downstream";
 
 /**
  * Receives from `queueUrl` until `expected` messages came or `tries` long polls of 1 s ended, with
@@ -50,6 +51,38 @@ export function loadHandler<T>(name: HandlerName, env: Record<string, string>): 
   const file = path.join(handlerBundle(name, downstream), "index.js");
   delete require.cache[require.resolve(file)];
   return (require(file) as { handler: T }).handler;
+}
+
+/** Every variable a subscriber reads, blank (which reads as unset), for a suite to override. */
+export const UNSET_SUBSCRIBER_VARIABLES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.values(SubscriberEnv).map((name) => [name, ""]),
+);
+
+/** The subscriber handlers' entry points, as Lambda calls them. */
+export type ConsumeQueue = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
+export type ConsumeTopic = (event: SNSEvent, context?: Context) => Promise<{ delivered: PayloadSummary[] }>;
+
+/**
+ * Loads a subscriber handler's TypeScript source (not its bundle) afresh with the environment as it
+ * is now: it reads it at load, and what it does at load then runs inside the test (for Stryker, a
+ * mutant switched on per test rather than a static one).
+ */
+export function loadSource<T extends ConsumeQueue | ConsumeTopic>(
+  name: "consume-queue" | "consume-topic",
+): T {
+  const file = require.resolve(`../../messaging/handlers/${name}`);
+  delete require.cache[file];
+  return (require(file) as { handler: T }).handler;
+}
+
+/** The summaries the recorded StartExecution calls carried, by message id. */
+export function startedSummaries(calls: readonly DownstreamCall[]): Record<string, PayloadSummary> {
+  return Object.fromEntries(
+    calls.map((c) => {
+      const s = JSON.parse(String(c.input.input)) as PayloadSummary;
+      return [s.messageId, s];
+    }),
+  );
 }
 
 /** Sets env for a suite and restores it after. */
