@@ -584,33 +584,61 @@ describe("topology rules across keys, reported with every other problem", () => 
       publisher: { account: A, region: "mars-1" },
       subscribers: [
         {
-          ...{ name: "B", account: B, region: "af-south-1", delivery: "lambda", downstream: "none" },
-          ...{ batchSize: 50, batchWindowSeconds: "x", replica: true },
+          ...{ name: "b", account: B, region: "af-south-1", delivery: "lambda", downstream: "none" },
+          ...{ batchSize: 20_000 },
         },
         {
-          ...{ name: "B", account: C, region: "us-east-1", delivery: "lambda", downstream: "ecs" },
+          ...{ name: "d", account: C, region: "us-east-1", delivery: "lambda", downstream: "ecs" },
           ...{ taskCpu: 300, taskMemoryMb: 4096, redriveRoles: ["nope"], filterPolicyScope: "MessageBody" },
         },
       ],
       offload: { replicationTimeControl: "yes" },
     };
-    // Not reported: the FIFO rules (fifo), the Region and replica rules (publisher.region), the
-    // duplicate names (name), the batching window (batchWindowSeconds), the redrive rules
-    // (redriveRoles), the Fargate pair (taskCpu) and replication time control (itself).
+    // Not reported: the FIFO rules (fifo), the opt-in Region rule (publisher.region), the batching
+    // window (batchSize), the Fargate pair (taskCpu) and the redrive rule (redriveRoles); the
+    // filter scope's rule reads nothing wrong, so it runs.
     assert.deepEqual(lines(t), [
       '.fifo: "yes" must be true or false',
       '.publisher.region: "mars-1" is not a known AWS Region (commercial partition, e.g. us-east-1)',
-      '.subscribers[0].name: "B" must be 1–32 lowercase letters, digits or hyphens, starting with a letter',
-      '.subscribers[0].batchWindowSeconds: "x" must be an integer from 0 to 300',
-      '.subscribers[1].name: "B" must be 1–32 lowercase letters, digits or hyphens, starting with a letter',
+      ".subscribers[0].batchSize: 20000 must be an integer from 1 to 10000",
       '.subscribers[1].redriveRoles[0]: "nope" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>, name 1–64 characters)',
       ".subscribers[1].taskCpu: 300 is not one of 256, 512, 1024, 2048, 4096",
       '.subscribers[1].filterPolicyScope: "MessageBody" must be "MessageAttributes": a MessageBody policy is matched against the body SNS carries, which for an offloaded payload is the S3 pointer, so it would match or drop messages by their size, not their content. Have the producer set message attributes and filter on those',
       '.offload.replicationTimeControl: "yes" must be true or false',
     ]);
-    // A subscriber that is not an object: the rules across subscribers read every one, so they
-    // wait (the duplicate name is not reported); each other subscriber's own rules still run.
+    // Wrong keys inside subscribers: a rule across subscribers waits for every one of them (the
+    // duplicate name of [2] is not reported while [0]'s name is wrong), and each rule that reads a
+    // wrong key waits: the redrive rules (delivery, account), the opt-in Region rule (delivery),
+    // replication time control (replica).
+    const role = `arn:aws:iam::${B}:role/redrive`;
     const u = {
+      publisher: { account: A, region: "ap-east-1" },
+      subscribers: [
+        {
+          ...{ name: "B", account: B, region: "me-south-1", delivery: "http", downstream: "none" },
+          ...{ redriveRoles: [role], replica: 0 },
+        },
+        {
+          name: "b",
+          account: "12345",
+          region: "ap-east-1",
+          delivery: "sqs",
+          downstream: "none",
+          redriveRoles: [role],
+        },
+        { name: "b", account: C, region: "ap-east-1", delivery: "sqs", downstream: "none" },
+      ],
+      offload: { replicationTimeControl: true },
+    };
+    assert.deepEqual(lines(u), [
+      '.subscribers[0].name: "B" must be 1–32 lowercase letters, digits or hyphens, starting with a letter',
+      '.subscribers[0].delivery: "http" is not one of "sqs", "lambda"',
+      ".subscribers[0].replica: 0 must be true or false",
+      '.subscribers[1].account: "12345" is not a 12-digit AWS account ID',
+    ]);
+    // A subscriber that is not an object: the rules across subscribers wait; each other
+    // subscriber's own rules still run.
+    const w = {
       publisher: { account: A, region: "us-east-1" },
       subscribers: [
         { name: "b", account: B, region: "us-west-2", delivery: "sqs", downstream: "none" },
@@ -625,7 +653,7 @@ describe("topology rules across keys, reported with every other problem", () => 
         "x",
       ],
     };
-    assert.deepEqual(lines(u), [
+    assert.deepEqual(lines(w), [
       ".subscribers[1].taskMemoryMb: 4096 is not a Fargate memory size for taskCpu 256; use one of 512, 1024, 2048",
       '.subscribers[2]: "x" must be an object with name, account, region, delivery and downstream',
     ]);
