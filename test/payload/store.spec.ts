@@ -184,6 +184,21 @@ describe("PayloadStream", () => {
     assert.equal(read, 16 * MiB);
   });
 
+  it("reads nothing beyond its source's own buffer before the consumer asks", async () => {
+    let produced = 0;
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    const source = new Readable({
+      read() {
+        produced += chunk.length;
+        this.push(produced > 16 * MiB ? null : chunk);
+      },
+    });
+    const stream = new PayloadStream(source, undefined, undefined, "s3://b/k");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(produced <= 2 * chunk.length, `${produced} bytes produced before anyone read`);
+    stream.destroy();
+  });
+
   it("leaves a source that ended alone (a keep-alive socket), and releases one that did not", async () => {
     const ended = new Readable({ autoDestroy: false, read() {} });
     ended.push(bytes);
@@ -227,8 +242,36 @@ describe("store against s3rver, through a recording proxy", function () {
   beforeEach(() => {
     proxy.clearFaults();
     proxy.requests.length = 0;
-    s3 = new S3Client({ ...emulatorClientConfig(proxy.endpoint), maxAttempts: 1 });
+    // A request the signal should have ended fails on its own after 10 s, not at mocha's timeout.
+    s3 = new S3Client({
+      ...emulatorClientConfig(proxy.endpoint),
+      maxAttempts: 1,
+      requestHandler: { requestTimeout: 10_000 },
+    });
   });
+  /**
+   * A signal that fires 50 ms after the next `operation` reached the proxy, which never answers it:
+   * the request can only end through the signal.
+   */
+  function stalledUntilAborted(operation: string): AbortSignal {
+    const controller = new AbortController();
+    proxy.addFault({
+      match: (r) => {
+        if (r.operation !== operation) return false;
+        setTimeout(() => controller.abort(new Error(`deadline during ${operation}`)), 50);
+        return true;
+      },
+      action: { kind: "stall" },
+      times: 1,
+    });
+    return controller.signal;
+  }
+  /** Rejects through the signal: within seconds, as an abort, not the client's own timeout. */
+  async function abortedSoon(call: Promise<unknown>): Promise<void> {
+    const started = Date.now();
+    await assert.rejects(call, (e: Error) => e.name === "AbortError" || /^deadline during/.test(e.message));
+    assert.ok(Date.now() - started < 8000, `ended after ${Date.now() - started} ms`);
+  }
 
   const operations = () => proxy.requests.map((r) => r.operation);
   const of = (operation: string) => proxy.requests.filter((r) => r.operation === operation);
@@ -386,8 +429,8 @@ describe("store against s3rver, through a recording proxy", function () {
     });
 
     it("with a queue of 2, the next part goes out while the first is unanswered", async () => {
-      const gap = await partArrivals(2, 1500);
-      assert.ok(gap < 1400, `part 2 went out ${gap} ms after part 1`);
+      const gap = await partArrivals(2, 2000);
+      assert.ok(gap < 1900, `part 2 went out ${gap} ms after part 1`);
     });
 
     it("a part refused midway: the upload is aborted under its id, nothing completed or tagged, the error thrown", async () => {
@@ -423,6 +466,40 @@ describe("store against s3rver, through a recording proxy", function () {
       );
       assert.deepEqual(operations().slice(-1), ["AbortMultipartUpload"]);
       assert.equal(of("CompleteMultipartUpload").length, 0);
+    });
+
+    it("the abort waits for the parts still in flight, so none lands after it", async () => {
+      const arrivals = new Map<string, number>();
+      proxy.addFault({
+        match: (r) => r.operation === "UploadPart" && query(r, "partNumber") === "1",
+        action: { kind: "stall-body", afterBytes: 0, resumeAfterMs: 800 },
+        times: 1,
+      });
+      proxy.addFault({
+        match: (r) => r.operation === "UploadPart" && query(r, "partNumber") === "2",
+        action: s3Error(500, "InternalError", "injected part 2"),
+      });
+      proxy.addFault({
+        match: (r) => {
+          arrivals.set(
+            r.operation === "UploadPart" ? `part ${query(r, "partNumber")}` : r.operation,
+            Date.now(),
+          );
+          return false;
+        },
+        action: { kind: "cut" },
+      });
+      await assert.rejects(
+        uploadPayload(payloadStream(5 * MiB + 1), {
+          s3,
+          bucket: BUCKET,
+          partSizeBytes: 5 * MiB,
+          queueSize: 2,
+        }),
+        /injected part 2/,
+      );
+      const gap = arrivals.get("AbortMultipartUpload")! - arrivals.get("part 1")!;
+      assert.ok(gap >= 780, `the abort went out ${gap} ms after part 1, before its answer`);
     });
 
     it("CompleteMultipartUpload refused: aborted; a refused PutObject has nothing to abort", async () => {
@@ -479,13 +556,8 @@ describe("store against s3rver, through a recording proxy", function () {
     it("the signal reaches PutObject and the tag: a stalled request ends when it fires", async () => {
       for (const operation of ["PutObject", "PutObjectTagging"]) {
         proxy.requests.length = 0;
-        proxy.addFault({ match: (r) => r.operation === operation, action: { kind: "stall" }, times: 1 });
-        const started = Date.now();
-        await assert.rejects(
-          uploadPayload("x", { s3, bucket: BUCKET, signal: AbortSignal.timeout(300) }),
-          (e: Error) => e.name === "TimeoutError" || e.name === "AbortError",
-        );
-        assert.ok(Date.now() - started < 5000);
+        const signal = stalledUntilAborted(operation);
+        await abortedSoon(uploadPayload("x", { s3, bucket: BUCKET, signal }));
         assert.equal(operations().at(-1), operation);
       }
     });
@@ -597,14 +669,8 @@ describe("store against s3rver, through a recording proxy", function () {
     it("the signal reaches the HEAD and the copy", async () => {
       await putSource("signal", "x", {});
       for (const operation of ["HeadObject", "CopyObject"]) {
-        proxy.addFault({ match: (r) => r.operation === operation, action: { kind: "stall" }, times: 1 });
-        await assert.rejects(
-          copyPayload(
-            { bucket: SOURCE, key: "signal" },
-            { s3, bucket: BUCKET, signal: AbortSignal.timeout(300) },
-          ),
-          (e: Error) => e.name === "TimeoutError" || e.name === "AbortError",
-        );
+        const signal = stalledUntilAborted(operation);
+        await abortedSoon(copyPayload({ bucket: SOURCE, key: "signal" }, { s3, bucket: BUCKET, signal }));
       }
     });
 
@@ -829,13 +895,7 @@ describe("store against s3rver, through a recording proxy", function () {
 
     it("a stalled GetObject or tag read ends with the signal", async () => {
       for (const operation of ["GetObject", "GetObjectTagging"]) {
-        proxy.addFault({ match: (r) => r.operation === operation, action: { kind: "stall" }, times: 1 });
-        const started = Date.now();
-        await assert.rejects(
-          opened({ signal: AbortSignal.timeout(300) }),
-          (e: Error) => e.name === "TimeoutError" || e.name === "AbortError",
-        );
-        assert.ok(Date.now() - started < 5000);
+        await abortedSoon(opened({ signal: stalledUntilAborted(operation) }));
       }
     });
 
