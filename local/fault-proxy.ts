@@ -34,7 +34,8 @@ export const REQUEST_BODY_KEPT = 1024 * 1024;
 export type FaultAction =
   /**
    * Answers with this status, headers and body instead of forwarding. The content-length is the
-   * body's, except for a HEAD request, whose answer may give an object's (e.g. one S3 cannot hold).
+   * body's, except for a HEAD request, whose answer has the rule's content-length (an object's,
+   * e.g. one larger than a test can move) or none.
    */
   | { kind: "respond"; status: number; headers?: Record<string, string>; body?: string }
   /** Accepts the request and never answers (the socket stays open until the client gives up). */
@@ -249,12 +250,13 @@ export async function startFaultProxy(target: string, opts: FaultProxyOptions = 
     if (action?.kind === "respond") {
       const answer = () => {
         const text = Buffer.from(action.body ?? "", "utf8");
-        // A HEAD answer describes an object without sending it: its length is the object's, if given.
-        const length =
-          req.method === "HEAD"
-            ? (action.headers?.["content-length"] ?? String(text.length))
-            : String(text.length);
-        res.writeHead(action.status, { ...action.headers, "content-length": length });
+        // A HEAD answer describes an object without sending it: its length is the object's, or
+        // none at all when the rule gives none.
+        const length = req.method === "HEAD" ? action.headers?.["content-length"] : String(text.length);
+        res.writeHead(action.status, {
+          ...action.headers,
+          ...(length === undefined ? {} : { "content-length": length }),
+        });
         seen.responseBytes = text.length;
         res.end(text);
       };

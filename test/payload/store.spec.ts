@@ -9,6 +9,7 @@ import {
   GetObjectCommand,
   GetObjectTaggingCommand,
   PutObjectCommand,
+  type GetObjectCommandOutput,
   PutObjectTaggingCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -29,7 +30,9 @@ import {
   openPayload,
   readChecksumTag,
   verifyingStream,
+  validateLocationRules,
   type OpenOptions,
+  type PayloadLocationRules,
 } from "../../messaging/payload/store";
 import { payloadStream, sha256 } from "./helpers";
 
@@ -697,38 +700,60 @@ describe("store against s3rver, through a recording proxy", function () {
       answer("PutObjectTagging");
     }
 
-    it("over 5 GiB: UploadPartCopy in 512 MiB ranges covering every byte, completed with each part's ETag", async () => {
-      const size = 5 * 1024 * MiB + 1;
-      await largeSource(size);
-      const out = await copyPayload({ bucket: SOURCE, key: "large" }, { s3, bucket: BUCKET, kmsKeyId: "k" });
-      const copies = of("UploadPartCopy");
-      assert.equal(copies.length, 11);
-      copies.forEach((r, i) => {
-        assert.equal(query(r, "partNumber"), String(i + 1));
-        const end = Math.min((i + 1) * 512 * MiB, size) - 1;
-        assert.equal(r.headers["x-amz-copy-source-range"], `bytes=${i * 512 * MiB}-${end}`);
-        assert.equal(r.headers["x-amz-copy-source"], "staging/large");
-        assert.equal(keyOf(r), `${BUCKET}/${out.pointer.s3Key}`);
+    for (const [size, parts] of [
+      [5 * 1024 * MiB + 1, 11],
+      [6 * 1024 * MiB, 12],
+    ]) {
+      it(`over 5 GiB (${size} bytes): ${parts} UploadPartCopy of 512 MiB ranges covering every byte once, completed with each part's ETag`, async () => {
+        await largeSource(size);
+        const out = await copyPayload(
+          { bucket: SOURCE, key: "large" },
+          { s3, bucket: BUCKET, kmsKeyId: "k" },
+        );
+        const copies = of("UploadPartCopy");
+        assert.equal(copies.length, parts);
+        copies.forEach((r, i) => {
+          assert.equal(query(r, "partNumber"), String(i + 1));
+          const end = i === parts - 1 ? size - 1 : (i + 1) * 512 * MiB - 1;
+          assert.equal(r.headers["x-amz-copy-source-range"], `bytes=${i * 512 * MiB}-${end}`);
+          assert.equal(r.headers["x-amz-copy-source"], "staging/large");
+          assert.equal(keyOf(r), `${BUCKET}/${out.pointer.s3Key}`);
+        });
+        const ids = new Set(copies.map((r) => query(r, "uploadId")));
+        assert.equal(ids.size, 1);
+        assert.ok([...ids][0]);
+        const [complete] = of("CompleteMultipartUpload");
+        assert.equal(query(complete, "uploadId"), [...ids][0]);
+        const listed = [...complete.body.matchAll(/<ETag>"?(?:&quot;)?(part-\d+)/g)].map((m) => m[1]);
+        assert.deepEqual(
+          listed,
+          copies.map((_, i) => `part-${i + 1}`),
+        );
+        assert.match(complete.body, new RegExp(`<PartNumber>${parts}</PartNumber>`));
+        assert.equal(
+          of("CreateMultipartUpload")[0].headers["x-amz-server-side-encryption-aws-kms-key-id"],
+          "k",
+        );
+        assert.equal(of("CopyObject").length, 0);
+        assert.deepEqual([out.size, out.sha256, out.sourceETag], [size, "ab".repeat(32), '"big"']);
+        assert.deepEqual(operations().slice(-2), ["CompleteMultipartUpload", "PutObjectTagging"]);
       });
-      assert.equal(copies[10].headers["x-amz-copy-source-range"], `bytes=${10 * 512 * MiB}-${size - 1}`);
-      const ids = new Set(copies.map((r) => query(r, "uploadId")));
-      assert.equal(ids.size, 1);
-      assert.ok([...ids][0]);
-      const [complete] = of("CompleteMultipartUpload");
-      assert.equal(query(complete, "uploadId"), [...ids][0]);
-      const listed = [...complete.body.matchAll(/<ETag>"?(?:&quot;)?(part-\d+)/g)].map((m) => m[1]);
-      assert.deepEqual(
-        listed,
-        copies.map((_, i) => `part-${i + 1}`),
+    }
+
+    it("a HEAD without a Content-Length is refused, naming the source, before any write", async () => {
+      await putSource("lengthless", "x", {});
+      proxy.addFault({
+        match: (r) => r.operation === "HeadObject",
+        action: { kind: "respond", status: 200, headers: { etag: '"e"' } },
+      });
+      await assert.rejects(
+        copyPayload({ bucket: SOURCE, key: "lengthless" }, { s3, bucket: BUCKET }),
+        (e: unknown) =>
+          e instanceof PayloadError &&
+          e.code === "InvalidBody" &&
+          e.message === "HeadObject of s3://staging/lengthless returned no Content-Length",
       );
-      assert.match(complete.body, /<PartNumber>11<\/PartNumber>/);
-      assert.equal(
-        of("CreateMultipartUpload")[0].headers["x-amz-server-side-encryption-aws-kms-key-id"],
-        "k",
-      );
-      assert.equal(of("CopyObject").length, 0);
-      assert.deepEqual([out.size, out.sha256, out.sourceETag], [size, "ab".repeat(32), '"big"']);
-      assert.deepEqual(operations().slice(-2), ["CompleteMultipartUpload", "PutObjectTagging"]);
+      assert.deepEqual(operations().sort(), ["GetObjectTagging", "HeadObject"]);
     });
 
     it("exactly 5 GiB is still one CopyObject", async () => {
@@ -916,6 +941,63 @@ describe("store against s3rver, through a recording proxy", function () {
     const missing = await readChecksumTag(s3, at("missing"));
     assert.equal(missing.ok, false);
     assert.ok(!missing.ok && isMissingObject(missing.error));
+  });
+});
+
+describe("verifyingStream without a Content-Length", () => {
+  const pointer = { s3BucketName: "b", s3Key: "k" };
+  const response = (bytes: Buffer) =>
+    ({ Body: Readable.from([bytes]), $metadata: {} }) as unknown as GetObjectCommandOutput;
+
+  it("checks the marker's size and maxBytes on the bytes as they arrive instead", async () => {
+    await assert.rejects(
+      readAll(verifyingStream(pointer, response(Buffer.from("abc")), undefined, { expectedSize: 4 })),
+      (e: unknown) => e instanceof PayloadError && e.message === "s3://b/k: read 3 bytes, the marker says 4",
+    );
+    await assert.rejects(
+      readAll(verifyingStream(pointer, response(Buffer.from("abcde")), undefined, { maxBytes: 4 })),
+      (e: unknown) =>
+        e instanceof PayloadError && e.message === "s3://b/k: more than the 4-byte limit arrived",
+    );
+    const bytes = Buffer.from("abcd");
+    const ok = verifyingStream(pointer, response(bytes), sha256(bytes), { expectedSize: 4, maxBytes: 4 });
+    assert.deepEqual(await readAll(ok), bytes);
+  });
+});
+
+describe("validateLocationRules", () => {
+  const refused = (rules: unknown, message: string) =>
+    assert.throws(
+      () => validateLocationRules(rules as PayloadLocationRules),
+      (e: unknown) => e instanceof PayloadError && e.code === "InvalidOption" && e.message === message,
+    );
+
+  it("bucket names: an array of non-empty strings", () => {
+    refused({ allowedBuckets: "payloads" }, "allowedBuckets must be an array of bucket names");
+    refused({}, "allowedBuckets must be an array of bucket names");
+    for (const [bucket, shown] of [
+      ["", '""'],
+      [5, "5"],
+      [null, "null"],
+    ] as const)
+      refused(
+        { allowedBuckets: ["ok", bucket] },
+        `allowedBuckets entries must be non-empty strings, got ${shown}`,
+      );
+    validateLocationRules({ allowedBuckets: [] });
+    validateLocationRules({ allowedBuckets: ["a", "payloads-b"] });
+  });
+
+  it("key prefixes: non-empty, each under the key prefix rules, named as the reader's", () => {
+    refused(
+      { allowedBuckets: ["a"], allowedKeyPrefixes: ["payloads/", ""] },
+      "allowedKeyPrefixes entries must be non-empty (leave the list out to allow every key)",
+    );
+    refused(
+      { allowedBuckets: ["a"], allowedKeyPrefixes: ["payloads/", "/abs"] },
+      'allowedKeyPrefixes: keyPrefix "/abs" must not start with "." or "/"',
+    );
+    validateLocationRules({ allowedBuckets: ["a"], allowedKeyPrefixes: ["payloads/", "p"] });
   });
 });
 
