@@ -942,6 +942,18 @@ describe("store against s3rver, through a recording proxy", function () {
     assert.equal(missing.ok, false);
     assert.ok(!missing.ok && isMissingObject(missing.error));
   });
+
+  it("a tagging answer without a TagSet is no tag, for a read and for a copy's source", async () => {
+    await putSource("tagless", "x", {});
+    answer("GetObjectTagging", "<Tagging></Tagging>");
+    assert.deepEqual(await readChecksumTag(s3, { s3BucketName: SOURCE, s3Key: "tagless" }), {
+      ok: true,
+      value: undefined,
+    });
+    const copied = await copyPayload({ bucket: SOURCE, key: "tagless" }, { s3, bucket: BUCKET });
+    assert.equal(copied.sha256, undefined);
+    assert.equal(of("PutObjectTagging").length, 0);
+  });
 });
 
 describe("verifyingStream without a Content-Length", () => {
