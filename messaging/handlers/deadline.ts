@@ -61,16 +61,21 @@ export function invocationDeadline(
   // when the request closes), so a batch of 10 records with a replica read makes 30 at once: Node's
   // default of 10 would log a MaxListenersExceededWarning for a leak that is not there.
   setMaxListeners(0, controller.signal);
-  const timer = setTimeout(
-    () =>
-      controller.abort(
-        new PayloadError(
-          "Timeout",
-          `${what} did not finish within ${ms} ms, the time left before the function's timeout (less a ${reserveMs(remaining)} ms reserve)`,
-        ),
+  const expire = () =>
+    controller.abort(
+      new PayloadError(
+        "Timeout",
+        `${what} did not finish within ${ms} ms, the time left before the function's timeout (less a ${reserveMs(remaining)} ms reserve)`,
       ),
-    ms,
-  );
+    );
+  // No time left: aborted before the caller starts anything. A 0 ms timer would fire only on the next
+  // turn of the event loop, after a request had been sent, so a publish could reach SNS while the
+  // invocation reports it failed and Lambda runs it again.
+  if (ms === 0) {
+    expire();
+    return { signal: controller.signal, ms, clear: () => undefined };
+  }
+  const timer = setTimeout(expire, ms);
   timer.unref();
   return { signal: controller.signal, ms, clear: () => clearTimeout(timer) };
 }
