@@ -43,6 +43,18 @@ async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
 }
 
 const MiB = 1024 * 1024;
+
+/** A source that pushes `chunk` until `total` bytes, counting what it was asked to produce. */
+function countingSource(chunk: Buffer, total: number): { source: Readable; produced: () => number } {
+  let produced = 0;
+  const source = new Readable({
+    read() {
+      produced += chunk.length;
+      this.push(produced > total ? null : chunk);
+    },
+  });
+  return { source, produced: () => produced };
+}
 const s3 = new S3Client({
   region: "us-east-1",
   endpoint: "http://127.0.0.1:9",
@@ -167,18 +179,12 @@ describe("PayloadStream", () => {
   });
 
   it("pauses its source while the consumer does not read, so memory stays bounded", async () => {
-    let produced = 0;
     const chunk = Buffer.alloc(64 * 1024, 1);
-    const source = new Readable({
-      read() {
-        produced += chunk.length;
-        this.push(produced > 16 * MiB ? null : chunk);
-      },
-    });
+    const { source, produced } = countingSource(chunk, 16 * MiB);
     const stream = new PayloadStream(source, undefined, undefined, "s3://b/k");
     stream.once("readable", () => undefined);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.ok(produced < 4 * MiB, `${produced} bytes produced while nobody read`);
+    assert.ok(produced() < 4 * MiB, `${produced()} bytes produced while nobody read`);
     const read = await (async () => {
       let n = 0;
       for await (const c of stream) n += (c as Buffer).length;
@@ -188,17 +194,11 @@ describe("PayloadStream", () => {
   });
 
   it("reads nothing beyond its source's own buffer before the consumer asks", async () => {
-    let produced = 0;
     const chunk = Buffer.alloc(64 * 1024, 1);
-    const source = new Readable({
-      read() {
-        produced += chunk.length;
-        this.push(produced > 16 * MiB ? null : chunk);
-      },
-    });
+    const { source, produced } = countingSource(chunk, 16 * MiB);
     const stream = new PayloadStream(source, undefined, undefined, "s3://b/k");
     await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.ok(produced <= 2 * chunk.length, `${produced} bytes produced before anyone read`);
+    assert.ok(produced() <= 2 * chunk.length, `${produced()} bytes produced before anyone read`);
     stream.destroy();
   });
 
