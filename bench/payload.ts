@@ -20,7 +20,7 @@ import { buildSync } from "esbuild";
 import { DeleteObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { emulatorClientConfig, startFauxqs, startS3rver } from "../local/emulators";
+import { emulatorClientConfig, startFauxqs, type RunningEmulator } from "../local/emulators";
 import { parseSize, parseSizes } from "../local/size";
 import { subscribeNewQueue } from "../local/topics";
 import { measureColdStarts, type ColdStartFigure } from "./cold-start";
@@ -52,6 +52,11 @@ export interface Options {
   partSize: number;
   queueSize: number;
   sections: Section[];
+  /**
+   * V8's initial old-generation size for every measured process, in MiB (0: V8's own default).
+   * @default 64
+   */
+  initialOldSpaceMiB: number;
 }
 
 export const USAGE = `usage: npm run bench:payload -- [options]
@@ -61,6 +66,10 @@ export const USAGE = `usage: npm run bench:payload -- [options]
   --part-size SIZE    multipart part size for both uploaders, 5MiB-10MiB (default 8MiB)
   --queue-size N      parts in flight for both uploaders (default 4)
   --only LIST         sections to run: ${SECTIONS.join(",")} (default all)
+  --initial-old-space MIB
+                      V8's initial old generation for every transfer process, baseline and
+                      candidate alike, so that none falls into a mark-compact per scavenge
+                      (docs/benchmarks.md); 0 leaves V8's default (default 64)
   --json FILE         where to write the figures (default bench/results/payload-<time>.json)
   -h, --help          this text`;
 
@@ -74,6 +83,7 @@ export function parseArgs(argv: string[]): Options | undefined {
     "queue-size": { type: "string" },
     only: { type: "string" },
     json: { type: "string" },
+    "initial-old-space": { type: "string" },
   });
   if (values.help) return undefined;
   const opts: Options = {
@@ -87,6 +97,7 @@ export function parseArgs(argv: string[]): Options | undefined {
     partSize: parseSize(values["part-size"] ?? "8MiB", "--part-size"),
     queueSize: integerFlag("--queue-size", values["queue-size"] ?? "4", 1, 64),
     sections: [...SECTIONS],
+    initialOldSpaceMiB: integerFlag("--initial-old-space", values["initial-old-space"] ?? "64", 0, 4096),
   };
   if (values.only !== undefined) {
     opts.sections = values.only.split(",").map((s) => {
@@ -108,24 +119,64 @@ export function parseArgs(argv: string[]): Options | undefined {
 
 /** Bundles bench/worker.ts (also used by the payload memory test) and returns the file. */
 export function bundleWorker(): string {
-  const outfile = path.join(ROOT, ".build", "bench", "worker.js");
+  return bundle("worker");
+}
+
+function bundle(name: "worker" | "s3-server"): string {
+  const outfile = path.join(ROOT, ".build", "bench", `${name}.js`);
   buildSync({
-    entryPoints: [path.join(ROOT, "bench", "worker.ts")],
+    entryPoints: [path.join(ROOT, "bench", `${name}.ts`)],
     outfile,
     bundle: true,
     platform: "node",
     target: "node20",
     format: "cjs",
-    // The SDK (and lib-storage for the baseline) from node_modules, the same code for both sides.
-    external: ["@aws-sdk/*"],
+    // The SDK (and lib-storage for the baseline) from node_modules, the same code for both sides;
+    // s3rver loads its own files by path.
+    external: ["@aws-sdk/*", "s3rver", "s3rver/*"],
     logLevel: "silent",
   });
   return outfile;
 }
 
-function runWorker(worker: string, job: WorkerJob): Promise<WorkerResult> {
+/**
+ * Starts s3rver in a child process with the transfer processes' flags (bench/s3-server.ts), so that
+ * the stand-in for S3 has a heap of its own, as S3 has hosts of its own.
+ */
+async function startS3Process(flags: string[]): Promise<RunningEmulator> {
+  const child = spawn(process.execPath, [...flags, bundle("s3-server"), BUCKET], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d;
+      const line = out.split("\n").find((l) => l.startsWith("{"));
+      if (line) resolve((JSON.parse(line) as { endpoint: string }).endpoint);
+    });
+    void exited.then((code) => reject(new Error(`the S3 stand-in exited (code ${code}) before listening`)));
+  });
+  return {
+    endpoint,
+    stop: async () => {
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
+
+/** The Node flags of every transfer process: the same for a baseline and its candidate. */
+export function workerFlags(initialOldSpaceMiB: number): string[] {
+  return [
+    "--no-warnings",
+    ...(initialOldSpaceMiB > 0 ? [`--initial-old-space-size=${initialOldSpaceMiB}`] : []),
+  ];
+}
+
+function runWorker(bench: Pick<Bench, "worker" | "flags">, job: WorkerJob): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--no-warnings", worker, JSON.stringify(job)], {
+    const child = spawn(process.execPath, [...bench.flags, bench.worker, JSON.stringify(job)], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -173,11 +224,15 @@ interface SizeFigures {
   seconds: Record<TransferMode, number[]>;
   /** Every round's CPU seconds per mode (all the transfer process's threads). */
   cpuSeconds: Record<TransferMode, number[]>;
+  /** Every round's full mark-compacts per mode, during the transfer: the GC regime it ran in. */
+  majorGcs: Record<TransferMode, number[]>;
   order: TransferMode[][];
 }
 
 interface Bench {
   worker: string;
+  /** Node flags for every transfer process ({@link workerFlags}). */
+  flags: string[];
   s3: S3Client;
   sqs: SQSClient;
   queueUrl: string;
@@ -197,7 +252,7 @@ async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<void> {
 }
 
 async function measureSize(bench: Bench, size: number, repeat: number): Promise<SizeFigures> {
-  const { worker, common } = bench;
+  const { common } = bench;
   const results = Object.fromEntries(
     (["baseline-upload", "offload", "baseline-get", "baseline-get-sha256", "resolve"] as const).map((m) => [
       m,
@@ -212,8 +267,8 @@ async function measureSize(bench: Bench, size: number, repeat: number): Promise<
     for (const mode of rotation(["baseline-upload", "offload"] as const, round)) {
       const r =
         mode === "offload"
-          ? await runWorker(worker, { ...common, mode, size, topicArn: bench.topicArn })
-          : await runWorker(worker, { ...common, mode, size, key: baselineKey });
+          ? await runWorker(bench, { ...common, mode, size, topicArn: bench.topicArn })
+          : await runWorker(bench, { ...common, mode, size, key: baselineKey });
       results[mode].push(r);
       ran.push(mode);
       if (mode === "offload") offloaded = r;
@@ -223,8 +278,8 @@ async function measureSize(bench: Bench, size: number, repeat: number): Promise<
     for (const mode of rotation(["baseline-get", "resolve", "baseline-get-sha256"] as const, round)) {
       const r =
         mode === "resolve"
-          ? await runWorker(worker, { ...common, mode, size, queueUrl: bench.queueUrl })
-          : await runWorker(worker, { ...common, mode, size, key });
+          ? await runWorker(bench, { ...common, mode, size, queueUrl: bench.queueUrl })
+          : await runWorker(bench, { ...common, mode, size, key });
       if (mode === "resolve" && (r.bytes !== size || r.sha256 !== offloaded!.sha256 || !r.verified)) {
         throw new Error(
           `resolve returned ${r.bytes} bytes, sha256 ${r.sha256} (verified ${r.verified}); sent ${size}, ${offloaded!.sha256}`,
@@ -281,6 +336,9 @@ async function measureSize(bench: Bench, size: number, repeat: number): Promise<
     cpuSeconds: Object.fromEntries(
       Object.entries(results).map(([m, rs]) => [m, rs.map((r) => +r.cpuSeconds.toFixed(3))]),
     ) as Record<TransferMode, number[]>,
+    majorGcs: Object.fromEntries(
+      Object.entries(results).map(([m, rs]) => [m, rs.map((r) => r.majorGcs)]),
+    ) as Record<TransferMode, number[]>,
     order,
   };
 }
@@ -298,7 +356,7 @@ async function measureInline(bench: Bench, repeat: number): Promise<InlineFigure
   const rounds: WorkerResult[] = [];
   for (let round = 0; round < repeat; round++) {
     rounds.push(
-      await runWorker(bench.worker, {
+      await runWorker(bench, {
         ...bench.common,
         mode: "inline-publish",
         size: publishes,
@@ -326,7 +384,7 @@ async function main(): Promise<void> {
   }
   const started = { at: new Date().toISOString(), loadAverage: loadAverage() };
   console.log(
-    `payload benchmark: ${opts.repeat} interleaved rounds, parts of ${label(opts.partSize)}, ${opts.queueSize} in flight; load average ${started.loadAverage.join(" ")}`,
+    `payload benchmark: ${opts.repeat} interleaved rounds, parts of ${label(opts.partSize)}, ${opts.queueSize} in flight; transfer processes run with ${workerFlags(opts.initialOldSpaceMiB).join(" ")}; load average ${started.loadAverage.join(" ")}`,
   );
   const out: {
     node: string;
@@ -336,6 +394,8 @@ async function main(): Promise<void> {
     repeat: number;
     partSize: number;
     queueSize: number;
+    /** Node flags of every transfer process. */
+    workerFlags: string[];
     targets: typeof TARGETS;
     sizes: SizeFigures[];
     inline?: InlineFigures;
@@ -348,6 +408,7 @@ async function main(): Promise<void> {
     repeat: opts.repeat,
     partSize: opts.partSize,
     queueSize: opts.queueSize,
+    workerFlags: workerFlags(opts.initialOldSpaceMiB),
     targets: TARGETS,
     sizes: [],
     meetsTargets: {},
@@ -370,7 +431,7 @@ async function main(): Promise<void> {
 
   if (opts.sections.includes("inline") || opts.sections.includes("transfers")) {
     const worker = bundleWorker();
-    const [s3rver, fauxqs] = await Promise.all([startS3rver({ buckets: [BUCKET] }), startFauxqs()]);
+    const [s3rver, fauxqs] = await Promise.all([startS3Process(out.workerFlags), startFauxqs()]);
     const s3 = new S3Client(emulatorClientConfig(s3rver.endpoint));
     const sns = new SNSClient(emulatorClientConfig(fauxqs.endpoint));
     const sqs = new SQSClient(emulatorClientConfig(fauxqs.endpoint));
@@ -379,6 +440,7 @@ async function main(): Promise<void> {
       const queueUrl = (await subscribeNewQueue(sns, sqs, topicArn, "bench")).url;
       const bench: Bench = {
         worker,
+        flags: out.workerFlags,
         s3,
         sqs,
         queueUrl,
@@ -427,6 +489,15 @@ async function main(): Promise<void> {
           console.log(`    CPU ratio (GetObject's CPU over resolve's) ${formatSpread(f.resolve.cpuRatio)}`);
           console.log(
             `    CPU ratio to GetObject + SHA-256 ${formatSpread(f.resolve.cpuRatioToHashingBaseline)}`,
+          );
+          const cpuPerGiB = (m: TransferMode) =>
+            +((spread(f.cpuSeconds[m]).median * 1024 * MiB) / size).toFixed(2);
+          console.log(
+            `  client CPU-seconds per GiB (median): GetObject ${cpuPerGiB("baseline-get")}, + SHA-256 ${cpuPerGiB("baseline-get-sha256")}, resolve ${cpuPerGiB("resolve")}`,
+          );
+          const gcs = (m: TransferMode) => spread(f.majorGcs[m]).median;
+          console.log(
+            `  full GCs per transfer (median): lib-storage ${gcs("baseline-upload")}, offload ${gcs("offload")}, GetObject ${gcs("baseline-get")}, + SHA-256 ${gcs("baseline-get-sha256")}, resolve ${gcs("resolve")}`,
           );
           console.log(
             `  peak RSS publish ${f.peakRssMiB.publish} MiB, resolve ${f.peakRssMiB.resolve} MiB (target ≤ ${TARGETS.peakRssMiB}) ${mark(rss <= TARGETS.peakRssMiB)}; lib-storage ${f.peakRssMiB.baselineUpload}, GetObject ${f.peakRssMiB.baselineGet} MiB`,

@@ -2,6 +2,7 @@
 // (bench/payload.ts) bundles this file and passes a JSON job as argv[2]; the result is the last line
 // printed to stdout. The payload memory test runs it too (through ts-node) in "resolve" mode.
 import { createHash, randomBytes } from "node:crypto";
+import { constants as perf, PerformanceObserver } from "node:perf_hooks";
 import { Readable } from "node:stream";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetTopicAttributesCommand, PublishCommand, SNSClient } from "@aws-sdk/client-sns";
@@ -44,6 +45,12 @@ export interface WorkerResult {
   peakRssMiB: number;
   /** The kernel's lifetime peak for the process (includes start-up). */
   maxRssMiB: number;
+  /**
+   * Garbage collections during the transfer: full mark-compacts, and the milliseconds of every GC
+   * pause. Which GC regime a process falls into shows here (docs/benchmarks.md).
+   */
+  majorGcs: number;
+  gcPauseMs: number;
   key?: string;
   sha256?: string;
   verified?: boolean;
@@ -89,7 +96,7 @@ async function drain(stream: AsyncIterable<Uint8Array>): Promise<number> {
 
 type Measured = Omit<
   WorkerResult,
-  "seconds" | "cpuSeconds" | "startRssMiB" | "peakRssMiB" | "maxRssMiB" | "mode"
+  "seconds" | "cpuSeconds" | "startRssMiB" | "peakRssMiB" | "maxRssMiB" | "mode" | "majorGcs" | "gcPauseMs"
 >;
 
 /**
@@ -209,6 +216,15 @@ async function prepare(job: WorkerJob): Promise<() => Promise<Measured>> {
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2]) as WorkerJob;
   const transfer = await prepare(job);
+  const gc = { major: 0, pauseMs: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.pauseMs += entry.duration;
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === perf.NODE_PERFORMANCE_GC_MAJOR)
+        gc.major++;
+    }
+  });
+  gcObserver.observe({ entryTypes: ["gc"] });
   const startRss = process.memoryUsage.rss();
   let peak = startRss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
@@ -218,6 +234,9 @@ async function main(): Promise<void> {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const used = process.cpuUsage(cpu);
   clearInterval(sampler);
+  // Entries are delivered after the GC: wait a turn, so that the last ones are counted.
+  await new Promise((resolve) => setImmediate(resolve));
+  gcObserver.disconnect();
   peak = Math.max(peak, process.memoryUsage.rss());
   const result: WorkerResult = {
     mode: job.mode,
@@ -227,6 +246,8 @@ async function main(): Promise<void> {
     startRssMiB: startRss / MiB,
     peakRssMiB: peak / MiB,
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    majorGcs: gc.major,
+    gcPauseMs: +gc.pauseMs.toFixed(1),
   };
   process.stdout.write(`\n${JSON.stringify(result)}\n`);
 }

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { parseArgs } from "../../bench/payload";
+import { parseArgs, workerFlags } from "../../bench/payload";
 import { rotation, spread } from "../../bench/stats";
 
 const MiB = 1024 * 1024;
@@ -13,6 +13,21 @@ describe("payload benchmark: flags and figures", () => {
     const o = parseArgs(["--sizes", "1MiB,2GiB", "--repeat=3", "--only", "cold", "--part-size", "5MiB"])!;
     assert.deepEqual([o.sizes, o.repeat, o.sections, o.partSize], [[MiB, 2048 * MiB], 3, ["cold"], 5 * MiB]);
     assert.equal(parseArgs(["--help"]), undefined);
+  });
+
+  it("pins V8's initial old generation of every transfer process unless told 0", () => {
+    assert.equal(parseArgs([])!.initialOldSpaceMiB, 64);
+    assert.deepEqual(workerFlags(parseArgs([])!.initialOldSpaceMiB), [
+      "--no-warnings",
+      "--initial-old-space-size=64",
+    ]);
+    assert.deepEqual(workerFlags(parseArgs(["--initial-old-space", "0"])!.initialOldSpaceMiB), [
+      "--no-warnings",
+    ]);
+    assert.throws(
+      () => parseArgs(["--initial-old-space", "64MiB"]),
+      /--initial-old-space: "64MiB" must be an integer from 0 to 4096/,
+    );
   });
 
   it("refuses a bad flag, naming it and the value", () => {
