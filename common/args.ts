@@ -17,7 +17,8 @@ const HELP = { help: { type: "boolean", short: "h" } } as const;
  * Reads `argv` (without node and the script) against `options`, every command's `-h`/`--help`
  * included. An unknown flag (with the closest known one suggested), a missing value (or a flag in
  * its place: `--input --stack r`), a flag given twice that is not `multiple`, a value for a switch,
- * or a positional the command does not take is a {@link UsageError} naming it.
+ * or a positional the command does not take is a {@link UsageError} naming it. `hidden` flags are
+ * read but never suggested: an old spelling kept working should not be what a typo is pointed to.
  *
  * @example
  * const { values } = readFlags(["--repeat", "3"], { repeat: { type: "string" } });
@@ -28,7 +29,7 @@ const HELP = { help: { type: "boolean", short: "h" } } as const;
 export function readFlags<const O extends Options>(
   argv: readonly string[],
   options: O,
-  { positionals = false }: { positionals?: boolean } = {},
+  { positionals = false, hidden = [] }: { positionals?: boolean; hidden?: readonly string[] } = {},
 ) {
   const all = { ...options, ...HELP };
   let parsed;
@@ -41,7 +42,12 @@ export function readFlags<const O extends Options>(
       tokens: true,
     });
   } catch (error) {
-    throw new UsageError(reworded((error as Error).message, Object.keys(all)));
+    throw new UsageError(
+      reworded(
+        (error as Error).message,
+        Object.keys(all).filter((k) => !hidden.includes(k)),
+      ),
+    );
   }
   const seen = new Set<string>();
   for (const token of parsed.tokens) {

@@ -61,16 +61,20 @@ export function parseArgs(argv: string[]): CliArgs {
     throw new UsageError(`unknown command ${JSON.stringify(command)}: use "plan" or "start"`);
   }
   const startOnly = ["sizes", "size", "malformed", "plan", "replica-lag"];
-  const { values } = readFlags(rest, {
-    stack: { type: "string" },
-    json: { type: "boolean" },
-    sizes: { type: "string", multiple: true },
-    // The old spelling; --sizes matches the benchmark.
-    size: { type: "string", multiple: true },
-    malformed: { type: "boolean" },
-    "replica-lag": { type: "string" },
-    plan: { type: "boolean" },
-  });
+  const { values } = readFlags(
+    rest,
+    {
+      stack: { type: "string" },
+      json: { type: "boolean" },
+      sizes: { type: "string", multiple: true },
+      // The old spelling; --sizes matches the benchmark.
+      size: { type: "string", multiple: true },
+      malformed: { type: "boolean" },
+      "replica-lag": { type: "string" },
+      plan: { type: "boolean" },
+    },
+    { hidden: ["size"] },
+  );
   if (values.help) {
     return { command, stack: "dev", json: false, fullPlan: false, malformed: false, help: true };
   }

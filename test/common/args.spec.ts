@@ -152,6 +152,17 @@ describe("command-line flags: one reader, one wording", () => {
     );
   });
 
+  it("reads a hidden flag but never suggests it", () => {
+    const options = { sizes: { type: "string" }, size: { type: "string" } } as const;
+    assert.equal(readFlags(["--size", "1KiB"], options, { hidden: ["size"] }).values.size, "1KiB");
+    assert.throws(() => readFlags(["--sise", "1KiB"], options, { hidden: ["size"] }), {
+      message: 'unknown flag "--sise"; did you mean --sizes?',
+    });
+    assert.throws(() => readFlags(["--sise", "1KiB"], options), {
+      message: 'unknown flag "--sise"; did you mean --size?',
+    });
+  });
+
   it("gives every command -h and --help", () => {
     const { values } = readFlags(["-h"], {});
     assert.equal(values.help, true);

@@ -349,8 +349,10 @@ describe("local mode: inputs that can be wrong", () => {
     assert.throws(() => parseArgs(["deploy"]), /unknown command "deploy"/);
     assert.throws(
       () => parseArgs(["start", "--sise", "1KiB"]),
-      /unknown flag "--sise"; did you mean --size\?/,
+      /unknown flag "--sise"; did you mean --sizes\?/,
     );
+    // The old spelling still works, but a typo is never pointed to it.
+    assert.deepEqual(parseArgs(["start", "--size", "1KiB"]).sizes, [1024]);
     assert.throws(() => parseArgs(["plan"]), /plan needs --stack NAME; stacks: .*dev/);
     assert.throws(() => parseArgs(["plan", "--stack"]), /--stack needs a value/);
     assert.throws(
