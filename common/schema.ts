@@ -26,11 +26,12 @@ export function accept<T>(test: (value: unknown) => boolean, reason: Reason) {
 }
 
 /**
- * A string matching `pattern`.
+ * A string matching `pattern`. The reason says in words what the pattern allows: an operator
+ * should not have to read a regular expression to fix a config value.
  *
  * @example const vpcId = text(/^vpc-[0-9a-f]{8,17}$/, "must be a VPC ID (vpc-...)");
  */
-export function text(pattern: RegExp, reason: string = `must match ${pattern}`) {
+export function text(pattern: RegExp, reason: string) {
   return accept<string>((x) => typeof x === "string" && pattern.test(x), reason);
 }
 

@@ -184,7 +184,10 @@ const publisherSchema = strict(
     account: accountId,
     region,
     producers: v.nullish(list(producer)),
-    detailType: dflt(text(/^[\w .:-]{1,128}$/), "PublishPayload"),
+    detailType: dflt(
+      text(/^[\w .:-]{1,128}$/, "must be 1 to 128 letters, digits, spaces and _ . : -"),
+      "PublishPayload",
+    ),
     extraSources: dflt(list(listedText(SOURCE, 'is not a "bucket/prefix" S3 source')), []),
     timeoutSeconds: dflt(integer(1, 900), 900),
     memoryMb: dflt(integer(128, 10240), 512),
@@ -207,7 +210,13 @@ const subscriberKeys = strict(
     retryAttempts: dflt(integer(0, 2), 2),
     previewBytes: dflt(integer(0, 65_536), 1024),
     redriveRoles: dflt(list(roleArn), []),
-    taskImage: dflt(text(/^[\w.\-/:@]{1,255}$/), DEFAULT_TASK_IMAGE),
+    taskImage: dflt(
+      text(
+        /^[\w.\-/:@]{1,255}$/,
+        "must be a container image reference: 1 to 255 letters, digits and _ . - / : @ (no spaces)",
+      ),
+      DEFAULT_TASK_IMAGE,
+    ),
     taskCpu: dflt(oneOf([256, 512, 1024, 2048, 4096] as const), 256),
     taskMemoryMb: dflt(integer(512, 30720), 512),
     // Checked by filterRules, where a problem can name the place inside the policy.
