@@ -11,7 +11,7 @@
 // The pinned SDK warns at every client that its releases after January 2027 need Node 22: noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -174,7 +174,21 @@ export function workerFlags(initialOldSpaceMiB: number): string[] {
   ];
 }
 
+/**
+ * Writes the page cache's dirty pages out before a transfer starts. An upload of 2 GiB leaves
+ * several GiB of s3rver's files to be written (spool, parts, object); without this, the kernel
+ * writes them during whatever transfer runs next, on that transfer's clock.
+ */
+function settleDisk(): void {
+  try {
+    execFileSync("sync", { stdio: "ignore" });
+  } catch {
+    // No sync(1) here: the transfers run as they are.
+  }
+}
+
 function runWorker(bench: Pick<Bench, "worker" | "flags">, job: WorkerJob): Promise<WorkerResult> {
+  settleDisk();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...bench.flags, bench.worker, JSON.stringify(job)], {
       stdio: ["ignore", "pipe", "pipe"],
