@@ -94,6 +94,16 @@ export function replicaRegions(topology: MessagingTopology): string[] {
   return [...new Set(topology.subscribers.filter((s) => s.replica).map((s) => s.region))].sort();
 }
 
+/**
+ * The ID of the origin's replication rule to the replica in `region`: the rule names it, and its
+ * replication metrics carry it as the RuleId dimension.
+ *
+ * @example replicationRuleId("eu-west-1") // "payloads-to-eu-west-1"
+ */
+export function replicationRuleId(region: string): string {
+  return `payloads-to-${region}`;
+}
+
 export function replicaNames(topology: MessagingTopology, region: string): ReplicaNames {
   const { account } = topology.publisher;
   const bucket = payloadBucketName(topology.system, account, region);

@@ -16,7 +16,7 @@ import {
   type Schema,
 } from "../common/schema";
 import { MessagePath, OperationsMetrics } from "./contract";
-import { publisherNames, subscriberNames } from "./naming";
+import { publisherNames, replicaNames, replicaRegions, replicationRuleId, subscriberNames } from "./naming";
 import { MessagingTopology, SubscriberTopology } from "./topology";
 
 // The operations layer, as data: which alarms each part gets, where they notify, what the
@@ -53,6 +53,12 @@ export interface AlarmSettings {
   failedInvocations: number;
   /** The topic alarms on more failed notifications than this in one period. @default 0 */
   notificationsFailed: number;
+  /**
+   * The payload bucket alarms on more objects than this failing to replicate to one replica in
+   * one period (S3 replication metrics; only with subscribers that have `replica: true`).
+   * @default 0
+   */
+  replicationFailures: number;
   /** Subscriptions of each alarm topic. @default [] */
   endpoints: AlarmEndpoint[];
 }
@@ -75,6 +81,7 @@ export const DEFAULT_ALARMS: AlarmSettings = {
   functionThrottles: 0,
   failedInvocations: 0,
   notificationsFailed: 0,
+  replicationFailures: 0,
   endpoints: [],
 };
 
@@ -152,6 +159,7 @@ const alarmsSchema = v.pipe(
       functionThrottles: int("functionThrottles", 0, 1_000_000),
       failedInvocations: int("failedInvocations", 0, 1_000_000),
       notificationsFailed: int("notificationsFailed", 0, 1_000_000),
+      replicationFailures: int("replicationFailures", 0, 1_000_000),
       endpoints: withDefault(
         v.pipe(
           list(endpointSchema, "must be a list of {protocol, endpoint}"),
@@ -326,6 +334,27 @@ export function partAlarms(
         statistic: "Sum",
         threshold: s.notificationsFailed,
       },
+      // S3 reports OperationsFailedReplication per rule in the source bucket's Region (S3 User Guide,
+      // "Using S3 Replication metrics"). A failed copy stays at the origin only, and the replica's
+      // readers fall back to the origin for it.
+      ...replicaRegions(topology).map((replicaRegion) => {
+        const replica = replicaNames(topology, replicaRegion);
+        return {
+          id: `publisher-replication-failed-${replicaRegion}`,
+          account,
+          region,
+          description: `Payloads failed to replicate from ${pub.bucket} to ${replica.bucket}: subscribers in ${replicaRegion} read those from the origin (docs/replicas.md)`,
+          namespace: "AWS/S3",
+          metricName: "OperationsFailedReplication",
+          dimensions: {
+            SourceBucket: pub.bucket,
+            DestinationBucket: replica.bucket,
+            RuleId: replicationRuleId(replicaRegion),
+          },
+          statistic: "Sum" as const,
+          threshold: s.replicationFailures,
+        };
+      }),
     ];
   }
 
@@ -437,6 +466,43 @@ export function dashboardBody(topology: MessagingTopology, parts: OperatedPart[]
         ]),
         widget("Publisher: payload bytes", r, "Average", byPath(M.payloadBytes, dims, r, "Average")),
       );
+      const replicas = replicaRegions(topology).map((region) => ({
+        region,
+        dims: [
+          "SourceBucket",
+          pub.bucket,
+          "DestinationBucket",
+          replicaNames(topology, region).bucket,
+          "RuleId",
+          replicationRuleId(region),
+        ],
+      }));
+      if (replicas.length > 0) {
+        // Per rule (one per replica): failures in the source bucket's Region, pending operations and
+        // latency in the destination's (S3 User Guide, "Using S3 Replication metrics").
+        widgets.push(
+          widget(
+            "Publisher: replication to the replicas",
+            r,
+            "Sum",
+            replicas.flatMap(({ region, dims: d }): DashboardMetric[] => [
+              ["AWS/S3", "OperationsFailedReplication", ...d, { region: r, label: `failed to ${region}` }],
+              [
+                "AWS/S3",
+                "OperationsPendingReplication",
+                ...d,
+                { region, stat: "Maximum", label: `pending to ${region}` },
+              ],
+              [
+                "AWS/S3",
+                "ReplicationLatency",
+                ...d,
+                { region, stat: "Maximum", label: `latency to ${region} (s)` },
+              ],
+            ]),
+          ),
+        );
+      }
       continue;
     }
     const sub = part.subscriber;
@@ -489,6 +555,23 @@ export function dashboardBody(topology: MessagingTopology, parts: OperatedPart[]
         ...byPath(M.resolveMs, dims, r, "p99"),
       ]),
     );
+    if (sub.replica) {
+      // The handlers emit these on the offloaded path only (telemetry.payloadRead).
+      const offloaded = [...dims, M.dimensions.path, "offloaded"];
+      widgets.push(
+        widget(
+          `Subscriber ${sub.name}: read from the replica or the origin`,
+          r,
+          "Sum",
+          [M.replicaReads, M.replicaFallbacks, M.replicaRefused].map((metric) => [
+            ns,
+            metric,
+            ...offloaded,
+            { region: r, label: metric },
+          ]),
+        ),
+      );
+    }
   }
   return { widgets };
 }

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PayloadLayout } from "./contract";
 import { createPayloadBucket } from "./payload-bucket";
-import { publisherNames, ReplicaNames, replicaNames, subscriberNames } from "./naming";
+import { publisherNames, ReplicaNames, replicaNames, replicationRuleId, subscriberNames } from "./naming";
 import { replicaBucketPolicy, replicaKeyPolicy, replicationRolePolicy, serviceTrustPolicy } from "./policies";
 import { MessagingTopology } from "./topology";
 
@@ -147,7 +147,7 @@ export function replicationRule(
 ): aws.types.input.s3.BucketReplicationConfigRule {
   const { names, key } = replica;
   return {
-    id: `payloads-to-${names.region}`,
+    id: replicationRuleId(names.region),
     // Several rules share the filter (one per destination): S3 requires each its own priority.
     priority,
     status: "Enabled",

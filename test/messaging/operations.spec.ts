@@ -1,6 +1,13 @@
 import { strict as assert } from "assert";
 import { Plan, PlannedResource } from "../../local/plan";
-import { ALARMS_KEY, DEFAULT_ALARMS, parseAlarms } from "../../messaging/operations";
+import {
+  ALARMS_KEY,
+  AlarmSettings,
+  DEFAULT_ALARMS,
+  parseAlarms,
+  partAlarms,
+} from "../../messaging/operations";
+import { parseTopology } from "../../messaging/topology";
 import { Policy, simulate } from "./simulation";
 import {
   ACCOUNT_A,
@@ -90,6 +97,8 @@ describe("operations: alarms, alarm topics, dashboard and tracing in every stack
       "fieldnotes-a-use1-publisher-function-throttles": `${where} AWS/Lambda/Throttles FunctionName=fieldnotes-publisher > 0`,
       "fieldnotes-a-use1-publisher-rule-failed-invocations": `${where} AWS/Events/FailedInvocations EventBusName=fieldnotes-events,RuleName=fieldnotes-publish > 0`,
       "fieldnotes-a-use1-publisher-topic-notifications-failed": `${where} AWS/SNS/NumberOfNotificationsFailed TopicName=fieldnotes-messages > 0`,
+      // Subscriber b reads a replica in us-west-2: its replication rule's failures, in A's Region.
+      "fieldnotes-a-use1-publisher-replication-failed-us-west-2": `${where} AWS/S3/OperationsFailedReplication DestinationBucket=fieldnotes-payloads-${ACCOUNT_A}-us-west-2,RuleId=payloads-to-us-west-2,SourceBucket=fieldnotes-payloads-${ACCOUNT_A}-us-east-1 > 0`,
     });
   });
 
@@ -115,9 +124,13 @@ describe("operations: alarms, alarm topics, dashboard and tracing in every stack
   });
 
   it("dev and scenario1: every part's alarms, each notifying the alarm topic of its own account and Region", () => {
-    for (const stack of ["dev", "scenario1"]) {
+    // dev has the project topology's replica for b (one replication alarm); scenario1 has none.
+    for (const [stack, replicas] of [
+      ["dev", 1],
+      ["scenario1", 0],
+    ] as const) {
       const plan = plans[stack];
-      assert.equal(ofType(plan, T.alarm).length, 5 + 5 + 4, stack);
+      assert.equal(ofType(plan, T.alarm).length, 5 + replicas + 5 + 4, stack);
       const topicOf = new Map(alarmTopics(plan).map((t) => [t.outputs.arn, where(t)]));
       for (const a of ofType(plan, T.alarm)) {
         const actions = json<string[]>(a.inputs.alarmActions);
@@ -179,14 +192,55 @@ describe("operations: alarms, alarm topics, dashboard and tracing in every stack
       "Publisher: published, inline vs offloaded",
       "Publisher: delivered and failed",
       "Publisher: payload bytes",
+      "Publisher: replication to the replicas",
     ]);
     assert.deepEqual(titles("b-usw2"), [
       "Subscriber b: delivered, inline vs offloaded",
       "Subscriber b: failed",
       "Subscriber b: payload bytes",
       "Subscriber b: resolve latency (ms)",
+      "Subscriber b: read from the replica or the origin",
     ]);
-    assert.equal(titles("dev").length, 12);
+    assert.equal(titles("dev").length, 14);
+    assert.equal(titles("scenario1").length, 12, "no replica: no replication or replica widgets");
+    // S3's replication metrics, per rule: failures in the source bucket's Region, pending and
+    // latency in the destination's.
+    const replication = body("a-use1").widgets[4].properties.metrics;
+    const ruleDims = [
+      "SourceBucket",
+      `fieldnotes-payloads-${ACCOUNT_A}-us-east-1`,
+      "DestinationBucket",
+      `fieldnotes-payloads-${ACCOUNT_A}-us-west-2`,
+      "RuleId",
+      "payloads-to-us-west-2",
+    ];
+    assert.deepEqual(
+      replication.map((m) => m.slice(0, 8)),
+      ["OperationsFailedReplication", "OperationsPendingReplication", "ReplicationLatency"].map((metric) => [
+        "AWS/S3",
+        metric,
+        ...ruleDims,
+      ]),
+    );
+    assert.deepEqual(
+      replication.map((m) => (m[8] as { region: string }).region),
+      ["us-east-1", "us-west-2", "us-west-2"],
+    );
+    // The handlers' replica counters: subscriber b, offloaded path.
+    const reads = body("b-usw2").widgets[4].properties.metrics;
+    assert.deepEqual(
+      reads.map((m) => m.slice(0, 8)),
+      ["replicaReads", "replicaFallbacks", "replicaRefused"].map((metric) => [
+        "fieldnotes",
+        metric,
+        "service",
+        "subscriber",
+        "subscriber",
+        "b",
+        "path",
+        "offloaded",
+      ]),
+    );
     // Custom metrics: the handlers' namespace (the system) and exact dimension sets.
     const published = body("a-use1").widgets[1].properties.metrics;
     assert.deepEqual(
@@ -248,7 +302,7 @@ describe("operations: alarms, alarm topics, dashboard and tracing in every stack
     for (const sm of ofType(off, T.stateMachine))
       assert.deepEqual(json(sm.inputs.tracingConfiguration), { enabled: false });
     assert.equal(ofType(noDashboard, T.dashboard).length, 0);
-    assert.equal(ofType(noDashboard, T.alarm).length, 5);
+    assert.equal(ofType(noDashboard, T.alarm).length, 6);
   });
 
   it("thresholds and endpoints come from config; each endpoint subscribes every alarm topic", () => {
@@ -351,6 +405,44 @@ describe("operations config validation", () => {
     assert.deepEqual(parseAlarms({ functionErrors: 3 }), { ...DEFAULT_ALARMS, functionErrors: 3 });
   });
 
+  it("replicationFailures: one alarm per replica Region on the publisher's part, at that threshold; none without replicas", () => {
+    const subscriber = (name: string, region: string, replica: boolean) => ({
+      name,
+      account: ACCOUNT_B,
+      region,
+      delivery: "sqs",
+      downstream: "none",
+      replica,
+    });
+    const topology = (replica: boolean) =>
+      parseTopology({
+        publisher: { account: ACCOUNT_A, region: "us-east-1" },
+        subscribers: [
+          subscriber("b", "us-west-2", replica),
+          subscriber("d", "eu-west-1", replica),
+          subscriber("e", "eu-west-1", replica),
+        ],
+      });
+    const settings = parseAlarms({ replicationFailures: 4 }) as AlarmSettings;
+    assert.equal(settings.replicationFailures, 4);
+    const replication = (replica: boolean) =>
+      partAlarms(topology(replica), { kind: "publisher" }, settings).filter(
+        (a) => a.metricName === "OperationsFailedReplication",
+      );
+    assert.deepEqual(
+      replication(true).map((a) => [a.id, a.account, a.region, a.dimensions.RuleId, a.threshold]),
+      [
+        ["publisher-replication-failed-eu-west-1", ACCOUNT_A, "us-east-1", "payloads-to-eu-west-1", 4],
+        ["publisher-replication-failed-us-west-2", ACCOUNT_A, "us-east-1", "payloads-to-us-west-2", 4],
+      ],
+    );
+    assert.deepEqual(replication(false), []);
+    assert.match(
+      err({ replicationFailures: -1 }),
+      /replicationFailures: -1 must be an integer from 0 to 1000000/,
+    );
+  });
+
   it("names the key and the value of a bad threshold, period or endpoint", () => {
     const cases: [unknown, string][] = [
       ["yes", `Invalid config ${ALARMS_KEY}: "yes" must be false, true or a map of alarm settings`],
@@ -417,7 +509,7 @@ describe("operations config validation", () => {
       err({ dlqMesages: 1, endpoints: [{ protocol: "email", endpoint: "ops" }] }).split("\n"),
       [
         `Invalid config ${ALARMS_KEY}.endpoints[0].endpoint: "ops" is not an email address`,
-        `Invalid config ${ALARMS_KEY}.dlqMesages: 1 is not a known key; did you mean dlqMessages? (known: periodSeconds, evaluationPeriods, dlqMessages, oldestMessageAgeSeconds, functionErrors, functionThrottles, failedInvocations, notificationsFailed, endpoints)`,
+        `Invalid config ${ALARMS_KEY}.dlqMesages: 1 is not a known key; did you mean dlqMessages? (known: periodSeconds, evaluationPeriods, dlqMessages, oldestMessageAgeSeconds, functionErrors, functionThrottles, failedInvocations, notificationsFailed, replicationFailures, endpoints)`,
       ],
     );
     assert.equal(err([]), `Invalid config ${ALARMS_KEY}: [] must be false, true or a map of alarm settings`);
