@@ -178,9 +178,13 @@ describe("subscriber handlers in process with offloaded payloads (s3rver, a repl
       bucket: ORIGIN,
       detail: `s3://${REPLICA}/${forged}: SHA-256 ${sha256("forged-body")} does not match the stored ${sha256("forged body")}`,
     };
-    // The only warnings: the refused replicas, with where each message was read from instead.
+    // The only warnings: the refused replicas, with where each message was read from instead. The
+    // records are read concurrently, so their lines come in any order: sorted by message.
     assert.deepEqual(
-      logs.filter((l) => l.level !== "INFO").map((l) => [l.level, l.message, l.messageId, l.readFrom]),
+      logs
+        .filter((l) => l.level !== "INFO")
+        .map((l) => [l.level, l.message, l.messageId, l.readFrom])
+        .sort((a, b) => String(a[2]).localeCompare(String(b[2]))),
       [
         ["WARN", "replica refused: its object is not the origin's", "o3", refusedFrom],
         ["WARN", "replica refused: its object is not the origin's", "o5", forgedFrom],
