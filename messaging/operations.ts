@@ -247,6 +247,18 @@ export interface AlarmDefinition {
   threshold: number;
 }
 
+/**
+ * The dimensions of S3's replication metrics for the origin's rule to the replica in `region`, in
+ * the order the dashboard lists them: the alarm and the dashboard name the same metric.
+ */
+function replicationDimensions(topology: MessagingTopology, region: string): Record<string, string> {
+  return {
+    SourceBucket: publisherNames(topology).bucket,
+    DestinationBucket: replicaNames(topology, region).bucket,
+    RuleId: replicationRuleId(region),
+  };
+}
+
 /** A part of the stack, as the alarms see it. */
 export type OperatedPart = { kind: "publisher" } | { kind: "subscriber"; subscriber: SubscriberTopology };
 
@@ -338,19 +350,15 @@ export function partAlarms(
       // "Using S3 Replication metrics"). A failed copy stays at the origin only, and the replica's
       // readers fall back to the origin for it.
       ...replicaRegions(topology).map((replicaRegion) => {
-        const replica = replicaNames(topology, replicaRegion);
+        const dimensions = replicationDimensions(topology, replicaRegion);
         return {
           id: `publisher-replication-failed-${replicaRegion}`,
           account,
           region,
-          description: `Payloads failed to replicate from ${pub.bucket} to ${replica.bucket}: subscribers in ${replicaRegion} read those from the origin (docs/replicas.md)`,
+          description: `Payloads failed to replicate from ${dimensions.SourceBucket} to ${dimensions.DestinationBucket}: subscribers in ${replicaRegion} read those from the origin (docs/replicas.md)`,
           namespace: "AWS/S3",
           metricName: "OperationsFailedReplication",
-          dimensions: {
-            SourceBucket: pub.bucket,
-            DestinationBucket: replica.bucket,
-            RuleId: replicationRuleId(replicaRegion),
-          },
+          dimensions,
           statistic: "Sum" as const,
           threshold: s.replicationFailures,
         };
@@ -466,17 +474,7 @@ export function dashboardBody(topology: MessagingTopology, parts: OperatedPart[]
         ]),
         widget("Publisher: payload bytes", r, "Average", byPath(M.payloadBytes, dims, r, "Average")),
       );
-      const replicas = replicaRegions(topology).map((region) => ({
-        region,
-        dims: [
-          "SourceBucket",
-          pub.bucket,
-          "DestinationBucket",
-          replicaNames(topology, region).bucket,
-          "RuleId",
-          replicationRuleId(region),
-        ],
-      }));
+      const replicas = replicaRegions(topology);
       if (replicas.length > 0) {
         // Per rule (one per replica): failures in the source bucket's Region, pending operations and
         // latency in the destination's (S3 User Guide, "Using S3 Replication metrics").
@@ -485,21 +483,24 @@ export function dashboardBody(topology: MessagingTopology, parts: OperatedPart[]
             "Publisher: replication to the replicas",
             r,
             "Sum",
-            replicas.flatMap(({ region, dims: d }): DashboardMetric[] => [
-              ["AWS/S3", "OperationsFailedReplication", ...d, { region: r, label: `failed to ${region}` }],
-              [
-                "AWS/S3",
-                "OperationsPendingReplication",
-                ...d,
-                { region, stat: "Maximum", label: `pending to ${region}` },
-              ],
-              [
-                "AWS/S3",
-                "ReplicationLatency",
-                ...d,
-                { region, stat: "Maximum", label: `latency to ${region} (s)` },
-              ],
-            ]),
+            replicas.flatMap((region): DashboardMetric[] => {
+              const d = Object.entries(replicationDimensions(topology, region)).flat();
+              return [
+                ["AWS/S3", "OperationsFailedReplication", ...d, { region: r, label: `failed to ${region}` }],
+                [
+                  "AWS/S3",
+                  "OperationsPendingReplication",
+                  ...d,
+                  { region, stat: "Maximum", label: `pending to ${region}` },
+                ],
+                [
+                  "AWS/S3",
+                  "ReplicationLatency",
+                  ...d,
+                  { region, stat: "Maximum", label: `latency to ${region} (s)` },
+                ],
+              ];
+            }),
           ),
         );
       }
