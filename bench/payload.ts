@@ -152,7 +152,11 @@ async function startS3Process(flags: string[]): Promise<RunningEmulator> {
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
       out += d;
-      const line = out.split("\n").find((l) => l.startsWith("{"));
+      // Only a complete line: a chunk may end inside the JSON.
+      const line = out
+        .split("\n")
+        .slice(0, -1)
+        .find((l) => l.startsWith("{"));
       if (line) resolve((JSON.parse(line) as { endpoint: string }).endpoint);
     });
     void exited.then((code) => reject(new Error(`the S3 stand-in exited (code ${code}) before listening`)));
@@ -397,8 +401,9 @@ async function main(): Promise<void> {
     return;
   }
   const started = { at: new Date().toISOString(), loadAverage: loadAverage() };
+  const flags = workerFlags(opts.initialOldSpaceMiB);
   console.log(
-    `payload benchmark: ${opts.repeat} interleaved rounds, parts of ${label(opts.partSize)}, ${opts.queueSize} in flight; transfer processes run with ${workerFlags(opts.initialOldSpaceMiB).join(" ")}; load average ${started.loadAverage.join(" ")}`,
+    `payload benchmark: ${opts.repeat} interleaved rounds, parts of ${label(opts.partSize)}, ${opts.queueSize} in flight; transfer processes run with ${flags.join(" ")}; load average ${started.loadAverage.join(" ")}`,
   );
   const out: {
     node: string;
@@ -422,7 +427,7 @@ async function main(): Promise<void> {
     repeat: opts.repeat,
     partSize: opts.partSize,
     queueSize: opts.queueSize,
-    workerFlags: workerFlags(opts.initialOldSpaceMiB),
+    workerFlags: flags,
     targets: TARGETS,
     sizes: [],
     meetsTargets: {},
@@ -445,7 +450,7 @@ async function main(): Promise<void> {
 
   if (opts.sections.includes("inline") || opts.sections.includes("transfers")) {
     const worker = bundleWorker();
-    const [s3rver, fauxqs] = await Promise.all([startS3Process(out.workerFlags), startFauxqs()]);
+    const [s3rver, fauxqs] = await Promise.all([startS3Process(flags), startFauxqs()]);
     const s3 = new S3Client(emulatorClientConfig(s3rver.endpoint));
     const sns = new SNSClient(emulatorClientConfig(fauxqs.endpoint));
     const sqs = new SQSClient(emulatorClientConfig(fauxqs.endpoint));
@@ -454,7 +459,7 @@ async function main(): Promise<void> {
       const queueUrl = (await subscribeNewQueue(sns, sqs, topicArn, "bench")).url;
       const bench: Bench = {
         worker,
-        flags: out.workerFlags,
+        flags,
         s3,
         sqs,
         queueUrl,

@@ -46,11 +46,10 @@ export interface WorkerResult {
   /** The kernel's lifetime peak for the process (includes start-up). */
   maxRssMiB: number;
   /**
-   * Garbage collections during the transfer: full mark-compacts, and the milliseconds of every GC
-   * pause. Which GC regime a process falls into shows here (docs/benchmarks.md).
+   * Full mark-compacts during the transfer: which GC regime the process fell into
+   * (docs/benchmarks.md).
    */
   majorGcs: number;
-  gcPauseMs: number;
   key?: string;
   sha256?: string;
   verified?: boolean;
@@ -96,7 +95,7 @@ async function drain(stream: AsyncIterable<Uint8Array>): Promise<number> {
 
 type Measured = Omit<
   WorkerResult,
-  "seconds" | "cpuSeconds" | "startRssMiB" | "peakRssMiB" | "maxRssMiB" | "mode" | "majorGcs" | "gcPauseMs"
+  "seconds" | "cpuSeconds" | "startRssMiB" | "peakRssMiB" | "maxRssMiB" | "mode" | "majorGcs"
 >;
 
 /**
@@ -216,12 +215,11 @@ async function prepare(job: WorkerJob): Promise<() => Promise<Measured>> {
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2]) as WorkerJob;
   const transfer = await prepare(job);
-  const gc = { major: 0, pauseMs: 0 };
+  let majorGcs = 0;
   const gcObserver = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
-      gc.pauseMs += entry.duration;
       if ((entry as { detail?: { kind?: number } }).detail?.kind === perf.NODE_PERFORMANCE_GC_MAJOR)
-        gc.major++;
+        majorGcs++;
     }
   });
   gcObserver.observe({ entryTypes: ["gc"] });
@@ -246,8 +244,7 @@ async function main(): Promise<void> {
     startRssMiB: startRss / MiB,
     peakRssMiB: peak / MiB,
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
-    majorGcs: gc.major,
-    gcPauseMs: +gc.pauseMs.toFixed(1),
+    majorGcs,
   };
   process.stdout.write(`\n${JSON.stringify(result)}\n`);
 }
