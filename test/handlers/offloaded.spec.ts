@@ -49,12 +49,16 @@ function offloaded(id: string, bucket: string, key: string, size: number): SQSRe
   );
 }
 
+/** Log lines by message ID: the records of a batch are read concurrently, so they log in any order. */
+const byMessageId = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+  String(a.messageId).localeCompare(String(b.messageId));
+
 /** The log lines with this message, without the fields that change from run to run. */
 function logged(logs: LogLine[], message: string): Record<string, unknown>[] {
   return logs
     .filter((l) => l.message === message)
     .map(({ timestamp: _t, executionArn: _e, startDate: _s, sampling_rate: _r, ...rest }) => rest)
-    .sort((a, b) => String(a.messageId).localeCompare(String(b.messageId)));
+    .sort(byMessageId);
 }
 
 describe("subscriber handlers in process with offloaded payloads (s3rver, a replica, logs)", () => {
@@ -178,13 +182,12 @@ describe("subscriber handlers in process with offloaded payloads (s3rver, a repl
       bucket: ORIGIN,
       detail: `s3://${REPLICA}/${forged}: SHA-256 ${sha256("forged-body")} does not match the stored ${sha256("forged body")}`,
     };
-    // The only warnings: the refused replicas, with where each message was read from instead. The
-    // records are read concurrently, so their lines come in any order: sorted by message.
+    // The only warnings: the refused replicas, with where each message was read from instead.
     assert.deepEqual(
       logs
         .filter((l) => l.level !== "INFO")
-        .map((l) => [l.level, l.message, l.messageId, l.readFrom])
-        .sort((a, b) => String(a[2]).localeCompare(String(b[2]))),
+        .sort(byMessageId)
+        .map((l) => [l.level, l.message, l.messageId, l.readFrom]),
       [
         ["WARN", "replica refused: its object is not the origin's", "o3", refusedFrom],
         ["WARN", "replica refused: its object is not the origin's", "o5", forgedFrom],
